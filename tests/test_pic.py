@@ -12,6 +12,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from scipy.ndimage import gaussian_filter
 
 from xai_tf.metrics import blur as blurring
@@ -127,10 +128,37 @@ def test_fast_blur_keeps_known_pixels_and_reproduces_constants():
     assert filled.min() >= 0 and filled.max() <= 255 and np.all(filled == np.round(filled))
 
 
+@pytest.mark.parametrize("height, width", [(6, 8), (5, 7)])
+def test_pyramid_steps_equal_box_mean_and_tf_bilinear_resize(height, width):
+    # The fast fill's two steps, written with reshapes and slices for XLA, against TF's own ops:
+    # pull = 2x2 average pooling, push = bilinear 2x resize (half-pixel centres), cropped for odd sizes.
+    rng = np.random.default_rng(1)
+    fine = tf.constant(rng.random((2, 2 * height, 2 * width, 4)), tf.float32)
+    np.testing.assert_allclose(blurring._pull(fine), tf.nn.avg_pool2d(fine, 2, 2, "VALID"), atol=1e-6)
+    coarse = tf.constant(rng.random((2, height, width, 3)), tf.float32)
+    resized = tf.image.resize(coarse, [2 * height, 2 * width], method="bilinear")
+    np.testing.assert_allclose(blurring._upsample(coarse, 2 * height, 2 * width), resized, atol=1e-6)
+    np.testing.assert_allclose(blurring._upsample(coarse, 2 * height - 1, 2 * width - 1),
+                               resized[:, :-1, :-1], atol=1e-6)
+
+
+def test_fast_blur_fills_any_number_of_masks_in_fixed_chunks():
+    # Counts below, at and above the compiled chunk size give the same fill per mask.
+    rng = np.random.default_rng(3)
+    images = (rng.random((3, 12, 10, 3)) * 255).astype(np.uint8)
+    masks = rng.random((2 * blurring.CHUNK + 3, 12, 10)) < 0.2
+    index = rng.integers(0, 3, len(masks))
+    together = blurring.blur_fast(images, masks, index).numpy()
+    assert together.shape == (len(masks), 12, 10, 3)
+    for m in (0, blurring.CHUNK, len(masks) - 1):
+        np.testing.assert_array_equal(blurring.blur_fast(images, masks[m:m + 1], index[m:m + 1]).numpy()[0],
+                                      together[m])
+
+
 def test_fast_fill_stays_close_to_delaunay_linear_fill_on_a_smooth_image():
     # A smooth 8-bit image (blob, ramp, wave); masks from 1% to 60% kept. The push-pull fill is not
     # the Delaunay-linear one, but its RMSE over hidden pixels stays within these measured bounds
-    # (measured 11.9, 4.6, 2.8, 1.4, 0.8 grey levels; bounds ~1.3x), and shrinks as more is kept.
+    # (measured 9.8, 4.9, 2.6, 1.5, 1.0 grey levels; bounds ~1.3x), and shrinks as more is kept.
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:48, 0:64] / 48
     image = np.stack([0.2 + 0.6 * np.exp(-((yy - 0.4) ** 2 + (xx - 0.6) ** 2) / 0.08), 0.3 + 0.4 * xx / 1.3,
@@ -143,7 +171,7 @@ def test_fast_fill_stays_close_to_delaunay_linear_fill_on_a_smooth_image():
     fast = blurring.blur_fast(image, masks, index).numpy().astype(np.float64)
     hidden = ~blurring.with_corners(masks)
     rmse = np.array([np.sqrt(np.mean((fast[m] - exact[m])[hidden[m]] ** 2)) for m in range(5)])
-    assert np.all(rmse <= [15.0, 6.0, 3.6, 1.8, 1.05]), rmse
+    assert np.all(rmse <= [13.0, 6.4, 3.4, 1.95, 1.3]), rmse
     assert np.all(np.diff(rmse) < 0)
     # Every filled value is a weighted mean of kept pixels: it never leaves their range.
     for m in range(5):
@@ -196,8 +224,13 @@ def test_fast_agrees_with_exact_on_smooth_images():
     # benchmark reports the mean difference on a realistic model.)
     exact = pic(model, images, maps, blur="exact", min_pred_value=0.5, verbose=0)
     fast = pic(model, images, maps, blur="fast", min_pred_value=0.5, verbose=0)
-    assert exact.num_included >= 3 and np.array_equal(exact.included, fast.included)
-    assert np.nanmax(np.abs(exact.aucs - fast.aucs)) <= 0.05
+    # This model reads the region's mean brightness, which any fill of 41 kept pixels (1% of 64x64)
+    # roughly preserves: its fully blurred score lands within ~0.05 of the original's, so PAIR's
+    # "blurred score not below the original" rule can exclude an image under one fill and not the
+    # other (measured over 8 seeds: 8 of 40 images). Agreement is checked where both score the image.
+    both = exact.included & fast.included
+    assert both.sum() >= 3
+    assert np.max(np.abs(exact.aucs[both] - fast.aucs[both])) <= 0.05
 
 
 def test_curve_is_monotone_normalised_and_auc_is_its_trapezoid(model, images):

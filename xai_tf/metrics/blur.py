@@ -8,11 +8,12 @@ Two interpolators, both working on 8-bit images (``uint8`` values, as PAIR's PIC
   channel, which triangulates the same points once per channel; here one ``scipy.spatial.Delaunay``
   serves all channels (``LinearNDInterpolator`` with vector values does the same arithmetic per
   channel), and many masks are filled in parallel threads (Qhull releases the GIL).
-- ``blur_fast``: a ``tf.function`` masked push-pull pyramid (Gortler et al. 1996, "The Lumigraph",
-  section 3.2; a normalised-convolution pyramid: binomial pull, bilinear push): kept pixels stay
-  exact, hidden pixels get a smooth fill from coarser levels. It fills every mask of a batch in one compiled call, on the GPU when
-  there is one. It approximates the Delaunay fill (same kept pixels, smooth in between), so PIC
-  curves agree with ``blur_exact`` closely but not bit for bit; see ``benchmarks/bench_pic.py``.
+- ``blur_fast``: an XLA-compiled masked push-pull pyramid (Gortler et al. 1996, "The Lumigraph",
+  section 3.2; a normalised-convolution pyramid: 2x2 box pull, bilinear push, clamped weights):
+  kept pixels stay exact, hidden pixels get a smooth fill from coarser levels. It fills a batch of
+  masks per compiled call, on the GPU when there is one. It approximates the Delaunay fill (same
+  kept pixels, smooth in between), so PIC curves agree with ``blur_exact`` closely but not bit for
+  bit; see ``benchmarks/bench_pic.py`` and the measurements above ``CHUNK``.
 """
 from __future__ import annotations
 
@@ -137,56 +138,88 @@ def _check_blur_args(images, masks, image_index):
 # ----------------------------------------------------------------------------------------------
 # Fast push-pull fill
 # ----------------------------------------------------------------------------------------------
-# Measured alternatives (benchmarks/bench_pic.py, small CNN, Shannon entropy, 8 images at 224x224,
-# mean |AUC fast - exact| 0.115 for this pyramid): a 2x2 box pull gives 0.082 (0.022 on smooth
-# maps) but moves the fully blurred score of small images enough to flip PAIR's exclusion rules
-# against the exact fill (tests/test_pic.py::test_fast_agrees_with_exact_on_smooth_images);
-# Jacobi or red-black relaxation of the Laplace equation on hidden pixels (a harmonic fill) cuts
-# pixel RMSE but costs 2-5x and lowers Shannon entropy (cusps at isolated kept pixels); unclamped
-# weights and bicubic push are worse (0.27, 0.17).
-# Separable binomial kernel [1, 3, 3, 1] / 8: the "pull" low-pass with stride 2; its 2-D sum is 1,
-# so the pulled weight is the fraction of the window that is known.
-_TAPS = np.array([1.0, 3.0, 3.0, 1.0], dtype=np.float32) / 8.0
+# Pull = 2x2 box mean of the known pixels; push = bilinear 2x upsampling; clamped weights.
+# Measured with benchmarks/bench_pic.py's model, images and maps (Shannon entropy, 224x224, 13
+# thresholds, 16 images; per-image mean |AUC fast - AUC exact| on random / smooth maps): this box
+# pull 0.10 / 0.045 at ~1.3 ms per fill; Gortler's binomial [1, 3, 3, 1] pull (the previous
+# version) 0.12 / 0.086 at ~3 ms (XLA) or ~6 ms (depthwise_conv2d + tf.image.resize); box pull
+# with [1, 2, 1] smoothing of the coarse levels 0.13-0.18 / 0.09-0.13; on 8 images, one or two
+# residual passes (the pyramid run again on what the fill misses at kept pixels) 0.18-0.20 /
+# 0.015-0.02 at 2-3x the cost. Earlier: Laplace relaxation (a harmonic fill) lowers Shannon entropy
+# (cusps at isolated kept pixels); unclamped weights and bicubic push are worse. For scale: the
+# exact fill's own per-image AUCs move by 0.125 / 0.083 when only the seed masks change, and
+# re-ordering the Delaunay input points (other diagonals on co-circular points) moves them by
+# 0.001: a Delaunay-linear fill agrees to 0.03 per image under this entropy, no pyramid tried does.
+# Every step is a reshape, slice or add (no convolution, no tf.image.resize), which XLA fuses.
+
+#: Masks filled per compiled call. Fixed so that XLA compiles once per image size (a new batch size
+#: would recompile, ~1.5 s); 8-16 masks of 224x224 is also the fastest per fill on a 2-core CPU.
+CHUNK = 16
 
 
-def _pull(values_weights: tf.Tensor) -> tf.Tensor:
-    """One pyramid level down: normalised stride-2 convolution of ``[v * w, w]`` channels."""
-    channels = values_weights.shape[-1]
-    kernel = np.outer(_TAPS, _TAPS)[:, :, None, None] * np.ones((1, 1, channels, 1), np.float32)
-    # Pad by one pixel of zero weight so the 4x4 window centred between pixel pairs stays aligned.
-    pad = (len(_TAPS) - 2) // 2
-    padded = tf.pad(values_weights, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
-    return tf.nn.depthwise_conv2d(padded, kernel, strides=[1, 2, 2, 1], padding="VALID")
+def _halves(x: tf.Tensor, axis: int) -> tuple[tf.Tensor, tf.Tensor]:
+    """Even and odd entries of ``x`` ``(B, H, W, C)`` along ``axis`` 1 or 2 (even length), by a free reshape."""
+    _, height, width, channels = x.shape
+    if axis == 1:
+        pairs = tf.reshape(x, [-1, height // 2, 2 * width, channels])   # row 2i then row 2i + 1
+        return pairs[:, :, :width], pairs[:, :, width:]
+    pairs = tf.reshape(x, [-1, height, width // 2, 2 * channels])        # column 2j then 2j + 1
+    return pairs[..., :channels], pairs[..., channels:]
+
+
+def _interleave(even: tf.Tensor, odd: tf.Tensor, axis: int) -> tf.Tensor:
+    """Inverse of ``_halves``: entries ``even[i], odd[i]`` alternate along ``axis``."""
+    _, height, width, channels = even.shape
+    if axis == 1:
+        return tf.reshape(tf.concat([even, odd], axis=2), [-1, 2 * height, width, channels])
+    return tf.reshape(tf.concat([even, odd], axis=3), [-1, height, 2 * width, channels])
+
+
+def _pull(stacked: tf.Tensor) -> tf.Tensor:
+    """One pyramid level down: 2x2 box mean of ``[v * w, w]`` channels (H and W even)."""
+    for axis in (1, 2):
+        even, odd = _halves(stacked, axis)
+        stacked = (even + odd) * 0.5
+    return stacked
+
+
+def _upsample(x: tf.Tensor, height: int, width: int) -> tf.Tensor:
+    """Bilinear 2x upsampling with half-pixel centres and clamped edges (``tf.image.resize``'s
+    bilinear for an exact factor 2: weights 3/4 and 1/4), cropped to ``height`` x ``width``."""
+    def part(tensor, axis, start, stop):
+        index = [slice(None)] * 4
+        index[axis] = slice(start, stop)
+        return tensor[tuple(index)]
+
+    for axis, length in ((1, height), (2, width)):
+        before = tf.concat([part(x, axis, 0, 1), part(x, axis, None, -1)], axis=axis)  # x[i - 1], edge repeated
+        after = tf.concat([part(x, axis, 1, None), part(x, axis, -1, None)], axis=axis)  # x[i + 1], edge repeated
+        x = part(_interleave(0.75 * x + 0.25 * before, 0.75 * x + 0.25 * after, axis), axis, 0, length)
+    return x
 
 
 def _push_pull(images: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
     """Fill hidden pixels of ``images`` ``(B, H, W, C)`` float32 where ``masks`` ``(B, H, W)`` is False.
 
-    H and W must be static (the pyramid depth is unrolled at trace time).
+    H and W must be static (the pyramid depth is unrolled at trace time). Returns the fill for every
+    pixel (kept pixels get their own value).
     """
     weight = tf.cast(masks, tf.float32)[..., None]
-    levels = [(images * weight, weight)]  # (weighted values, known fraction) per level, finest first
-    while levels[-1][0].shape[1] > 1 or levels[-1][0].shape[2] > 1:
-        numerator, weight = levels[-1]
-        # Even sizes keep the 2x down/up sampling aligned; the padding carries zero weight.
-        pad_h, pad_w = numerator.shape[1] % 2, numerator.shape[2] % 2
-        stacked = tf.pad(tf.concat([numerator, weight], axis=-1), [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
-        pulled = _pull(stacked)
-        levels.append((pulled[..., :-1], pulled[..., -1:]))
-    numerator, weight = levels[-1]
-    estimate = numerator / tf.maximum(weight, 1e-12)  # coarsest level: weighted mean of all known pixels
-    for depth in range(len(levels) - 2, -1, -1):
-        numerator, weight = levels[depth]
-        height, width = numerator.shape[1], numerator.shape[2]
-        up = tf.image.resize(estimate, [height + height % 2, width + width % 2], method="bilinear")
-        up = up[:, :height, :width, :]
-        local = numerator / tf.maximum(weight, 1e-12)
-        # Level 0 is binary (kept pixels exact). Above it, any known pixel in the window makes the
-        # level's own average win (Gortler's clamped weights, clamped at the first sample): the fill
-        # then follows the nearest known pixels instead of shrinking to a wide average, which keeps
-        # it closest to the Delaunay-linear fill (measured: mean |fast - exact| halves).
-        confidence = weight if depth == 0 else tf.cast(weight > 0, tf.float32)
-        estimate = confidence * local + (1.0 - confidence) * up
+    levels = [tf.concat([images * weight, weight], axis=-1)]  # [weighted values, known fraction], finest first
+    while levels[-1].shape[1] > 1 or levels[-1].shape[2] > 1:
+        level = levels[-1]
+        # Odd sizes get one more row/column of zero weight, so 2x down/up sampling stays aligned.
+        level = tf.pad(level, [[0, 0], [0, level.shape[1] % 2], [0, level.shape[2] % 2], [0, 0]])
+        levels.append(_pull(level))
+    top = levels[-1]
+    estimate = top[..., :-1] / tf.maximum(top[..., -1:], 1e-12)  # coarsest: mean of all known pixels
+    for level in reversed(levels[:-1]):
+        numerator, weight = level[..., :-1], level[..., -1:]
+        up = _upsample(estimate, level.shape[1], level.shape[2])
+        # Any known pixel under a cell makes the cell's own mean win (Gortler's clamped weights,
+        # clamped at the first sample): the fill follows the nearest known pixels instead of a
+        # wide average. At level 0 the weight is 0 or 1, so kept pixels keep their value.
+        estimate = tf.where(weight > 0, numerator / tf.maximum(weight, 1e-12), up)
     return estimate
 
 
@@ -194,15 +227,15 @@ _FILLERS: dict = {}
 
 
 def _filler(height: int, width: int, channels: int):
-    """One compiled fill per image size: fixed input signature, any batch size, no retracing."""
+    """One XLA-compiled fill per image size, for batches of exactly ``CHUNK`` masks."""
     key = (height, width, channels)
     if key not in _FILLERS:
-        @tf.function(input_signature=[
-            tf.TensorSpec([None, height, width, channels], tf.uint8),
-            tf.TensorSpec([None, height, width], tf.bool),
-            tf.TensorSpec([None], tf.int64)])
-        def fill(images, masks, image_index):
-            originals = tf.cast(tf.gather(images, image_index), tf.float32)
+        # Every input has a fixed shape: XLA compiles once per concrete shape.
+        @tf.function(jit_compile=True, input_signature=[
+            tf.TensorSpec([CHUNK, height, width, channels], tf.uint8),
+            tf.TensorSpec([CHUNK, height, width], tf.bool)])
+        def fill(images, masks):
+            originals = tf.cast(images, tf.float32)
             filled = _push_pull(originals, masks)
             return tf.where(masks[..., None], originals, tf.round(filled))
         _FILLERS[key] = fill
@@ -210,7 +243,7 @@ def _filler(height: int, width: int, channels: int):
 
 
 def blur_fast(images, masks, image_index=None) -> tf.Tensor:
-    """Fill many masks at once with the compiled push-pull pyramid.
+    """Fill many masks with the compiled push-pull pyramid, ``CHUNK`` masks per call.
 
     images: ``(N, H, W, C)`` uint8. masks: ``(M, H, W)`` bool, True = kept (corners are added, as
     PAIR does). image_index: ``(M,)`` which image each mask applies to (default ``arange(M)``).
@@ -218,5 +251,11 @@ def blur_fast(images, masks, image_index=None) -> tf.Tensor:
     like ``blur_exact``); kept pixels equal the image exactly.
     """
     images, masks, image_index = _check_blur_args(images, masks, image_index)
+    count = len(masks)
+    padding = -count % CHUNK  # the last call is padded with copies of the first mask, then cropped
+    masks = with_corners(np.concatenate([masks, np.repeat(masks[:1], padding, axis=0)]))
+    image_index = np.concatenate([image_index, np.repeat(image_index[:1], padding)])
     fill = _filler(*images.shape[1:])
-    return fill(tf.constant(images), tf.constant(with_corners(masks)), tf.constant(image_index))
+    parts = [fill(tf.constant(images[image_index[start:start + CHUNK]]), tf.constant(masks[start:start + CHUNK]))
+             for start in range(0, len(masks), CHUNK)]
+    return tf.concat(parts, axis=0)[:count]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -276,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    # TensorFlow's C++ INFO lines (XLA's "Compiled cluster", one per process, among them) would
+    # interleave with the command's own output; warnings and errors still show. A value the user
+    # set wins. TensorFlow is imported inside the subcommands, so this is read in time.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["evaluate"]:
         return run_evaluate(argv[1:])

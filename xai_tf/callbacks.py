@@ -300,9 +300,9 @@ class SaliencyCallback(_ProbeCallback):
         self.denoise = denoise
         if (self.log_dir is not None or self.out_dir is not None) and self.images.shape[-1] not in (1, 3):
             raise ValueError(f"images must have 1 or 3 channels to be drawn; got {self.images.shape[-1]}")
-        from xai_tf.viz.overlays import _colormap
+        from xai_tf.viz.overlays import get_colormap
 
-        _colormap(cmap)  # a bad colormap fails now, not after the first epoch
+        get_colormap(cmap)  # a bad colormap fails now, not after the first epoch
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
                 or not 0.0 <= float(alpha) <= 1.0:
             raise ValueError(f"alpha must be a number in [0, 1] (heatmap opacity); got {alpha!r}")
@@ -400,7 +400,7 @@ class PICCallback(_ProbeCallback):
             BLURS,
             ENTROPIES,
             KINDS,
-            _check_thresholds,
+            check_thresholds,
         )
 
         super().__init__(images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size)
@@ -418,7 +418,7 @@ class PICCallback(_ProbeCallback):
                              f"{self.images.shape[-1]}; use entropy='shannon'")
         self.blur = check_choice(blur, "blur", BLURS)
         self.aggregate = check_choice(aggregate, "aggregate", AGGREGATES)
-        self.thresholds = None if thresholds is None else _check_thresholds(thresholds)
+        self.thresholds = None if thresholds is None else check_thresholds(thresholds)
         if isinstance(min_pred_value, bool) or not isinstance(min_pred_value, (int, float, np.integer, np.floating)):
             raise TypeError(f"min_pred_value must be a number; got {min_pred_value!r}")
         check_positive(random_mask_fraction, "random_mask_fraction", allow_zero=True)

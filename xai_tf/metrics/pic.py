@@ -282,7 +282,7 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     if maps.shape != (n, height, width):
         raise ValueError(f"maps must have shape (N, H, W) = {(n, height, width)} to match images; "
                          f"got {maps.shape}")
-    thresholds = _check_thresholds(thresholds)
+    thresholds = check_thresholds(thresholds)
     if random_masks is None:
         seeds = draw_random_masks(n, height, width, random_mask_fraction, seed)
     else:
@@ -383,7 +383,11 @@ def _as_numpy_uint8(images) -> np.ndarray:
     return tf.cast(images, tf.uint8).numpy()
 
 
-def _check_thresholds(thresholds) -> np.ndarray:
+def check_thresholds(thresholds) -> np.ndarray:
+    """``thresholds`` as float64 ``(T,)``: strictly increasing, inside (0, 1); ``None`` = ``PAIR_THRESHOLDS``.
+
+    Raises ``TypeError``/``ValueError`` naming ``thresholds`` otherwise (also used by ``PICCallback``).
+    """
     if thresholds is None:
         return np.array(PAIR_THRESHOLDS, dtype=np.float64)
     if hasattr(thresholds, "numpy"):

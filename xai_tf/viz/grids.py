@@ -36,7 +36,13 @@ from xai_tf._checks import (
     check_images,
     check_positive,
 )
-from xai_tf.viz.overlays import _colormap, as_rgb, check_map_2d, normalise_map, overlay
+from xai_tf.viz.overlays import (
+    as_rgb,
+    check_map_2d,
+    get_colormap,
+    normalise_map,
+    overlay,
+)
 
 RED = (1.0, 0.0, 0.0)  # ground truth: pure red, so it can be told from every heatmap colour and found in tests
 _MARGIN_LEFT, _MARGIN_TOP, _MARGIN_RIGHT, _MARGIN_BOTTOM = 0.16, 0.14, 0.02, 0.02
@@ -200,7 +206,7 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     _check_layout(cell_size, dpi)
     path = _check_path(path)
     check_choice(signed, "signed", ("abs", "keep"))
-    _colormap(cmap)
+    get_colormap(cmap)
     images = check_images(images, "images")
     n, height, width, channels = images.shape
     if channels not in (1, 3):
@@ -272,7 +278,7 @@ def activation_grid(activations: Mapping, path=None, max_channels: int = 16, *, 
     _check_layout(cell_size, dpi)
     path = _check_path(path)
     check_positive(max_channels, "max_channels", integer=True)
-    colormap = _colormap(cmap)
+    colormap = get_colormap(cmap)
     if not isinstance(activations, Mapping) or not activations:
         raise TypeError("activations must be a non-empty dict {layer name: (H, W, C) array}; "
                         f"got {type(activations).__name__}")
@@ -326,7 +332,7 @@ def denoise_grid(saliency_map, methods=None, image=None, path=None, *, cmap="jet
 
     _check_layout(cell_size, dpi)
     path = _check_path(path)
-    colormap = _colormap(cmap)
+    colormap = get_colormap(cmap)
     original = check_map_2d(saliency_map)
     if methods is None:
         methods = {name: {} for name in denoise.methods()}

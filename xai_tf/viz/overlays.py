@@ -14,7 +14,8 @@ import numpy as np
 from xai_tf._checks import as_float_array, check_finite
 
 
-def _colormap(cmap):
+def get_colormap(cmap):
+    """A matplotlib ``Colormap`` from a colormap or its name; ``ValueError`` naming ``cmap`` otherwise."""
     if isinstance(cmap, matplotlib.colors.Colormap):
         return cmap
     if not isinstance(cmap, str) or cmap not in matplotlib.colormaps:
@@ -112,7 +113,7 @@ def overlay(image, saliency_map, cmap="jet", alpha: float = 0.6, value_range=Non
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
             or not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must be a number in [0, 1] (heatmap opacity); got {alpha!r}")
-    colormap = _colormap(cmap)
+    colormap = get_colormap(cmap)
     rgb = as_rgb(image)
     resized = resize_map(check_map_2d(saliency_map), rgb.shape[:2])
     heat = colormap(normalise_map(resized, value_range))[..., :3].astype(np.float32)

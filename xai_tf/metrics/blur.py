@@ -235,9 +235,9 @@ def _filler(height: int, width: int, channels: int):
             tf.TensorSpec([CHUNK, height, width, channels], tf.uint8),
             tf.TensorSpec([CHUNK, height, width], tf.bool)])
         def fill(images, masks):
-            originals = tf.cast(images, tf.float32)
-            filled = _push_pull(originals, masks)
-            return tf.where(masks[..., None], originals, tf.round(filled))
+            # _push_pull already returns kept pixels unchanged (value * 1 / 1 at level 0), and they
+            # are whole numbers, so rounding leaves them as they are.
+            return tf.round(_push_pull(tf.cast(images, tf.float32), masks))
         _FILLERS[key] = fill
     return _FILLERS[key]
 

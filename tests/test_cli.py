@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import xai_tf
-from xai_tf import cli
+from xai_tf import cli, runs
 
 
 def test_train_on_synthetic_writes_model_history_and_report(tmp_path, capsys):
@@ -32,7 +32,7 @@ def test_train_on_synthetic_writes_model_history_and_report(tmp_path, capsys):
 def test_train_with_denoise_trains_on_the_denoised_images():
     args = cli.build_parser().parse_args(["train", "--n", "6", "--image-size", "32", "--denoise", "gaussian",
                                           "--out", "unused"])
-    denoised = cli.training_data(args)
+    denoised = runs.training_data(cli.settings_of(args), verbose=0)
     raw = xai_tf.data.load("synthetic", n=6, image_size=32, seed=0)
     np.testing.assert_array_equal(denoised.images, xai_tf.denoise(raw.images, "gaussian"))
     assert not np.array_equal(denoised.images, raw.images)

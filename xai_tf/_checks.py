@@ -104,3 +104,70 @@ def check_positive(value, name: str, *, integer: bool = False, allow_zero: bool 
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}; got {value!r}")
     return value
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """An integer seed (bool refused) -> int; TypeError naming ``name`` otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {seed!r}")
+    return int(seed)
+
+
+def check_bool(value, name: str) -> bool:
+    """``True``/``False`` (NumPy bools too) -> bool; TypeError naming ``name`` otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_number(value, name: str, low: float | None = None, high: float | None = None) -> float:
+    """A real number (bool refused) inside ``[low, high]`` (either bound optional) -> float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number; got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        raise ValueError(f"{name} must lie in {bounds}; got {value!r}")
+    return value
+
+
+def check_names(value, name: str, choices: Iterable[str] | None = None, *, allow_empty: bool = False) -> tuple[str, ...]:
+    """A name list: one name, a comma-separated string ``"a,b"`` or a sequence of names -> tuple.
+
+    Names are stripped; repeats and (when ``choices`` is given) unknown names raise ValueError
+    naming ``name`` and listing the valid ones. The same rule everywhere: the CLI, ``evaluate``
+    and the callbacks read ``"gradcam,smoothgrad"`` as two methods.
+    """
+    if isinstance(value, str):
+        names = tuple(part.strip() for part in value.split(",") if part.strip())
+    else:
+        try:
+            names = tuple(value)
+        except TypeError:
+            raise TypeError(f"{name} must be a name, a comma-separated string or a list of names; "
+                            f"got {type(value).__name__}") from None
+        for item in names:
+            if not isinstance(item, str):
+                raise TypeError(f"{name} must hold names (str); got {item!r}")
+        names = tuple(item.strip() for item in names)
+    if not names and not allow_empty:
+        listed = f": {', '.join(choices)}" if choices is not None else ""
+        raise ValueError(f"{name} is empty; expected at least one name{listed}")
+    if choices is not None:
+        choices = tuple(choices)
+        for item in names:
+            check_choice(item, name, choices)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} lists a name more than once: {list(names)}")
+    return names
+
+
+def worker_count(workers, tasks: int | None = None) -> int:
+    """Threads/processes to use: ``workers`` (>= 1) or, for ``None``, every CPU; at most ``tasks``."""
+    import os
+
+    if workers is None:
+        count = os.cpu_count() or 1
+    else:
+        count = int(check_positive(workers, "workers", integer=True))
+    return max(1, min(count, tasks)) if tasks is not None else count

@@ -16,26 +16,31 @@ and user code read for initialisers, dropout seeds, shuffling and augmentation (
 restored after each explanation, as a guard against third-party code inside the methods. So a fit
 with these callbacks gives the same weights as the same seeded fit without them (tested).
 
-Both follow ``keras.callbacks.Callback`` and log through ``tf.summary`` (DESIGN.md "Style"); there
-is no device-specific code, so they run wherever ``model.fit`` runs. ``tf.summary.image`` and
-``tf.summary.scalar`` are implemented by the ``tensorboard`` package, which TensorFlow 2.21 no
-longer installs; so the summaries are written with TensorFlow's own ``tf.summary.write`` in exactly
-the format of TensorBoard's image and scalar plugins (TensorBoard is needed to view them, not to
-write them).
+Both follow ``keras.callbacks.Callback`` and log through ``tf.summary`` (DESIGN.md "Style"; the
+events are written by ``xai_tf.summaries`` in TensorBoard's plugin formats); there is no
+device-specific code, so they run wherever ``model.fit`` runs. The predicted class (``targets=None``)
+is the model head's one rule (``xai_tf.models.head``), the same as ``explain`` and ``evaluate``.
 """
 from __future__ import annotations
 
-import contextlib
-import random
 from collections.abc import Mapping
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import summary_pb2
 
-from xai_tf._checks import check_choice, check_images, check_positive, check_targets
+from xai_tf._checks import (
+    check_choice,
+    check_images,
+    check_names,
+    check_positive,
+    check_seed,
+    check_targets,
+)
+from xai_tf._random import kept_global_random_state
+from xai_tf.models.head import head_of
+from xai_tf.summaries import write_image_summary, write_scalar_summary
 
 __all__ = ["PICCallback", "SaliencyCallback"]
 
@@ -46,25 +51,6 @@ _EXPLAIN_PARAMS = ("layer", "batch_size")
 # ---------------------------------------------------------------------------------------------
 # validation shared by both callbacks
 # ---------------------------------------------------------------------------------------------
-def _check_methods(methods, name: str = "methods") -> tuple[str, ...]:
-    """A method name or a sequence of distinct registered names -> tuple."""
-    from xai_tf.explainers import list_methods
-
-    if isinstance(methods, str):
-        methods = (methods,)
-    try:
-        methods = tuple(methods)
-    except TypeError:
-        raise TypeError(f"{name} must be a method name or a list of names; got {type(methods).__name__}") from None
-    if not methods:
-        raise ValueError(f"{name} is empty; expected at least one of: {', '.join(list_methods())}")
-    for method in methods:
-        check_choice(method, name, list_methods())
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"{name} lists a method more than once: {list(methods)}")
-    return methods
-
-
 def _check_method_params(method_params, methods: tuple[str, ...]) -> dict[str, dict]:
     """``{method: {parameter: value}}`` for methods in ``methods``; unknown methods or parameters rejected."""
     from xai_tf.explainers import method_parameters
@@ -89,12 +75,6 @@ def _check_method_params(method_params, methods: tuple[str, ...]) -> dict[str, d
     return checked
 
 
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer; got {seed!r}")
-    return int(seed)
-
-
 def _check_log_dir(path, name: str) -> Path | None:
     if path is None:
         return None
@@ -112,112 +92,18 @@ def _check_probe_targets(targets, n: int):
     return check_targets(targets, n, None)
 
 
-def _model_image_shape(model) -> tuple:
-    """``(H, W, C)`` the model takes (``None`` entries free); ValueError unless it has one 4-D input."""
-    inputs = getattr(model, "inputs", None)
-    if not inputs:
-        raise ValueError(f"model {model.name!r} is not built (no inputs); build it or call it once on images "
-                         "before fit so the callback can check the probe images against its input shape")
-    if len(inputs) != 1 or len(inputs[0].shape) != 4:
-        raise ValueError(f"model must take one NHWC image input; its inputs are {[tuple(x.shape) for x in inputs]}")
-    return tuple(inputs[0].shape[1:])
-
-
 def _check_against_model(images: np.ndarray, targets, model) -> None:
     """ValueError naming ``images`` and both shapes when the probes do not fit the model's input."""
-    expected = _model_image_shape(model)
-    got = images.shape[1:]
+    if not getattr(model, "inputs", None):
+        raise ValueError(f"model {model.name!r} is not built (no inputs); build it or call it once on images "
+                         "before fit so the callback can check the probe images against its input shape")
+    head = head_of(model)
+    expected, got = head.image_shape, images.shape[1:]
     if any(want is not None and have != want for have, want in zip(got, expected)):
         raise ValueError(f"images have shape {got} per image (H, W, C) but the model {model.name!r} expects "
                          f"{expected}; pass probe images of the model's input shape")
-    output_shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else None
-    if targets is not None and output_shape is not None and len(output_shape) == 2 and output_shape[-1]:
-        check_targets(targets, len(images), max(2, int(output_shape[-1])))
-
-
-def _predicted_classes(model, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """The class the model predicts (argmax; ``p >= 0.5`` for one sigmoid unit), inference mode."""
-    outputs = np.concatenate([np.asarray(model.predict_on_batch(images[start:start + batch_size]))
-                              for start in range(0, len(images), batch_size)])
-    if outputs.ndim != 2:
-        raise ValueError(f"model must output class scores (N, K); got outputs of shape {outputs.shape}")
-    if outputs.shape[1] == 1:
-        return (outputs[:, 0] >= 0.5).astype(np.int64)
-    return np.argmax(outputs, axis=1).astype(np.int64)
-
-
-@contextlib.contextmanager
-def _global_random_state_kept():
-    """Restore Python's, NumPy's and Keras' global random streams after the block.
-
-    The toolkit's own methods use explicit seeds only; this guards against third-party code inside
-    a method (or a future method) drawing from the streams that training reads. TensorFlow's
-    op-seed counter (unseeded ``tf.random`` ops) has no public save/restore; the toolkit's methods
-    create no unseeded TF random ops, which ``tests/test_callbacks.py`` checks.
-    """
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    generator = _get_keras_seed_generator()
-    keras_state = None if generator is None else generator.state.numpy()
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        if generator is not None:
-            generator.state.assign(keras_state)
-        _set_keras_seed_generator(generator)  # None again if the block created one
-
-
-def _keras_global_state():
-    """Keras' private global-state module and the attribute name of its global SeedGenerator, or None.
-
-    The generator is created by the first unseeded ``keras.random`` call and reset by
-    ``keras.utils.set_random_seed``; Keras has no public accessor, so a Keras without these names
-    only loses this part of the guard.
-    """
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-    except ImportError:
-        return None
-    return global_state, GLOBAL_SEED_GENERATOR
-
-
-def _get_keras_seed_generator():
-    found = _keras_global_state()
-    return None if found is None else found[0].get_global_attribute(found[1])
-
-
-def _set_keras_seed_generator(generator) -> None:
-    found = _keras_global_state()
-    if found is not None:
-        found[0].set_global_attribute(found[1], generator)
-
-
-def _summary_metadata(plugin_name: str, data_class: int, description: str) -> summary_pb2.SummaryMetadata:
-    """TensorBoard plugin metadata; ``content`` stays empty = the plugins' version-0 data proto."""
-    metadata = summary_pb2.SummaryMetadata(summary_description=description, data_class=data_class)
-    metadata.plugin_data.plugin_name = plugin_name
-    return metadata
-
-
-def write_image_summary(tag: str, images: np.ndarray, step: int, description: str = "") -> None:
-    """What ``tf.summary.image`` writes, into the default writer: ``[width, height, png, ...]`` strings.
-
-    images: ``(N, H, W, 3)`` uint8 RGB. TensorBoard's images plugin reads the tag (one slider per step).
-    """
-    height, width = int(images.shape[1]), int(images.shape[2])
-    encoded = [tf.io.encode_png(image) for image in images]
-    tensor = tf.stack([tf.constant(str(width)), tf.constant(str(height)), *encoded])
-    metadata = _summary_metadata("images", summary_pb2.DATA_CLASS_BLOB_SEQUENCE, description)
-    tf.summary.write(tag, tensor, step=step, metadata=metadata)
-
-
-def write_scalar_summary(tag: str, value: float, step: int, description: str = "") -> None:
-    """What ``tf.summary.scalar`` writes, into the default writer: a float32 scalar for the scalars plugin."""
-    metadata = _summary_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR, description)
-    tf.summary.write(tag, tf.constant(value, tf.float32), step=step, metadata=metadata)
+    if targets is not None:
+        head.check_targets(targets, len(images))
 
 
 class _ProbeCallback(keras.callbacks.Callback):
@@ -226,12 +112,14 @@ class _ProbeCallback(keras.callbacks.Callback):
     def __init__(self, images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size):
         super().__init__()
         self.images = check_images(images, "images")
-        self.methods = _check_methods(methods)
+        from xai_tf.explainers import list_methods
+
+        self.methods = check_names(methods, "methods", list_methods())
         self.targets = _check_probe_targets(targets, len(self.images))
         check_positive(every_n_epochs, "every_n_epochs", integer=True)
         self.every_n_epochs = int(every_n_epochs)
         self.log_dir = _check_log_dir(log_dir, "log_dir")
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.method_params = _check_method_params(method_params, self.methods)
         check_positive(batch_size, "batch_size", integer=True)
         self.batch_size = int(batch_size)
@@ -313,7 +201,7 @@ class SaliencyCallback(_ProbeCallback):
     def explain_probes(self) -> dict[str, np.ndarray]:
         """``{method: (N, H, W)}`` maps of the probe images with the model's current weights (denoised if asked)."""
         maps_by_method = {}
-        with _global_random_state_kept():
+        with kept_global_random_state():
             for method in self.methods:
                 maps = self._explain(method, self.targets)
                 if self.denoise is not None:
@@ -395,39 +283,14 @@ class PICCallback(_ProbeCallback):
                  entropy: str = "shannon", blur: str = "fast", thresholds=None, seed: int = 0, targets=None,
                  method_params=None, *, min_pred_value: float = 0.8, random_mask_fraction: float = 0.01,
                  aggregate: str = "median", num_data_points: int = 1000, batch_size: int = 64):
-        from xai_tf.metrics.pic import (
-            AGGREGATES,
-            BLURS,
-            ENTROPIES,
-            KINDS,
-            check_thresholds,
-        )
+        from xai_tf.metrics.pic import KINDS, PICOptions
 
         super().__init__(images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size)
-        kinds = (kind,) if isinstance(kind, str) else tuple(kind) if isinstance(kind, (list, tuple)) else None
-        if not kinds:
-            raise ValueError(f"kind must be 'sic', 'aic' or a list of them; got {kind!r}")
-        for item in kinds:
-            check_choice(item, "kind", KINDS)
-        if len(set(kinds)) != len(kinds):
-            raise ValueError(f"kind lists a kind more than once: {list(kinds)}")
-        self.kinds = kinds
-        self.entropy = check_choice(entropy, "entropy", ENTROPIES)
-        if self.entropy == "webp" and self.images.shape[-1] not in (1, 3, 4):
-            raise ValueError(f"entropy='webp' encodes images with 1, 3 or 4 channels; images have "
-                             f"{self.images.shape[-1]}; use entropy='shannon'")
-        self.blur = check_choice(blur, "blur", BLURS)
-        self.aggregate = check_choice(aggregate, "aggregate", AGGREGATES)
-        self.thresholds = None if thresholds is None else check_thresholds(thresholds)
-        if isinstance(min_pred_value, bool) or not isinstance(min_pred_value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"min_pred_value must be a number; got {min_pred_value!r}")
-        check_positive(random_mask_fraction, "random_mask_fraction", allow_zero=True)
-        if random_mask_fraction >= 1:
-            raise ValueError(f"random_mask_fraction must lie in [0, 1); got {random_mask_fraction!r}")
-        check_positive(num_data_points, "num_data_points", integer=True)
-        self.min_pred_value = float(min_pred_value)
-        self.random_mask_fraction = float(random_mask_fraction)
-        self.num_data_points = int(num_data_points)
+        self.kinds = check_names(kind, "kind", KINDS)
+        self.options = PICOptions(entropy=entropy, blur=blur, thresholds=thresholds, min_pred_value=min_pred_value,
+                                  random_mask_fraction=random_mask_fraction, num_data_points=num_data_points,
+                                  aggregate=aggregate).checked()
+        self.options.check_images(self.images)
         self.results: dict[str, dict] = {}
         self.history: dict[int, dict[str, float]] = {}
 
@@ -441,18 +304,16 @@ class PICCallback(_ProbeCallback):
         from xai_tf.metrics.pic import pic
 
         results: dict[str, dict] = {kind: {} for kind in self.kinds}
-        with _global_random_state_kept():
+        with kept_global_random_state():
             targets = self.targets
             if targets is None:  # one set of targets for the maps and for PIC
-                targets = _predicted_classes(self.model, self.images, self.batch_size)
+                targets = head_of(self.model).predicted_classes(self.images, self.batch_size)
             for method in self.methods:
                 maps = self._explain(method, targets)
                 for kind in self.kinds:
                     results[kind][method] = pic(
-                        self.model, self.images, maps, kind=kind, targets=targets, thresholds=self.thresholds,
-                        entropy=self.entropy, blur=self.blur, random_mask_fraction=self.random_mask_fraction,
-                        min_pred_value=self.min_pred_value, num_data_points=self.num_data_points, seed=self.seed,
-                        batch_size=self.batch_size, aggregate=self.aggregate, verbose=0)
+                        self.model, self.images, maps, kind=kind, targets=targets, seed=self.seed,
+                        batch_size=self.batch_size, verbose=0, **vars(self.options))
         return results
 
     def on_epoch_end(self, epoch, logs=None):

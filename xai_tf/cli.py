@@ -1,4 +1,4 @@
-"""The ``xai-tf`` command line: train, data, demo (explain and evaluate join as they land).
+"""The ``xai-tf`` command line: train, data, explain, evaluate, demo, report.
 
 Every subcommand is a thin layer over the library: it parses arguments, calls the public functions,
 and writes results under ``--out``. Heavy imports (TensorFlow) happen inside the subcommands so
@@ -7,125 +7,51 @@ and writes results under ``--out``. Heavy imports (TensorFlow) happen inside the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from xai_tf._versions import package_versions
-
-MODEL_CHOICES_HELP = "custom-v1, custom-v2 or a backbone: vgg16, vgg19, resnet50, resnet50v2, densenet121, " \
-                     "xception, inceptionv3, inceptionresnetv2, efficientnetb0"
-
-
-def _write_json(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=str))
+from xai_tf import runs
 
 
 # ----------------------------------------------------------------------------------------------- train
-def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="synthetic",
-                        help="'synthetic' (embedded radio galaxies) or a data set folder (default: synthetic)")
-    parser.add_argument("--n", type=int, default=600, help="number of synthetic images (default 600)")
-    parser.add_argument("--image-size", type=int, default=64,
-                        help="image height/width; synthetic images are generated at it, files resized to it "
-                             "(default 64)")
-    parser.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale",
-                        help="channels for folder data (default grayscale)")
-    parser.add_argument("--skip-bad", action="store_true", help="skip unreadable files (they are listed)")
-
-
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    _add_data_arguments(parser)
-    parser.add_argument("--model", default="custom-v2", help=MODEL_CHOICES_HELP + " (default custom-v2)")
+    runs.add_data_arguments(parser, for_model=False)
+    parser.add_argument("--model", default="custom-v2", help=runs.MODEL_CHOICES_HELP + " (default custom-v2)")
     parser.add_argument("--mode", choices=("feature_extraction", "fine_tune"), default="feature_extraction",
                         help="transfer mode for backbones (default feature_extraction)")
     parser.add_argument("--fine-tune-at", default=None, help="first backbone layer (name or index) to unfreeze")
     parser.add_argument("--weights", default=None,
                         help="backbone weights: imagenet, none or a file path (default: imagenet for backbones)")
-    parser.add_argument("--head", choices=("flatten", "gap"), default="flatten")
+    parser.add_argument("--head", choices=("flatten", "gap"), default="flatten",
+                        help="backbone head: flatten (papers 002/004) or global average pooling (default flatten)")
     parser.add_argument("--binary-head", action="store_true", help="two classes as one sigmoid unit (papers)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per training batch (default 32)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 0.001)")
     parser.add_argument("--lr-step-every", type=int, default=None,
                         help="divide the learning rate by 10 every K epochs (paper 003 uses 5)")
     parser.add_argument("--no-augment", action="store_true", help="disable paper 002's augmentation")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="held-out fraction (default 0.2)")
     parser.add_argument("--denoise", default=None,
                         help="train on a denoised copy of the data (tv, bilateral, median, wavelet, nlm, gaussian)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data, the split and training (default 0)")
     parser.add_argument("--out", required=True,
-                        help="output folder (model.keras, history.json, report.json, config.json)")
-    parser.add_argument("--verbose", type=int, default=1)
+                        help="output folder (model.keras, history.json, report.json, split.json, config.json)")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
 
 
-def load_data(args):
-    """The LabelledImages named by ``--data`` (synthetic or a folder)."""
-    from xai_tf import data as data_module
+def settings_of(args) -> dict:
+    """The train settings (``xai_tf.runs.TRAIN_DEFAULTS``' keys) given by the parsed arguments."""
+    from xai_tf.runs import TRAIN_DEFAULTS
 
-    if args.data == "synthetic":
-        return data_module.load("synthetic", n=args.n, image_size=args.image_size, seed=args.seed)
-    dataset = data_module.load(args.data, image_size=args.image_size, color=args.color, skip_bad=args.skip_bad)
-    for path, reason in getattr(dataset, "skipped", None) or []:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
-    return dataset
-
-
-def training_data(args):
-    """``load_data``, then the whole data set denoised with ``--denoise`` (paper 002's Task 1)."""
-    dataset = load_data(args)
-    if args.denoise:
-        import dataclasses
-
-        from xai_tf import denoise
-        dataset = dataclasses.replace(dataset, images=denoise(dataset.images, args.denoise, verbose=args.verbose))
-    return dataset
-
-
-def build_model(args, input_shape, num_classes):
-    from xai_tf import models
-
-    if args.model in ("custom-v1", "custom-v2"):
-        return models.build_custom_cnn(input_shape, num_classes, variant=args.model.split("-")[1],
-                                       binary_head=args.binary_head)
-    if args.model not in models.BACKBONES:
-        raise ValueError(f"--model={args.model!r} is not valid; expected {MODEL_CHOICES_HELP}")
-    weights = {"none": None, None: "imagenet"}.get(args.weights, args.weights)
-    fine_tune_at = args.fine_tune_at
-    if fine_tune_at is not None and fine_tune_at.lstrip("-").isdigit():
-        fine_tune_at = int(fine_tune_at)
-    return models.build_transfer(args.model, input_shape, num_classes, mode=args.mode, fine_tune_at=fine_tune_at,
-                                 weights=weights, head=args.head, binary_head=args.binary_head)
+    return {key: getattr(args, key) for key in TRAIN_DEFAULTS if hasattr(args, key)}
 
 
 def run_train(args) -> dict:
-    """Train as the arguments say; writes model.keras, history.json, report.json, config.json to --out."""
-    from xai_tf import models
-
-    started = time.time()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    dataset = training_data(args)
-    train, held_out = dataset.split(args.val_fraction, seed=args.seed)
-    print(f"data: {len(train.labels)} training and {len(held_out.labels)} held-out images, "
-          f"classes {list(dataset.class_names)}, shape {dataset.images.shape[1:]}")
-    model = build_model(args, dataset.images.shape[1:], len(dataset.class_names))
-    result = models.fit(model, train, held_out, epochs=args.epochs, batch_size=args.batch_size,
-                        augment=not args.no_augment, learning_rate=args.learning_rate,
-                        lr_step_every=args.lr_step_every, checkpoint=out / "best.keras", seed=args.seed,
-                        verbose=2 if args.verbose else 0)
-    result.model.save(out / "model.keras")
-    _write_json(out / "history.json", result.history)
-    report = models.classification_report(result.model, held_out, list(dataset.class_names),
-                                          path=out / "report.json", verbose=args.verbose)
-    config = {key: value for key, value in vars(args).items() if key != "handler"}
-    _write_json(out / "config.json", {"command": "train", "arguments": config, "versions": package_versions(),
-                                      "seconds": round(time.time() - started, 1)})
-    print(f"wrote {out / 'model.keras'}, history.json, report.json ({time.time() - started:.0f} s)")
-    return report
+    """Train as the arguments say; writes the run folder (``xai_tf.runs.train``) to --out."""
+    return runs.train(args.out, verbose=args.verbose, **settings_of(args))
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -145,37 +71,32 @@ def run_data_verify(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------- explain
-def load_model(path):
-    """The saved model named by ``--model`` (see ``xai_tf.models.load_model``)."""
-    from xai_tf.models import load_model as load
-
-    return load(path, name="--model")
-
-
 def run_explain(args) -> None:
-    """Explain the first ``--limit`` images with each method; write maps.npz, images.npz, explain.json and the grid."""
+    """Explain the first ``--limit`` images with each method; write the explain folder and the grid."""
     import numpy as np
 
     import xai_tf
-    from xai_tf.models.classification_report import predict_classes
+    from xai_tf._checks import check_names
+    from xai_tf.evaluation.store import fingerprint
+    from xai_tf.models import load_model
+    from xai_tf.models.head import head_of
     from xai_tf.viz import method_grid
 
     started = time.time()
-    methods = [name.strip() for name in args.methods.split(",") if name.strip()]
-    unknown = sorted(set(methods) - set(xai_tf.list_methods()))
-    if not methods or unknown:
-        raise ValueError(f"--methods has unknown names {unknown}; expected a comma-separated list of: "
-                         f"{', '.join(xai_tf.list_methods())}")
+    methods = check_names(args.methods, "--methods", xai_tf.list_methods())
     if args.denoise:
         from xai_tf._checks import check_choice
         from xai_tf.denoising import denoise
         check_choice(args.denoise, "--denoise", denoise.methods())
-    model = load_model(args.model)
-    dataset = load_data(args)
     if args.limit < 1:
         raise ValueError(f"--limit must be >= 1; got {args.limit}")
-    chosen = dataset.subset(np.arange(min(args.limit, len(dataset.labels))))
-    predictions = predict_classes(model, chosen.images)
+    model = load_model(args.model, name="--model")
+    dataset, indices, split = runs.data_for_model(
+        model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
+        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose)
+    count = min(args.limit, len(dataset.labels))
+    chosen, indices = dataset.subset(np.arange(count)), indices[:count]
+    predictions = head_of(model).predicted_classes(chosen.images)
     maps = {}
     for method in methods:
         print(f"explaining {len(chosen.labels)} images with {method}")
@@ -183,13 +104,11 @@ def run_explain(args) -> None:
     if args.denoise:
         maps = {method: xai_tf.denoise(values, args.denoise) for method, values in maps.items()}
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "maps.npz", **maps)
-    np.savez_compressed(out / "images.npz", images=chosen.images, labels=chosen.labels, predictions=predictions)
-    _write_json(out / "explain.json", {
-        "command": "explain", "arguments": {k: v for k, v in vars(args).items() if k != "handler"},
-        "methods": methods, "class_names": list(dataset.class_names), "labels": chosen.labels.tolist(),
-        "predictions": predictions.tolist(), "versions": package_versions()})
+    runs.write_explain_folder(out, images=chosen.images, labels=chosen.labels, predictions=predictions, maps=maps,
+                              class_names=dataset.class_names, indices=indices, masks=chosen.masks,
+                              meta={"command": "explain", "model_weights": fingerprint(model.get_weights()),
+                                    "split": split,
+                                    "arguments": {k: v for k, v in vars(args).items() if k != "handler"}})
     titles = [f"{method} ({args.denoise})" if args.denoise else method for method in methods]
     figure_path = out / f"grid.{args.figure_format}"
     method_grid(chosen.images, maps, titles=titles, masks=chosen.masks, boxes=chosen.boxes, labels=chosen.labels,
@@ -244,15 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=run_data_verify)
 
     explain = commands.add_parser("explain", help="saliency maps of a saved model on a data set, plus the grid")
-    explain.add_argument("--model", required=True, help="saved .keras model")
+    explain.add_argument("--model", required=True, help="saved model (.keras; see xai_tf.models.load_model)")
     explain.add_argument("--methods", default="gradcam", help="comma-separated registry names (xai_tf.list_methods())")
-    explain.add_argument("--limit", type=int, default=8, help="explain the first K images (default 8)")
-    explain.add_argument("--figure-format", choices=("png", "pdf"), default="png")
-    _add_data_arguments(explain)
+    explain.add_argument("--limit", type=int, default=8, help="explain the first K images of the split (default 8)")
+    explain.add_argument("--figure-format", choices=("png", "pdf"), default="png", help="grid format (default png)")
+    runs.add_data_arguments(explain, for_model=True)
     explain.add_argument("--denoise", default=None, help="denoise the maps (tv, bilateral, median, wavelet, nlm, gaussian)")
-    explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument("--seed", type=int, default=0, help="seed of the stochastic methods (default 0)")
     explain.add_argument("--out", required=True, help="output folder (maps.npz, images.npz, explain.json, grid)")
-    explain.add_argument("--verbose", type=int, default=1)
+    explain.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
     explain.set_defaults(handler=run_explain)
 
     evaluate = commands.add_parser(
@@ -261,15 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=None)  # listed for --help; main() hands its arguments to the runner
 
     demo = commands.add_parser("demo", help="the whole pipeline on the embedded synthetic radio galaxies")
-    demo.add_argument("--out", default="runs/demo")
-    demo.add_argument("--n", type=int, default=600)
-    demo.add_argument("--image-size", type=int, default=64)
-    demo.add_argument("--epochs", type=int, default=6)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--verbose", type=int, default=1)
+    demo.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
+    demo.add_argument("--n", type=int, default=600, help="synthetic images (default 600)")
+    demo.add_argument("--image-size", type=int, default=64, help="image height/width (default 64)")
+    demo.add_argument("--epochs", type=int, default=6, help="training epochs (default 6)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
     demo.set_defaults(handler=run_demo)
 
-    report = commands.add_parser("report", help="one self-contained HTML report from finished runs")
+    from xai_tf.report.config import SCHEMA
+
+    report = commands.add_parser("report", help="one self-contained HTML report from finished runs",
+                                 description="One self-contained HTML report from finished runs. " + SCHEMA,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     report.add_argument("--config", required=True, help="experiment .yaml or .json naming the run folders")
     report.add_argument("--out", default=None, help="HTML path (default: the config's `out`)")
     report.set_defaults(handler=run_report)
@@ -280,8 +203,10 @@ def main(argv=None) -> int:
     # TensorFlow's C++ INFO lines (XLA's "Compiled cluster", one per process, among them) would
     # interleave with the command's own output; warnings and errors still show. A value the user
     # set wins. TensorFlow is imported inside the subcommands, so this is read in time.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     argv = sys.argv[1:] if argv is None else list(argv)
+    # TensorFlow's start-up lines (oneDNN notices, cuInit on a machine without a GPU) only with --verbose 2.
+    loud = any(a == "--verbose=2" or (a == "--verbose" and argv[i + 1:i + 2] == ["2"]) for i, a in enumerate(argv))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if loud else "3")
     if argv[:1] == ["evaluate"]:
         return run_evaluate(argv[1:])
     args = build_parser().parse_args(argv)

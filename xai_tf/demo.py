@@ -9,8 +9,9 @@
 2. ``explain/``: ``probe_per_class`` held-out FRI and FRII images explained with EVERY registered
    method (``xai_tf.list_methods()``), in ``xai-tf explain``'s format (maps.npz, images.npz with
    the ground-truth masks added, explain.json with the model's weight fingerprint).
-3. ``evaluation/``: the evaluation runner on the first ``eval_images`` held-out images with
-   ``EVAL_METHODS`` and the metrics AIC, SIC, Max-Sensitivity, XAI entropy and Pointing Game.
+3. ``evaluation/``: the evaluation runner on the first ``eval_images`` held-out images (of the split
+   ``train/split.json`` records) with ``EVAL_METHODS`` and every registered metric
+   (``xai_tf.metrics.METRICS``: AIC, SIC, Max-Sensitivity, XAI entropy, Pointing Game, randomisation).
 4. ``report.yaml`` and ``report.html`` (``xai_tf.report.build``); the path is printed.
 
 Evaluation methods (``EVAL_METHODS``): Max-Sensitivity re-explains every image 10 times (paper
@@ -39,7 +40,6 @@ import numpy as np
 #: Methods scored by the evaluation runner (see the module docstring for why these).
 EVAL_METHODS = ("gradcam", "gradcam_pp", "vanilla_gradient", "smoothgrad", "integrated_gradients",
                 "guided_backprop", "random")
-EVAL_METRICS = ("sic", "aic", "max_sensitivity", "xai_entropy", "pointing_game", "randomization")
 
 
 def _stage(message: str, verbose: int) -> None:
@@ -47,36 +47,26 @@ def _stage(message: str, verbose: int) -> None:
         print(f"[demo] {message}", flush=True)
 
 
-def _train_arguments(out: Path, n: int, image_size: int, epochs: int, seed: int, verbose: int):
-    from xai_tf.cli import build_parser
+def _train_settings(n: int, image_size: int, epochs: int, seed: int) -> dict:
+    """The demo's train settings: ``xai-tf train --model custom-v2 --no-augment`` on the synthetic set."""
+    from xai_tf.runs import train_settings
 
-    return build_parser().parse_args([
-        "train", "--data", "synthetic", "--n", str(n), "--image-size", str(image_size), "--model", "custom-v2",
-        "--epochs", str(epochs), "--seed", str(seed), "--no-augment", "--out", str(out),
-        "--verbose", str(verbose)])
-
-
-def _comparable(arguments: dict) -> dict:
-    return {key: value for key, value in arguments.items() if key not in ("handler", "verbose", "out")}
+    return train_settings(data="synthetic", n=n, image_size=image_size, model="custom-v2", epochs=epochs, seed=seed,
+                          no_augment=True)
 
 
 def _train(folder: Path, n, image_size, epochs, seed, verbose) -> bool:
-    """Train unless a model with the same arguments exists; returns True when it trained."""
-    from xai_tf.cli import run_train
+    """Train unless a model with the same settings exists; returns True when it trained."""
+    from xai_tf import runs
 
-    args = _train_arguments(folder, n, image_size, epochs, seed, verbose)
-    wanted = _comparable(vars(args))
-    config_file = folder / "config.json"
-    if (folder / "model.keras").is_file() and config_file.is_file():
-        try:
-            stored = _comparable(json.loads(config_file.read_text())["arguments"])
-        except (ValueError, KeyError):
-            stored = None
-        if stored == json.loads(json.dumps(wanted, default=str)):
-            _stage(f"training skipped: {folder / 'model.keras'} exists with the same settings", verbose)
-            return False
+    wanted = _train_settings(n, image_size, epochs, seed)
+    stored = runs.trained_settings(folder)
+    same = stored is not None and {key: stored.get(key) for key in wanted} == json.loads(json.dumps(wanted))
+    if (folder / "model.keras").is_file() and same:
+        _stage(f"training skipped: {folder / 'model.keras'} exists with the same settings", verbose)
+        return False
     _stage(f"training the custom CNN v2 ({epochs} epochs, {n} images of {image_size}x{image_size})", verbose)
-    run_train(args)
+    runs.train(folder, verbose=verbose, **wanted)
     return True
 
 
@@ -87,10 +77,10 @@ def _probe_indices(labels: np.ndarray, per_class: int, num_classes: int) -> np.n
 
 
 def _explain(folder: Path, model, fingerprint: str, held_out, per_class: int, seed: int, verbose: int) -> list[str]:
-    """Explain the probe images with every method, cached per method; writes explain's output format."""
+    """Explain the probe images with every method, cached per method; writes an explain folder (``xai_tf.runs``)."""
     import xai_tf
-    from xai_tf._versions import package_versions
-    from xai_tf.models.classification_report import predict_classes
+    from xai_tf.models.head import head_of
+    from xai_tf.runs import write_explain_folder
 
     parts = folder / "parts"
     state_file = folder / "state.json"
@@ -101,7 +91,7 @@ def _explain(folder: Path, model, fingerprint: str, held_out, per_class: int, se
     parts.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps(state))
     probes = held_out.subset(indices)
-    predictions = predict_classes(model, probes.images)
+    predictions = head_of(model).predicted_classes(probes.images)
     methods = list(xai_tf.list_methods())
     maps, seconds = {}, {}
     for position, method in enumerate(methods, start=1):
@@ -114,14 +104,11 @@ def _explain(folder: Path, model, fingerprint: str, held_out, per_class: int, se
         maps[method] = xai_tf.explain(model, probes.images, method, seed=seed, verbose=verbose)
         seconds[method] = round(time.time() - started, 2)
         np.save(cached, maps[method])
-    np.savez_compressed(folder / "maps.npz", **maps)
-    np.savez_compressed(folder / "images.npz", images=probes.images, labels=probes.labels, predictions=predictions,
-                        masks=probes.masks, indices=indices)
-    (folder / "explain.json").write_text(json.dumps({
-        "command": "demo explain", "methods": methods, "class_names": list(held_out.class_names),
-        "labels": probes.labels.tolist(), "predictions": predictions.tolist(), "model_weights": fingerprint,
-        "arguments": {"model": str(folder.parent / "train" / "model.keras"), "held_out_indices": indices.tolist(),
-                      "seed": seed}, "seconds": seconds, "versions": package_versions()}, indent=2))
+    write_explain_folder(folder, images=probes.images, labels=probes.labels, predictions=predictions, maps=maps,
+                         class_names=held_out.class_names, masks=probes.masks, indices=indices,
+                         meta={"command": "demo explain", "model_weights": fingerprint, "seconds": seconds,
+                               "arguments": {"model": str(folder.parent / "train" / "model.keras"),
+                                             "held_out_indices": indices.tolist(), "seed": seed}})
     return methods
 
 
@@ -139,9 +126,10 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
     verbose: 0 quiet, 1 stage lines and progress bars.
     """
     import xai_tf
+    from xai_tf import runs
     from xai_tf._checks import check_positive
-    from xai_tf.data import load
-    from xai_tf.evaluation import _fingerprint, evaluate
+    from xai_tf.evaluation import evaluate, fingerprint
+    from xai_tf.metrics.registry import METRICS
     from xai_tf.models import load_model
     from xai_tf.report import build
 
@@ -164,23 +152,25 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
                 _stage(f"removing {stale}: it belongs to the previous model", verbose)
                 shutil.rmtree(stale)
     model = load_model(train_dir / "model.keras")
-    fingerprint = _fingerprint(model.get_weights())
-    data = load("synthetic", n=n, image_size=image_size, seed=seed)
-    _, held_out = data.split(0.2, seed=seed)  # the same split as xai-tf train (val_fraction 0.2)
+    weights = fingerprint(model.get_weights())
+    # The held-out images of the split the training run recorded (xai_tf.runs: split.json).
+    held_out = runs.load_data(runs.train_settings(data="synthetic", n=n, image_size=image_size, seed=seed),
+                              verbose).subset(runs.read_train_run(train_dir)["split"]["held_out"])
 
     _stage(f"2/4 explain {probe_per_class} held-out images per class with every method -> {explain_dir}", verbose)
-    methods = _explain(explain_dir, model, fingerprint, held_out, probe_per_class, seed, verbose)
+    methods = _explain(explain_dir, model, weights, held_out, probe_per_class, seed, verbose)
 
     count = min(eval_images, len(held_out))
-    _stage(f"3/4 evaluate {', '.join(eval_methods)} on {count} held-out images ({', '.join(EVAL_METRICS)}) "
+    eval_metrics = list(METRICS)  # every registered metric (the registry feeds the demo)
+    _stage(f"3/4 evaluate {', '.join(eval_methods)} on {count} held-out images ({', '.join(eval_metrics)}) "
            f"-> {eval_dir}", verbose)
-    settings = {"model_weights": fingerprint, "images": count, "methods": eval_methods, "seed": seed}
+    settings = {"model_weights": weights, "images": count, "methods": eval_methods, "seed": seed}
     settings_file = out / "evaluation.settings.json"
     if eval_dir.exists() and (not settings_file.is_file() or json.loads(settings_file.read_text()) != settings):
         _stage(f"removing {eval_dir}: it was run with other settings", verbose)
         shutil.rmtree(eval_dir)
     settings_file.write_text(json.dumps(settings))
-    evaluate(model, held_out.subset(np.arange(count)), eval_methods, EVAL_METRICS, eval_dir, seed=seed,
+    evaluate(model, held_out.subset(np.arange(count)), eval_methods, eval_metrics, eval_dir, seed=seed,
              verbose=verbose, extra_config={"model_path": str(train_dir / "model.keras"), "data_source": "synthetic",
                                             "held_out_of": {"n": n, "image_size": image_size, "seed": seed}})
 

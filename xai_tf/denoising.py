@@ -40,7 +40,6 @@ in [0, 1] stays in [0, 1], a non-negative map stays non-negative, and a signed m
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -61,6 +60,7 @@ from xai_tf._checks import (
     check_finite,
     check_images,
     check_positive,
+    worker_count,
 )
 from xai_tf._progress import progress
 
@@ -328,7 +328,7 @@ def denoise(maps, method: str, *, workers: int | None = None, verbose: int = 1, 
         def work(item):
             return _denoise_map(item, denoiser, linear, params)
 
-    workers = min(workers or os.cpu_count() or 1, len(batch))
+    workers = worker_count(workers, len(batch))
     out = np.empty_like(batch)
     if workers == 1:
         results = map(work, batch)

@@ -144,8 +144,13 @@ class LabelledImages:
 
         fraction: share held out, in (0, 1); per class ``round(fraction * count)`` images, at least
             one and at most ``count - 1`` for every class with two or more images (a class with a
-            single image stays in train). seed: same seed, same split.
+            single image stays in train). seed: same seed, same split. The indices: ``split_indices``.
         """
+        train, test = self.split_indices(fraction, seed)
+        return self.subset(train), self.subset(test)
+
+    def split_indices(self, fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(train indices, test indices)`` of :meth:`split`, each sorted int64."""
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
             raise ValueError(f"fraction must be a number in (0, 1), the share held out as test; got {fraction!r}")
         rng = np.random.default_rng(seed)
@@ -160,7 +165,7 @@ class LabelledImages:
         if test.size == 0:
             raise ValueError("cannot split: no class has two or more images")
         train = np.setdiff1d(np.arange(len(self)), test)
-        return self.subset(train), self.subset(test)
+        return train.astype(np.int64), test.astype(np.int64)
 
 
 def as_tf_dataset(data: LabelledImages, batch_size: int = 32, shuffle: bool = True, seed: int = 0,

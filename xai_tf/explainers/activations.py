@@ -15,7 +15,7 @@ _CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.D
 
 def conv_layer_names(model) -> list[str]:
     """Names of the convolution layers of ``model`` (nested backbones included), in graph order."""
-    return [layer.name for layer in graph._iter_layers(model) if isinstance(layer, _CONV_TYPES)]
+    return [layer.name for layer in graph.iter_layers(model) if isinstance(layer, _CONV_TYPES)]
 
 
 def activations(model, image, layers=None, *, batch_size: int = 32) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from xai_tf.explainers.base import Request, input_gradients, reduce_channels
-from xai_tf.explainers.cam import _to_input_size, gradcam_layer_maps
+from xai_tf.explainers.cam import gradcam_layer_maps, to_input_size
 
 
 def guided_backprop(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
@@ -30,5 +30,5 @@ def guided_gradcam(request: Request, *, channel_reduction: str = "sum") -> np.nd
     """Guided Grad-CAM (Selvaraju et al. 2017; papers 001, 003): guided backpropagation times the
     upsampled Grad-CAM of ``layer`` (default: last 4-D layer)."""
     guided = input_gradients(request, mode="guided")
-    cam = _to_input_size(request, gradcam_layer_maps(request))
+    cam = to_input_size(request, gradcam_layer_maps(request))
     return reduce_channels(guided * cam[..., None], channel_reduction)

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._progress import progress
-from xai_tf.models import graph
+from xai_tf.models.head import head_of
 
 CHANNEL_REDUCTIONS = ("sum", "abs_sum", "l2")
 
@@ -59,66 +59,45 @@ tf.RegisterGradient("XaiTfDeconvnetRelu6")(_deconvnet_relu6_gradient)
 
 
 class ModelAdapter:
-    """A Keras classifier seen as ``images -> logits`` plus cached gradient functions.
+    """A Keras classifier seen by the explainers: its :class:`~xai_tf.models.head.ModelHead` plus
+    the gradient functions the methods share (compiled into the head's one cache).
 
     model: single-input, single-output ``keras.Model`` with NHWC image input and ``(N, K)`` output
     (``K >= 2`` softmax/linear classes, or ``K == 1`` sigmoid/linear unit = two classes).
     """
 
     def __init__(self, model):
-        graph._check_model(model)
-        input_shape = tuple(model.inputs[0].shape)
-        output_shape = tuple(model.outputs[0].shape)
-        if len(input_shape) != 4:
-            raise ValueError(f"model must take NHWC images (4-D input); its input shape is {input_shape}")
-        if len(output_shape) != 2 or output_shape[-1] is None:
-            raise ValueError(f"model must output class scores of shape (N, classes); its output shape is "
-                             f"{output_shape}")
+        self.head = head_of(model)
         self.model = model
-        self.image_shape = input_shape[1:]
-        self.outputs = int(output_shape[-1])
-        self.binary = self.outputs == 1
-        self.num_classes = 2 if self.binary else self.outputs
-        self.activation = graph.output_activation(model)
-        self._functions: dict = {}
-        spec = tf.TensorSpec([None, *self.image_shape], tf.float32)
-        self.image_spec = spec
-        self.target_spec = tf.TensorSpec([None], tf.int32)
+        self.image_shape = self.head.image_shape
+        self.binary = self.head.binary
+        self.num_classes = self.head.num_classes
+        self.image_spec = self.head.image_spec
+        self.target_spec = self.head.target_spec
 
     # -- scores ---------------------------------------------------------------------------------
     def logits(self, images, *, mode: str = "plain", layers=()):
         """Pre-activation outputs ``(B, K)`` (and inner activations) on real tensors."""
         if mode == "plain":
-            return graph.run_model(self.model, images, layers=layers, logits=True)
+            return self.head.logits(images, layers=layers)
         with tf.compat.v1.get_default_graph().gradient_override_map(_GRADIENT_OVERRIDES[mode]):
-            return graph.run_model(self.model, images, layers=layers, logits=True)
+            return self.head.logits(images, layers=layers)
 
     def scores(self, logits, targets):
         """Target logit ``(B,)``; for a single unit, ``+logit`` for class 1 and ``-logit`` for class 0."""
-        if self.binary:
-            sign = tf.cast(2 * targets - 1, logits.dtype)
-            return logits[:, 0] * sign
-        return tf.gather(logits, targets, axis=1, batch_dims=1)
+        return self.head.scores(logits, targets)
 
     def probabilities(self, logits, targets):
         """Target probability ``(B,)``: softmax of the logits, or sigmoid of the signed logit."""
-        if self.binary:
-            return tf.sigmoid(self.scores(logits, targets))
-        return tf.gather(tf.nn.softmax(logits, axis=-1), targets, axis=1, batch_dims=1)
+        return self.head.target_probabilities(logits, targets)
 
-    # -- compiled functions (cached; fixed signatures => traced once per model) --------------------
-    def _cached(self, key, build):
-        if key not in self._functions:
-            self._functions[key] = build()
-        return self._functions[key]
+    # -- compiled functions (cached in the head; fixed signatures => traced once per model) -----
+    def cached(self, key, build):
+        """The compiled function under ``key`` in the model's one cache, built on first use."""
+        return self.head.cached(key, build)
 
     def logits_function(self):
-        def build():
-            @tf.function(input_signature=[self.image_spec])
-            def logits(images):
-                return self.logits(images)[0]
-            return logits
-        return self._cached("logits", build)
+        return self.head.logits_function()
 
     def probability_function(self):
         def build():
@@ -126,7 +105,7 @@ class ModelAdapter:
             def probability(images, targets):
                 return self.probabilities(self.logits(images)[0], targets)
             return probability
-        return self._cached("probability", build)
+        return self.cached("probability", build)
 
     def score_function(self):
         def build():
@@ -134,7 +113,7 @@ class ModelAdapter:
             def score(images, targets):
                 return self.scores(self.logits(images)[0], targets)
             return score
-        return self._cached("score", build)
+        return self.cached("score", build)
 
     def gradient_function(self, mode: str = "plain"):
         """``(images, targets) -> (d score / d images, score)``; mode plain | guided | deconvnet."""
@@ -150,7 +129,7 @@ class ModelAdapter:
                 score = self.scores(self.logits(images, mode=mode)[0], targets)
                 return tf.gradients(score, images)[0], score
             return gradients
-        return self._cached(("gradients", mode), build)
+        return self.cached(("gradients", mode), build)
 
     def path_gradient_function(self):
         """``(start, direction, alphas, targets) -> sum_s grad(start + alpha_s * direction)``.
@@ -173,7 +152,7 @@ class ModelAdapter:
                 grads = tf.reshape(grads, tf.concat([[n_images, n_steps], tf.shape(start)[1:]], 0))
                 return tf.reduce_sum(grads, axis=1)
             return path_gradients
-        return self._cached("path_gradients", build)
+        return self.cached("path_gradients", build)
 
     def layer_gradient_function(self, layers: tuple[str, ...]):
         """``(images, targets) -> (activations, gradients, score)`` for the named inner layers."""
@@ -190,7 +169,7 @@ class ModelAdapter:
                 grads = tape.gradient(score, activations)
                 return activations, grads, score
             return layer_gradients
-        return self._cached(("layer_gradients", layers), build)
+        return self.cached(("layer_gradients", layers), build)
 
     def activation_function(self, layers: tuple[str, ...]):
         """``images -> [activation of each named layer]``."""
@@ -202,19 +181,12 @@ class ModelAdapter:
                 _, taps = self.logits(images, layers=layers)
                 return [taps[name] for name in layers]
             return activations
-        return self._cached(("activations", layers), build)
+        return self.cached(("activations", layers), build)
 
     # -- host-side helpers ------------------------------------------------------------------------
-    def predict_logits(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        function = self.logits_function()
-        return np.concatenate([function(tf.constant(images[i:i + batch_size])).numpy()
-                               for i in range(0, len(images), batch_size)])
-
     def predicted_classes(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        logits = self.predict_logits(images, batch_size)
-        if self.binary:
-            return (logits[:, 0] > 0).astype(np.int64)
-        return np.argmax(logits, axis=1).astype(np.int64)
+        """The model's predicted classes (the head's one rule)."""
+        return self.head.predicted_classes(images, batch_size)
 
 
 _ADAPTERS: weakref.WeakKeyDictionary[keras.Model, ModelAdapter] = weakref.WeakKeyDictionary()
@@ -350,8 +322,3 @@ def scores_of(request: Request, images: np.ndarray, targets: np.ndarray, *, prob
     for rows in chunks(len(images), request.batch_size):
         out[rows] = function(tf.constant(images[rows]), tf.constant(targets[rows].astype(np.int32))).numpy()
     return out
-
-
-def image_rng(seed: int, index: int) -> np.random.Generator:
-    """Random generator for image ``index``: maps do not depend on how the batch is chunked."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, index])

@@ -30,7 +30,8 @@ def cam_layer(request: Request) -> str:
     return request.layer if request.layer is not None else graph.find_last_conv_layer(request.model)
 
 
-def _to_input_size(request: Request, maps: np.ndarray) -> np.ndarray:
+def to_input_size(request: Request, maps: np.ndarray) -> np.ndarray:
+    """Layer-resolution maps ``(N, h, w)`` bilinearly resized to the input size ``(N, H, W)``."""
     return upsample(maps, request.images.shape[1:3]).numpy()
 
 
@@ -43,7 +44,7 @@ def gradcam_layer_maps(request: Request) -> np.ndarray:
 
 def gradcam(request: Request) -> np.ndarray:
     """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: last 4-D layer)."""
-    return _to_input_size(request, gradcam_layer_maps(request))
+    return to_input_size(request, gradcam_layer_maps(request))
 
 
 def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
@@ -68,7 +69,7 @@ def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
 
 def gradcam_pp(request: Request) -> np.ndarray:
     """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: last 4-D layer)."""
-    return _to_input_size(request, gradcam_pp_layer_maps(request))
+    return to_input_size(request, gradcam_pp_layer_maps(request))
 
 
 def _masked_probability_function(request: Request):
@@ -90,7 +91,7 @@ def _masked_probability_function(request: Request):
             probabilities = adapter.probabilities(logits, tf.repeat(targets, n_channels))
             return tf.reshape(probabilities, [n_images, n_channels])
         return masked_probabilities
-    return adapter._cached("score_cam", build)
+    return adapter.cached("score_cam", build)
 
 
 def _score_cam_weights(request: Request, acts: np.ndarray) -> np.ndarray:
@@ -125,11 +126,11 @@ def scorecam_layer_maps(request: Request, max_channels: int | None = None) -> np
 def scorecam(request: Request) -> np.ndarray:
     """Score-CAM (Wang et al. 2020): channels weighted by the target probability of the image
     masked by each channel. On a single sigmoid unit the probability is ``sigmoid(+-logit)``."""
-    return _to_input_size(request, scorecam_layer_maps(request))
+    return to_input_size(request, scorecam_layer_maps(request))
 
 
 def faster_scorecam(request: Request, *, max_channels: int = 10) -> np.ndarray:
     """Faster Score-CAM (tabayashi0117, in tf-keras-vis as ``max_N``): Score-CAM over the
     ``max_channels`` (default 10, tf-keras-vis' example) channels of largest spatial variance."""
     check_positive(max_channels, "max_channels", integer=True)
-    return _to_input_size(request, scorecam_layer_maps(request, max_channels))
+    return to_input_size(request, scorecam_layer_maps(request, max_channels))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from xai_tf._checks import check_positive
+from xai_tf._random import rng_for
 from xai_tf.explainers.base import (
     Request,
-    image_rng,
     image_step_chunks,
     input_gradients,
     reduce_channels,
@@ -42,7 +42,7 @@ def noise_samples(request: Request, index: int, n_samples: int, stdev_spread: fl
     """
     image = request.images[index] if image is None else image
     stdev = stdev_spread * float(image.max() - image.min())
-    rng = image_rng(request.seed, index)
+    rng = rng_for(request.seed, index)
     return (rng.standard_normal((n_samples, *image.shape), dtype=np.float32) * stdev).astype(np.float32)
 
 

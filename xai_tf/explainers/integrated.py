@@ -232,7 +232,7 @@ def _blur_path_function(request: Request):
             weights = sigma_steps[None, :, None, None, None]
             return -tf.reduce_sum(weights * direction * grads, axis=1)
         return blur_path
-    return adapter._cached("blur_path", build)
+    return adapter.cached("blur_path", build)
 
 
 def blur_attributions(request: Request, images: np.ndarray, targets: np.ndarray, max_sigma: float, steps: int,

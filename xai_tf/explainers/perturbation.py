@@ -46,7 +46,7 @@ def _occlusion_function(request: Request):
             scores = adapter.scores(adapter.logits(occluded)[0], tf.repeat(targets, n_windows))
             return tf.reshape(scores, [n_images, n_windows])
         return occluded_scores
-    return adapter._cached("occlusion", build)
+    return adapter.cached("occlusion", build)
 
 
 def _pair(value, name):

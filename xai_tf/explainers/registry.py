@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from xai_tf._checks import check_choice, check_images, check_positive, check_targets
+from xai_tf._checks import check_choice, check_positive, check_seed
 from xai_tf.explainers import (
     backprop,
     cam,
@@ -67,30 +67,45 @@ def method_parameters(method: str) -> dict[str, object]:
 
 def explain(model, images, method: str, targets=None, *, batch_size: int = 64, verbose: int = 1, seed: int = 0,
             layer: str | None = None, **params) -> np.ndarray:
-    """Saliency maps of ``model`` for ``images`` with ``method``; ``(N, H, W)`` float32, finite.
+    """Saliency maps of ``model`` for ``images`` with ``method``.
 
-    model: a ``keras.Model`` classifier (functional, Sequential, nested backbones; softmax, sigmoid
-        or linear head) taking raw ``[0, 1]`` NHWC images.
-    images: ``(N, H, W, C)`` float in [0, 1] matching the model input.
-    method: one of :func:`list_methods` (see each method's docstring for its parameters and the
-        paper its defaults come from).
-    targets: ``None`` (the predicted class), an int, or ints ``(N,)``; a single sigmoid unit has
-        classes 0 and 1.
-    batch_size: most model evaluations per compiled call (memory bound), default 64.
-    verbose: 0 silent, 1 progress bar on a terminal, 2 always.
-    seed: seed of stochastic methods (smoothgrad, smoothgrad_ig, smooth_blur_ig, lime, random).
-    layer: conv layer for gradcam, gradcam_pp, scorecam, faster_scorecam, guided_gradcam, normgrad
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier (functional, Sequential, nested backbones; softmax, sigmoid or linear head)
+        taking raw ``[0, 1]`` NHWC images.
+    images : array-like
+        ``(N, H, W, C)`` float in [0, 1] matching the model input.
+    method : str
+        One of :func:`list_methods` (see each method's docstring for its parameters and the paper
+        its defaults come from).
+    targets : None, int or array of int
+        ``None`` (the predicted class, ``xai_tf.models.head``'s rule), one int, or ints ``(N,)``; a
+        single sigmoid unit has classes 0 and 1.
+    batch_size : int
+        Most model evaluations per compiled call (memory bound); default 64.
+    verbose : {0, 1, 2}
+        0 silent, 1 progress bar on a terminal (default), 2 always.
+    seed : int
+        Seed of stochastic methods (smoothgrad, smoothgrad_ig, smooth_blur_ig, lime, random); default 0.
+    layer : str, optional
+        Conv layer for gradcam, gradcam_pp, scorecam, faster_scorecam, guided_gradcam, normgrad
         (default: the last layer with a 4-D output, nested backbones searched too).
-    params: method parameters, e.g. ``steps=128`` for integrated_gradients.
+    **params
+        Method parameters, e.g. ``steps=128`` for integrated_gradients (:func:`method_parameters`).
+
+    Returns
+    -------
+    ndarray
+        ``(N, H, W)`` float32 maps, finite, larger = more important (signed methods keep their sign).
     """
     check_choice(method, "method", list_methods())
     adapter = adapter_for(model)
-    images = check_images(images, "images", shape=adapter.image_shape)
+    images = adapter.head.check_images(images, "images")
     check_positive(batch_size, "batch_size", integer=True)
     if verbose not in (0, 1, 2) or isinstance(verbose, bool):
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer; got {seed!r}")
+    seed = check_seed(seed)
     if layer is not None:
         if method not in LAYER_METHODS:
             raise ValueError(f"layer= applies only to {', '.join(sorted(LAYER_METHODS))}; method {method!r} "
@@ -106,7 +121,7 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     if targets is None:
         targets = adapter.predicted_classes(images, batch_size)
     else:
-        targets = check_targets(targets, len(images), adapter.num_classes)
+        targets = adapter.head.check_targets(targets, len(images))
     request = Request(adapter=adapter, images=images, targets=targets, batch_size=int(batch_size),
                       verbose=verbose, seed=int(seed), layer=layer, method=method)
     maps = np.asarray(METHODS[method](request, **params), dtype=np.float32)

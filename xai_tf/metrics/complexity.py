@@ -9,11 +9,13 @@ Sizes depend on the encoder (Pillow/zlib/libwebp version), so compare methods wi
 from __future__ import annotations
 
 import io
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
 
 from xai_tf._checks import check_choice, check_maps
+from xai_tf.metrics.protocol import Chunk, Metric, Option, choice
 
 FORMATS = ("png", "webp")
 SCALINGS = ("minmax", "absmax")
@@ -57,3 +59,18 @@ def xai_entropy(maps, format: str = "png", scaling: str = "minmax") -> np.ndarra
             image.save(buffer, format="WEBP", lossless=True, quality=100)
         sizes[i] = buffer.tell() / 1024.0
     return sizes
+
+
+class XAIEntropyMetric(Metric):
+    """XAI entropy of each map in the evaluation runner (KB of its compressed rendering)."""
+
+    name = "xai_entropy"
+    options = (Option("entropy_format", "png", choice("entropy_format", FORMATS),
+                      "XAI entropy encoder: png (default) or webp"),)
+    notes: ClassVar[dict[str, str]] = {"xai_entropy": "XAI entropy (lower = simpler map)"}
+
+    def score(self, chunk: Chunk, options: dict):
+        return {self.name: list(xai_entropy(chunk.maps, format=options["entropy_format"]))}, {}
+
+
+XAI_ENTROPY = XAIEntropyMetric()

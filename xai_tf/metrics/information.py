@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 from scipy import stats
+
+from xai_tf._checks import worker_count
 
 BINS = 256
 
@@ -120,7 +121,7 @@ def webp_sizes(images, workers: int | None = None, cache: dict | None = None) ->
         if digest not in cache and digest not in todo:
             todo[digest] = image
     if todo:
-        workers = min(workers or os.cpu_count() or 1, len(todo))
+        workers = worker_count(workers, len(todo))
         if workers == 1:
             sizes = [webp_size(image) for image in todo.values()]
         else:

@@ -7,11 +7,13 @@ hits / images. The maximum is the first one in row-major order when several pixe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy import ndimage
 
 from xai_tf._checks import check_maps, check_positive
+from xai_tf.metrics.protocol import Chunk, Metric, Option, number
 
 
 @dataclass
@@ -89,3 +91,23 @@ def pointing_game(maps, masks=None, boxes=None, tolerance: float = 15) -> Pointi
     hits = distances <= tolerance
     return PointingGameResult(hits=hits, points=points, distances=distances,
                               accuracy=float(hits.mean()) if n else float("nan"), tolerance=float(tolerance))
+
+
+class PointingGameMetric(Metric):
+    """Pointing Game in the evaluation runner: 1 hit / 0 miss per image (needs masks or boxes)."""
+
+    name = "pointing_game"
+    ground_truth = "masks or boxes"
+    options = (Option("pointing_tolerance", 15, number("pointing_tolerance", 0.0), "Pointing Game tolerance in "
+                      "pixels (default 15, paper 003)", parse=float, flag="--tolerance"),)
+    notes: ClassVar[dict[str, str]] = {"pointing_game": "Pointing Game (hit rate, higher = better)"}
+
+    def score(self, chunk: Chunk, options: dict):
+        if chunk.masks is not None:
+            game = pointing_game(chunk.maps, masks=chunk.masks, tolerance=options["pointing_tolerance"])
+        else:
+            game = pointing_game(chunk.maps, boxes=chunk.boxes, tolerance=options["pointing_tolerance"])
+        return {self.name: [int(hit) for hit in game.hits]}, {}
+
+
+POINTING_GAME = PointingGameMetric()

@@ -31,22 +31,23 @@ from __future__ import annotations
 
 import time
 import warnings
-import weakref
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import (
+    check_bool,
     check_choice,
-    check_images,
     check_maps,
+    check_number,
     check_positive,
-    check_targets,
 )
 from xai_tf._progress import progress
 from xai_tf.metrics import blur as blurring
 from xai_tf.metrics import information
+from xai_tf.metrics.pic_curves import AGGREGATES, PicResult, aggregate_curves, pic_curve
+from xai_tf.models.head import head_of
 
 #: Saliency thresholds (fractions of pixels revealed) of PAIR's ``pic_metrics.ipynb`` notebook and
 #: of the ``compute_pic_metric`` docstring, also used by paper 004's code (XAIBiomedical).
@@ -55,141 +56,64 @@ PAIR_THRESHOLDS = (0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.10, 0.13, 0.21, 
 KINDS = ("sic", "aic")
 ENTROPIES = ("webp", "shannon")
 BLURS = ("fast", "exact")
-AGGREGATES = ("median", "mean")
+
+__all__ = ["AGGREGATES", "BLURS", "ENTROPIES", "KINDS", "PAIR_THRESHOLDS", "PICOptions", "PicResult",
+           "aggregate_curves", "check_thresholds", "draw_random_masks", "pic", "pic_curve"]
 
 
-@dataclass
-class PicResult:
-    """AIC or SIC of one saliency method over a set of images.
+@dataclass(frozen=True)
+class PICOptions:
+    """The options of AIC/SIC, checked once, shared by ``pic``, ``PICCallback`` and the runner.
 
-    Per image (N images, T thresholds, P = ``num_data_points + 1`` curve points):
-    ``targets`` ``(N,)``; ``entropies`` and ``scores`` ``(N, T + 2)``: raw information estimate and
-    model score of the fully blurred image, each threshold's image, and the original (NaN where not
-    computed: thresholds of excluded images); ``normalized_entropies`` and ``normalized_scores``
-    ``(N, T)``: the curve's points (scores made monotone when ``keep_monotonous``); ``curves``
-    ``(N, P)``: the curve interpolated at ``curve_x``; ``aucs`` ``(N,)``; ``excluded`` ``(N,)``: None
-    or the reason the image was left out (NaN in the arrays above).
-    For the set: ``curve`` ``(P,)`` aggregated over included images by ``aggregate`` and its ``auc``
-    (NaN when no image is included). ``timings``: seconds spent blurring, estimating information and
-    running the model.
+    Parameters
+    ----------
+    entropy : {"webp", "shannon"}
+        Information estimate: lossless WebP size (PAIR, default) or 256-bin histogram entropy (paper 004).
+    blur : {"fast", "exact"}
+        Fill of the blurred images (see :func:`pic`); default ``"fast"``.
+    thresholds : tuple of float or None
+        Increasing fractions in (0, 1) of pixels revealed; ``None`` = ``PAIR_THRESHOLDS``.
+    min_pred_value : float
+        Images whose original score is below this are excluded; in [0, 1], default 0.8 (PAIR).
+    random_mask_fraction : float
+        Fraction of pixels kept in the fully blurred image, in [0, 1); default 0.01 (PAIR).
+    keep_monotonous : bool
+        Make each curve non-decreasing (default True, as in the paper).
+    num_data_points : int
+        Curve samples before the final x = 1 point (default 1000, PAIR).
+    aggregate : {"median", "mean"}
+        Aggregation of the per-image curves (default ``"median"``, PAIR).
     """
 
-    kind: str
-    entropy: str
-    blur: str
-    aggregate: str
-    thresholds: np.ndarray
-    targets: np.ndarray
-    entropies: np.ndarray
-    scores: np.ndarray
-    normalized_entropies: np.ndarray
-    normalized_scores: np.ndarray
-    curve_x: np.ndarray
-    curves: np.ndarray
-    aucs: np.ndarray
-    excluded: list
-    curve: np.ndarray
-    auc: float
-    random_masks: np.ndarray | None = field(default=None, repr=False)
-    timings: dict = field(default_factory=dict)
+    entropy: str = "webp"
+    blur: str = "fast"
+    thresholds: tuple | None = None
+    min_pred_value: float = 0.8
+    random_mask_fraction: float = 0.01
+    keep_monotonous: bool = True
+    num_data_points: int = 1000
+    aggregate: str = "median"
 
-    @property
-    def included(self) -> np.ndarray:
-        """Boolean ``(N,)``: images that contribute to the aggregated curve."""
-        return np.array([reason is None for reason in self.excluded], dtype=bool)
+    def checked(self) -> PICOptions:
+        """A copy with every field validated (``TypeError``/``ValueError`` naming the field)."""
+        check_positive(self.num_data_points, "num_data_points", integer=True)
+        check_positive(self.random_mask_fraction, "random_mask_fraction", allow_zero=True)
+        if self.random_mask_fraction >= 1:
+            raise ValueError(f"random_mask_fraction must lie in [0, 1); got {self.random_mask_fraction!r}")
+        thresholds = None if self.thresholds is None else tuple(float(t) for t in check_thresholds(self.thresholds))
+        return PICOptions(
+            entropy=check_choice(self.entropy, "entropy", ENTROPIES), blur=check_choice(self.blur, "blur", BLURS),
+            thresholds=thresholds, min_pred_value=check_number(self.min_pred_value, "min_pred_value", 0.0, 1.0),
+            random_mask_fraction=float(self.random_mask_fraction),
+            keep_monotonous=check_bool(self.keep_monotonous, "keep_monotonous"),
+            num_data_points=int(self.num_data_points), aggregate=check_choice(self.aggregate, "aggregate", AGGREGATES))
 
-    @property
-    def num_included(self) -> int:
-        return int(self.included.sum())
-
-    def __repr__(self) -> str:
-        return (f"PicResult(kind={self.kind!r}, entropy={self.entropy!r}, blur={self.blur!r}, "
-                f"auc={self.auc:.4f}, images={len(self.aucs)}, included={self.num_included})")
-
-    def to_dict(self, include_masks: bool = False) -> dict:
-        """JSON-ready dict (lists, NaN as None); ``from_dict`` restores it. Masks only on request."""
-        out = {}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if item.name == "random_masks":
-                if include_masks and value is not None:
-                    out[item.name] = np.asarray(value).astype(int).tolist()
-                continue
-            out[item.name] = _jsonable(value)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PicResult:
-        """Inverse of ``to_dict``."""
-        values = dict(data)
-        for name in ("thresholds", "entropies", "scores", "normalized_entropies", "normalized_scores",
-                     "curve_x", "curves", "aucs", "curve"):
-            values[name] = np.array(_from_json(values[name]), dtype=np.float64)
-        values["targets"] = np.asarray(values["targets"], dtype=np.int64)
-        values["auc"] = float("nan") if values["auc"] is None else float(values["auc"])
-        if values.get("random_masks") is not None:
-            values["random_masks"] = np.asarray(values["random_masks"], dtype=bool)
-        return cls(**values)
-
-    @classmethod
-    def merge(cls, results: list[PicResult]) -> PicResult:
-        """Concatenate results over disjoint image sets (e.g. shards) and re-aggregate the curve."""
-        if not results:
-            raise ValueError("results must hold at least one PicResult")
-        first = results[0]
-        for other in results[1:]:
-            for name in ("kind", "entropy", "blur", "aggregate"):
-                if getattr(other, name) != getattr(first, name):
-                    raise ValueError(f"cannot merge results with different {name}: "
-                                     f"{getattr(first, name)!r} vs {getattr(other, name)!r}")
-            if not (np.array_equal(other.thresholds, first.thresholds)
-                    and np.array_equal(other.curve_x, first.curve_x)):
-                raise ValueError("cannot merge results with different thresholds or curve points")
-        stack = {name: np.concatenate([getattr(r, name) for r in results]) for name in (
-            "targets", "entropies", "scores", "normalized_entropies", "normalized_scores", "curves", "aucs")}
-        excluded = [reason for r in results for reason in r.excluded]
-        masks = None
-        if all(r.random_masks is not None for r in results):
-            masks = np.concatenate([r.random_masks for r in results])
-        curve, auc = aggregate_curves(stack["curves"][[e is None for e in excluded]], first.curve_x,
-                                      first.aggregate)
-        timings = {key: sum(r.timings.get(key, 0.0) for r in results) for key in first.timings}
-        return cls(kind=first.kind, entropy=first.entropy, blur=first.blur, aggregate=first.aggregate,
-                   thresholds=first.thresholds, curve_x=first.curve_x, excluded=excluded, curve=curve,
-                   auc=auc, random_masks=masks, timings=timings, **stack)
-
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _from_json(value):
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    return np.nan if value is None else value
-
-
-def aggregate_curves(curves: np.ndarray, curve_x: np.ndarray, method: str = "median") -> tuple[np.ndarray, float]:
-    """Aggregate per-image PIC curves ``(N, P)`` point by point (median or mean) and integrate (trapezoid).
-
-    PAIR's ``aggregate_individual_pic_results``. Returns ``(curve (P,), auc)``; NaNs when N == 0.
-    """
-    check_choice(method, "aggregate", AGGREGATES)
-    curves = np.asarray(curves, dtype=np.float64)
-    if len(curves) == 0:
-        return np.full(len(curve_x), np.nan), float("nan")
-    curve = np.median(curves, axis=0) if method == "median" else np.mean(curves, axis=0)
-    return curve, float(np.trapezoid(curve, curve_x))
+    def check_images(self, images: np.ndarray, name: str = "images") -> None:
+        """ValueError when ``entropy="webp"`` cannot encode the images' channels."""
+        channels = images.shape[-1]
+        if self.entropy == "webp" and channels not in (1, 3, 4):
+            raise ValueError(f"entropy='webp' encodes images with 1, 3 or 4 channels; {name} have {channels}; "
+                             "use entropy='shannon'")
 
 
 def draw_random_masks(count: int, height: int, width: int, fraction: float = 0.01, seed: int = 0) -> np.ndarray:
@@ -206,37 +130,22 @@ def draw_random_masks(count: int, height: int, width: int, fraction: float = 0.0
     return masks.reshape(count, height, width)
 
 
-def pic_curve(normalized_entropies: np.ndarray, normalized_scores: np.ndarray,
-              num_data_points: int = 1000) -> tuple[np.ndarray, np.ndarray, float]:
-    """Interpolate one image's PIC points to a regular curve and integrate it.
-
-    normalized_entropies, normalized_scores: ``(T,)`` in [0, 1]. Points (0, 0) and (1, 1) are added,
-    points are stably sorted by entropy (ties keep threshold order, as ``scipy.interpolate.interp1d``
-    does), the curve is sampled at ``linspace(0, 1, num_data_points, endpoint=False)`` plus x = 1
-    (y = 1). Returns ``(curve_x (P,), curve_y (P,), auc)`` with P = ``num_data_points + 1``.
-    """
-    x = np.concatenate([np.asarray(normalized_entropies, np.float64), [0.0, 1.0]])
-    y = np.concatenate([np.asarray(normalized_scores, np.float64), [0.0, 1.0]])
-    order = np.argsort(x, kind="stable")
-    curve_x = np.append(np.linspace(0.0, 1.0, num=num_data_points, endpoint=False), 1.0)
-    curve_y = np.append(np.interp(curve_x[:-1], x[order], y[order]), 1.0)
-    return curve_x, curve_y, float(np.trapezoid(curve_y, curve_x))
-
-
 def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, entropy: str = "webp",
         blur: str = "fast", random_mask_fraction: float = 0.01, min_pred_value: float = 0.8,
         keep_monotonous: bool = True, num_data_points: int = 1000, seed: int = 0, batch_size: int = 64,
         aggregate: str = "median", verbose: int = 1, random_masks=None) -> PicResult:
     """Softmax (SIC) or Accuracy (AIC) Information Curves of saliency ``maps`` for ``model`` on ``images``.
 
+    Parameters (the options are :class:`PICOptions`' fields; checked there)
+    ----------
     model: ``keras.Model`` with one image input and class outputs ``(N, K)``: probabilities (softmax or
         one sigmoid unit) or logits (a linear last layer; softmax/sigmoid is applied here).
     images: ``(N, H, W, C)`` float in [0, 1] (quantised to 8 bits, see the module docstring).
     maps: ``(N, H, W)`` finite saliency maps, larger = more important (take ``abs`` first if the sign
         should not matter).
     kind: ``"sic"`` scores with the probability of the target class (a single sigmoid unit p is
-        class 1 with p, class 0 with 1 - p); ``"aic"`` scores 1 if the predicted class (argmax;
-        ``p >= 0.5`` for one unit) is the target, else 0.
+        class 1 with p, class 0 with 1 - p); ``"aic"`` scores 1 if the predicted class (the model
+        head's rule: argmax, ``p >= 0.5`` for one unit) is the target, else 0.
     targets: ``None`` = the class the model predicts on each image, or ints ``(N,)`` (or one int).
     thresholds: increasing fractions in (0, 1) of the pixels to reveal; default ``PAIR_THRESHOLDS``
         (0.005 ... 0.75, 13 values, PAIR's notebook and paper 004).
@@ -247,7 +156,7 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
         more (the histogram entropy barely changes with blurring, so small fill differences move the
         normalised x axis): use ``"exact"`` when per-image Shannon AUCs matter.
     random_mask_fraction: fraction of pixels kept in the fully blurred image (default 0.01, PAIR).
-    min_pred_value: images whose original score is below this are excluded (default 0.8, PAIR).
+    min_pred_value: images whose original score is below this are excluded; in [0, 1] (default 0.8, PAIR).
     keep_monotonous: make each curve non-decreasing (default True, as in the paper).
     num_data_points: curve samples before the final x = 1 point (default 1000, PAIR).
     seed: seed of the random masks (same seed = same masks for every method).
@@ -256,33 +165,27 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     verbose: 0 silent, 1 progress bar on a terminal, 2 always.
     random_masks: optional ``(N, H, W)`` bool masks to use instead of drawing them from ``seed``.
 
-    Returns a ``PicResult``.
+    Returns
+    -------
+    PicResult
+        Per-image curves, AUCs and exclusion reasons, and the aggregated curve and AUC.
     """
     kind = check_choice(kind, "kind", KINDS)
-    entropy = check_choice(entropy, "entropy", ENTROPIES)
-    blur = check_choice(blur, "blur", BLURS)
-    aggregate = check_choice(aggregate, "aggregate", AGGREGATES)
     check_positive(batch_size, "batch_size", integer=True)
-    check_positive(num_data_points, "num_data_points", integer=True)
-    if not isinstance(keep_monotonous, (bool, np.bool_)):
-        raise TypeError(f"keep_monotonous must be True or False; got {keep_monotonous!r}")
-    check_positive(random_mask_fraction, "random_mask_fraction", allow_zero=True)
-    if random_mask_fraction >= 1:
-        raise ValueError(f"random_mask_fraction must lie in [0, 1); got {random_mask_fraction!r}")
-    if isinstance(min_pred_value, bool) or not isinstance(min_pred_value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"min_pred_value must be a number; got {min_pred_value!r}")
+    options = PICOptions(entropy, blur, thresholds, min_pred_value, random_mask_fraction, keep_monotonous,
+                         num_data_points, aggregate).checked()
+    entropy, blur, aggregate = options.entropy, options.blur, options.aggregate
+    min_pred_value, num_data_points = options.min_pred_value, options.num_data_points
 
-    input_shape = _image_input_shape(model)
-    pixels = _quantise(check_images(images, "images", shape=input_shape))
-    n, height, width, channels = pixels.shape
-    if entropy == "webp" and channels not in (1, 3, 4):
-        raise ValueError(f"entropy='webp' encodes images with 1, 3 or 4 channels; images have {channels}; "
-                         "use entropy='shannon'")
+    head = head_of(model)
+    pixels = _quantise(head.check_images(images, "images"))
+    n, height, width, _ = pixels.shape
+    options.check_images(pixels)
     maps = check_maps(maps, "maps")
     if maps.shape != (n, height, width):
         raise ValueError(f"maps must have shape (N, H, W) = {(n, height, width)} to match images; "
                          f"got {maps.shape}")
-    thresholds = check_thresholds(thresholds)
+    thresholds = check_thresholds(options.thresholds)
     if random_masks is None:
         seeds = draw_random_masks(n, height, width, random_mask_fraction, seed)
     else:
@@ -291,7 +194,7 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
             raise ValueError(f"random_masks must be bool with shape {(n, height, width)}; "
                              f"got {seeds.dtype} {seeds.shape}")
 
-    scorer = _Scorer(model, kind, batch_size)
+    scorer = _Scorer(head, kind, batch_size)
     estimate = _Estimator(entropy)
     fill = blurring.blur_fast if blur == "fast" else blurring.blur_exact
     timings = {"blur": 0.0, "entropy": 0.0, "model": 0.0}
@@ -305,7 +208,7 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     if targets is None:
         targets = scorer.predicted_class(probabilities[:n])
     else:
-        targets = check_targets(targets, n, scorer.num_classes)
+        targets = head.check_targets(targets, n)
     original_score = scorer.score(probabilities[:n], targets)
     blurred_score = scorer.score(probabilities[n:], targets)
     clock = time.perf_counter()
@@ -341,7 +244,7 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
         normalized_entropies = np.clip((entropies[:, 1:-1] - entropies[:, :1]) / (entropies[:, -1:] - entropies[:, :1]),
                                        0.0, 1.0)
         normalized_scores = np.clip((scores[:, 1:-1] - scores[:, :1]) / (scores[:, -1:] - scores[:, :1]), 0.0, 1.0)
-    if keep_monotonous:
+    if options.keep_monotonous:
         normalized_scores = np.maximum.accumulate(normalized_scores, axis=1)
     curve_x = np.append(np.linspace(0.0, 1.0, num=num_data_points, endpoint=False), 1.0)
     curves = np.full((n, len(curve_x)), np.nan)
@@ -365,13 +268,6 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
 # ----------------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------------
-def _image_input_shape(model):
-    shape = getattr(model, "input_shape", None)
-    if isinstance(shape, tuple) and len(shape) == 4:
-        return shape[1:]
-    raise ValueError(f"model must take one image input (N, H, W, C); its input_shape is {shape!r}")
-
-
 def _quantise(images: np.ndarray) -> np.ndarray:
     """Float [0, 1] images to the 8-bit arrays PIC works on (round half to even, like np.round)."""
     return np.round(images.astype(np.float64) * 255.0).astype(np.uint8)
@@ -442,74 +338,23 @@ class _Estimator:
         return information.webp_sizes(_as_numpy_uint8(images), cache=self.cache)
 
 
-_FORWARD_FUNCTIONS = weakref.WeakKeyDictionary()
-
-
-def _forward_function(model):
-    """``model(images, training=False)`` compiled once per model with a free batch dimension.
-
-    ``predict_on_batch`` retraces for every new batch size (the last, partial batch of each call).
-    """
-    if model not in _FORWARD_FUNCTIONS:
-        spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
-        _FORWARD_FUNCTIONS[model] = tf.function(lambda images: model(images, training=False), input_signature=[spec])
-    return _FORWARD_FUNCTIONS[model]
-
-
 class _Scorer:
-    """Class probabilities of a Keras model in batches, and the SIC/AIC score of a target class."""
+    """SIC/AIC scores of 8-bit images in batches, through the model's head (probabilities, one class rule)."""
 
-    def __init__(self, model, kind: str, batch_size: int):
-        self.model, self.kind, self.batch_size = model, kind, batch_size
-        units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
-        if not isinstance(units, int) or len(model.output_shape) != 2:
-            raise ValueError(f"model must output class scores (N, K); its output_shape is {model.output_shape!r}")
-        self.units = units
-        self.num_classes = max(2, units)
-        self.activation = _last_activation(model)
+    def __init__(self, head, kind: str, batch_size: int):
+        self.head, self.kind, self.batch_size = head, kind, batch_size
 
     def probabilities(self, images, timings) -> np.ndarray:
         """``(N, units)`` probabilities of 8-bit ``images`` (uint8 array or integer-valued float tensor)."""
         clock = time.perf_counter()
-        images = tf.cast(tf.convert_to_tensor(images), tf.float32) / 255.0
-        forward = _forward_function(self.model)
-        outputs = [np.asarray(forward(images[start:start + self.batch_size]))
-                   for start in range(0, int(images.shape[0]), self.batch_size)]
-        outputs = np.concatenate(outputs).astype(np.float64)
+        outputs = self.head.outputs(tf.cast(tf.convert_to_tensor(images), tf.float32) / 255.0, self.batch_size)
         timings["model"] += time.perf_counter() - clock
-        if self.activation is None:  # unknown last layer: logits unless the outputs already look like probabilities
-            looks_like = (outputs.min() >= 0 and outputs.max() <= 1
-                          and (self.units == 1 or np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3)))
-            self.activation = "probabilities" if looks_like else "logits"
-        if self.activation == "logits":
-            if self.units == 1:
-                outputs = 1.0 / (1.0 + np.exp(-outputs))
-            else:
-                shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-                outputs = shifted / shifted.sum(axis=1, keepdims=True)
-        return outputs
+        return self.head.probabilities_from_outputs(outputs)
 
     def predicted_class(self, probabilities) -> np.ndarray:
-        if self.units == 1:
-            return (probabilities[:, 0] >= 0.5).astype(np.int64)
-        return np.argmax(probabilities, axis=1).astype(np.int64)
+        return self.head.classes_from_probabilities(probabilities)
 
     def score(self, probabilities, targets) -> np.ndarray:
         if self.kind == "aic":
             return (self.predicted_class(probabilities) == targets).astype(np.float64)
-        if self.units == 1:
-            return np.where(targets == 1, probabilities[:, 0], 1.0 - probabilities[:, 0])
-        return probabilities[np.arange(len(targets)), targets]
-
-
-def _last_activation(model):
-    """'probabilities' when the model ends in softmax/sigmoid, 'logits' when linear, None when unknown."""
-    from xai_tf.models.graph import final_layer
-
-    activation = getattr(final_layer(model), "activation", None)
-    name = getattr(activation, "__name__", None)
-    if name in ("softmax", "sigmoid"):
-        return "probabilities"
-    if name == "linear":
-        return "logits"
-    return None
+        return self.head.class_probability(probabilities, targets)

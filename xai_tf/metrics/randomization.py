@@ -27,12 +27,16 @@ of the maps scaled to [0, 1] (scikit-image). Maps are compared as absolute value
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import keras
 import numpy as np
 from scipy import stats
 
 from xai_tf._checks import check_choice, check_images, check_positive
+from xai_tf._random import rng_for
+from xai_tf.metrics.protocol import Chunk, Metric, Option, parse_list
+from xai_tf.models.graph import iter_layers
 
 MODES = ("full", "semi", "cascade")
 SIMILARITIES = ("spearman", "ssim")
@@ -51,22 +55,14 @@ class RandomizationResult:
     targets: np.ndarray
 
 
-def _all_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
-        else:
-            yield layer
-
-
 def weighted_layers(model) -> list:
     """Layers of ``model`` (nested models expanded, graph order) that own weights."""
-    return [layer for layer in _all_layers(model) if layer.weights]
+    return [layer for layer in iter_layers(model) if layer.weights]
 
 
 def head_layers(model) -> list:
     """The weighted layers after the last layer with a 4-D output ("semi" randomisation)."""
-    layers = list(_all_layers(model))
+    layers = list(iter_layers(model))
     last_4d = -1
     for position, layer in enumerate(layers):
         try:
@@ -89,7 +85,7 @@ def reinitialize(layers, seed: int, offset: int = 0) -> None:
             name = variable.name.split("/")[-1]
             if len(shape) >= 2:
                 fan_in = int(np.prod(shape[:-1]))
-                rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, offset + layer_number, weight_number])
+                rng = rng_for(seed, offset + layer_number, weight_number)
                 value = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
             elif name in _ONES:
                 value = np.ones(shape)
@@ -152,14 +148,14 @@ def randomization_check(model, images, method: str, mode: str = "full", seed: in
     batch_size, method_params: passed to ``xai_tf.explain``.
     """
     from xai_tf.explainers import explain
-    from xai_tf.explainers.base import adapter_for
+    from xai_tf.models.head import head_of
 
     mode = check_choice(mode, "mode", MODES)
     similarity = check_choice(similarity, "similarity", SIMILARITIES)
     check_positive(batch_size, "batch_size", integer=True)
     images = check_images(images, "images")
     if targets is None:
-        targets = adapter_for(model).predicted_classes(images, batch_size)
+        targets = head_of(model).predicted_classes(images, batch_size)
 
     def maps_of(network):
         return explain(network, images, method, targets, batch_size=batch_size, verbose=0, seed=seed,
@@ -180,3 +176,38 @@ def randomization_check(model, images, method: str, mode: str = "full", seed: in
         reinitialize([layer], seed, offset=step)
         rows.append(map_similarities(reference, maps_of(copy), similarity, absolute))
     return RandomizationResult(mode, similarity, np.stack(rows), [layer.name for layer in top_down], targets)
+
+
+def _modes_option(value):
+    from xai_tf._checks import check_names
+
+    return list(check_names(value, "randomization_modes", ("full", "semi")))
+
+
+class RandomizationMetric(Metric):
+    """Randomisation check in the evaluation runner: Spearman similarity to the randomised model's maps."""
+
+    name = "randomization"
+    scores = "method"
+    options = (Option("randomization_modes", ["full", "semi"], _modes_option,
+                      "comma-separated randomisation modes: full, semi (default both)", parse=parse_list),)
+    notes: ClassVar[dict[str, str]] = {
+        "randomization_full": "Randomisation, full (Spearman to randomised model, lower = passes)",
+        "randomization_semi": "Randomisation, semi (Spearman to randomised model, lower = passes)",
+    }
+
+    def columns(self, options: dict) -> list[str]:
+        return [f"randomization_{mode}" for mode in options["randomization_modes"]]
+
+    def score(self, chunk: Chunk, options: dict):
+        from xai_tf.explainers import explain
+
+        columns = {}
+        for mode in options["randomization_modes"]:
+            random_maps = explain(chunk.randomized(mode), chunk.images, chunk.method, chunk.targets,
+                                  batch_size=chunk.batch_size, verbose=0, seed=chunk.chunk_seed, **chunk.params)
+            columns[f"randomization_{mode}"] = list(map_similarities(chunk.maps, random_maps))
+        return columns, {}
+
+
+RANDOMIZATION = RandomizationMetric()

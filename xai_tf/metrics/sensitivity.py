@@ -25,9 +25,13 @@ on the original image (``targets`` or the original prediction), as in Captum and
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from xai_tf._checks import check_choice, check_images, check_positive
+from xai_tf._random import rng_for
+from xai_tf.metrics.protocol import Chunk, Metric, Option, flag, number, parse_bool
 
 NORMS = ("fro", "l1", "inf")
 DENOMINATORS = ("map", "input")
@@ -57,7 +61,7 @@ def perturb(images: np.ndarray, radius: float, n_samples: int, seed: int, indice
         same noise whichever batch or shard it is evaluated in.
     """
     indices = np.arange(len(images)) if indices is None else np.asarray(indices)
-    noise = np.stack([np.random.default_rng([int(seed) & 0xFFFFFFFF, int(index)]).uniform(
+    noise = np.stack([rng_for(seed, index).uniform(
         -radius, radius, size=(n_samples,) + images.shape[1:]) for index in indices])
     return np.clip(images[:, None] + noise, 0.0, 1.0).astype(np.float32)
 
@@ -84,7 +88,7 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
     method_params: passed to ``xai_tf.explain`` (e.g. ``steps=32``).
     """
     from xai_tf.explainers import explain
-    from xai_tf.explainers.base import adapter_for
+    from xai_tf.models.head import head_of
 
     check_positive(radius, "radius")
     check_positive(n_samples, "n_samples", integer=True)
@@ -102,13 +106,13 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
             raise TypeError("method_params apply to registered methods only; bind them into the callable")
         targets = None if targets is None else np.asarray(targets, dtype=np.int64).reshape(-1)
         if targets is None:
-            targets = adapter_for(model).predicted_classes(images, batch_size)
+            targets = head_of(model).predicted_classes(images, batch_size)
 
         def explain_fn(batch, batch_targets):
             return np.asarray(method(batch, batch_targets), dtype=np.float64)
     else:
         if targets is None:
-            targets = adapter_for(model).predicted_classes(images, batch_size)
+            targets = head_of(model).predicted_classes(images, batch_size)
 
         def explain_fn(batch, batch_targets):
             return explain(model, batch, method, batch_targets, batch_size=batch_size, verbose=0, seed=seed,
@@ -134,3 +138,29 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
     ratios = np.where((numerator == 0) & (scale[:, None] == 0), 0.0, ratios)
     ratios = np.where(np.isinf(ratios), np.nan, ratios)
     return ratios.max(axis=1)
+
+
+class MaxSensitivityMetric(Metric):
+    """Max-Sensitivity in the evaluation runner: re-explains ``sensitivity_samples`` perturbed copies per image."""
+
+    name = "max_sensitivity"
+    scores = "method"
+    options = (
+        Option("sensitivity_radius", 0.02, number("sensitivity_radius", 1e-12), "Max-Sensitivity noise half-width "
+               "(default 0.02, Captum)", parse=float),
+        Option("sensitivity_samples", 10, number("sensitivity_samples", 1, integer=True),
+               "Max-Sensitivity perturbed copies per image (default 10, Captum)", parse=int),
+        Option("sensitivity_normalise", True, flag("sensitivity_normalise"), "divide maps by their max |value| "
+               "before comparing (default true, Quantus)", parse=parse_bool),
+    )
+    notes: ClassVar[dict[str, str]] = {"max_sensitivity": "Max-Sensitivity (lower = more stable)"}
+
+    def score(self, chunk: Chunk, options: dict):
+        values = max_sensitivity(chunk.model, chunk.images, chunk.method, chunk.targets,
+                                 radius=options["sensitivity_radius"], n_samples=options["sensitivity_samples"],
+                                 normalise=options["sensitivity_normalise"], seed=chunk.chunk_seed,
+                                 batch_size=chunk.batch_size, indices=chunk.indices, **chunk.params)
+        return {self.name: list(values)}, {}
+
+
+MAX_SENSITIVITY = MaxSensitivityMetric()

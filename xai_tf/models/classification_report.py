@@ -11,15 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from xai_tf.models.training import as_arrays, check_labels, num_classes_of, num_outputs
+from xai_tf.models.head import head_of
+from xai_tf.models.training import as_arrays, check_labels
 
 
 def predict_classes(model, images, batch_size: int = 64) -> np.ndarray:
-    """Predicted class per image: argmax of the softmax, or ``p >= 0.5`` for a single sigmoid unit."""
-    probabilities = np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
-    if num_outputs(model) == 1:
-        return (probabilities.reshape(-1) >= 0.5).astype(np.int64)
-    return probabilities.argmax(axis=-1).astype(np.int64)
+    """Predicted class per image, int64 ``(N,)``: the model head's one rule (``xai_tf.models.head``)."""
+    return head_of(model).predicted_classes(np.asarray(images, np.float32), batch_size)
 
 
 def report_from_predictions(y_true, y_pred, class_names=None, num_classes: int | None = None) -> dict:
@@ -105,7 +103,7 @@ def classification_report(model, data, class_names=None, *, batch_size: int = 64
     else:
         images, labels = arrays
     report = report_from_predictions(labels, predict_classes(model, images, batch_size), class_names,
-                                     num_classes=num_classes_of(model))
+                                     num_classes=head_of(model).num_classes)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(report, indent=2))

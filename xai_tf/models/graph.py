@@ -22,7 +22,8 @@ def _is_model(layer) -> bool:
     return isinstance(layer, keras.Model)
 
 
-def _check_model(model, name: str = "model") -> keras.Model:
+def check_model(model, name: str = "model") -> keras.Model:
+    """Return ``model`` when it is a built single-input, single-output ``keras.Model``; else TypeError/ValueError."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"{name} must be a keras.Model; got {type(model).__name__}")
     if not model.built or not getattr(model, "inputs", None):
@@ -111,7 +112,7 @@ def _linear_head(layer, inputs):
 
 def final_layer(model):
     """The layer that produces the model's output, descending into a nested final model."""
-    layer = _output_operation(_check_model(model))
+    layer = _output_operation(check_model(model))
     while _is_model(layer):
         layer = _output_operation(layer)
     return layer
@@ -153,7 +154,7 @@ def flatten(model) -> keras.Model:
     objects, so its outputs equal the original's and ``get_layer("block5_conv3")`` reaches layers
     of a nested backbone. Raises ValueError when two inlined layers share a name.
     """
-    _check_model(model)
+    check_model(model)
     inputs = keras.Input(shape=model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
     taps: dict = {}
     outputs = _walk(model, inputs, taps=taps, head=None, training=None, last=True)
@@ -166,11 +167,11 @@ def flatten(model) -> keras.Model:
         raise
 
 
-def _iter_layers(model):
+def iter_layers(model):
     """All non-model layers of ``model`` in graph order, nested models expanded."""
     for layer in model.layers:
         if _is_model(layer):
-            yield from _iter_layers(layer)
+            yield from iter_layers(layer)
         else:
             yield layer
 
@@ -184,8 +185,8 @@ def _output_rank(layer) -> int | None:
 
 def conv_layer_candidates(model) -> list[str]:
     """Names of layers with 4-D outputs ``(N, h, w, k)``, nested models included, in graph order."""
-    _check_model(model)
-    return [layer.name for layer in _iter_layers(model)
+    check_model(model)
+    return [layer.name for layer in iter_layers(model)
             if not isinstance(layer, keras.layers.InputLayer) and _output_rank(layer) == 4]
 
 
@@ -204,7 +205,7 @@ def check_layer(model, layer) -> str:
     if not isinstance(layer, str):
         raise TypeError(f"layer must be a layer name (str); got {type(layer).__name__}")
     if layer not in candidates:
-        names = {item.name for item in _iter_layers(model)}
+        names = {item.name for item in iter_layers(model)}
         why = "has no 4-D output" if layer in names else "does not exist"
         raise ValueError(f"layer={layer!r} {why} in model {model.name!r}; 4-D layers: "
                          f"{', '.join(candidates) if candidates else '(none)'}")

@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from xai_tf._checks import check_images, check_positive
 from xai_tf.models.augmentation import augmentation_pipeline
+from xai_tf.models.head import head_of
 from xai_tf.models.transfer import set_trainable
 
 
@@ -39,16 +40,6 @@ class TrainingResult:
     history: dict = field(default_factory=dict)
     best_checkpoint: str | None = None
     class_weight: dict | None = None
-
-
-def num_outputs(model: keras.Model) -> int:
-    """Units of the model's output layer (1 for the papers' sigmoid head)."""
-    return int(model.output_shape[-1])
-
-
-def num_classes_of(model: keras.Model) -> int:
-    """Number of classes a model predicts: a single sigmoid unit is a two-class model."""
-    return max(2, num_outputs(model))
 
 
 def balanced_class_weights(labels, num_classes: int) -> dict[int, float]:
@@ -145,8 +136,8 @@ def fit(model, train, val=None, epochs: int = 10, *, batch_size: int = 32, augme
     check_positive(batch_size, "batch_size", integer=True)
     keras.utils.set_random_seed(seed)
     model = _model_under_strategy(model, strategy)
-    num_classes = num_classes_of(model)
-    binary = num_outputs(model) == 1
+    head = head_of(model)
+    num_classes, binary = head.num_classes, head.binary
     augmenter = augmentation_pipeline(seed=seed) if augment else None
     train_ds, train_labels = _make_dataset(train, "train", num_classes, binary, batch_size, True, augmenter, seed)
     val_ds = None if val is None else _make_dataset(val, "val", num_classes, binary, batch_size, False, None,

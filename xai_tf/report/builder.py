@@ -7,28 +7,7 @@ run models are loaded once, to check by weight fingerprint that the explanations
 belong to them (the fingerprint is cached in ``.model_fingerprint.json`` beside ``model.keras``, so a
 regenerated report need not load TensorFlow models again). Every figure is embedded as a base64 PNG data URI; there is no external CSS or JS.
 
-Config schema (a dict, or a ``.yaml``/``.yml``/``.json`` file; relative paths are relative to the
-config file's folder, or to the working directory for a dict)::
-
-    title: "Synthetic radio galaxies"        # optional, default "xai-tf report"
-    out: report.html                         # optional HTML path (default report.html beside the config)
-    data:                                    # data-set summary: class counts, sample images, PCA
-      source: synthetic                      #   "synthetic" or a data-set path (xai_tf.data.load)
-      n: 600                                 #   options passed to xai_tf.data.load
-      image_size: 64
-      seed: 0
-      color: grayscale                       #   folders only
-      samples_per_class: 4                   #   sample images shown per class (default 4)
-    runs:                                    # training folders of `xai-tf train`
-      - {name: custom-v2, dir: train}        #   (a plain string is a dir named by its folder)
-    explain:                                 # folder of `xai-tf explain` / the demo (or just the dir)
-      dir: explain
-      per_class: 2                           #   images per class in the method grids (default 2)
-      denoised_grid: tv                      #   also show the grids with this denoiser (null: no)
-    denoise:                                 # denoised variants of one map per class
-      methods: [tv, bilateral, median, wavelet, nlm, gaussian]   # default: all denoisers
-      explanation: gradcam                   #   which method's map (default gradcam, else the first)
-    evaluation: [eval]                       # evaluation runner folders (shards of one run are merged)
+Config schema: ``xai_tf.report.config`` (also in ``xai-tf report --help``).
 
 Sections (each heading is always present; a missing config section or file gives a visible note
 instead of a crash): Data set, Training, Classification, Saliency maps per class, Denoised saliency
@@ -43,119 +22,27 @@ from __future__ import annotations
 
 import datetime
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from xai_tf._versions import package_versions
 from xai_tf.report import figures
+from xai_tf.report.config import ReportConfigError, load_config, resolve
+from xai_tf.report.evaluation_sections import EvaluationSections, format_value
+from xai_tf.viz.figures import figure_uri
 
-TOP_KEYS = ("title", "out", "data", "runs", "explain", "denoise", "evaluation")
-DATA_KEYS = ("source", "n", "image_size", "seed", "color", "samples_per_class")
-RUN_KEYS = ("name", "dir")
-EXPLAIN_KEYS = ("dir", "per_class", "denoised_grid")
-DENOISE_KEYS = ("methods", "explanation")
 SECTIONS = (("data", "Data set"), ("training", "Training"), ("classification", "Classification"),
             ("explanations", "Saliency maps per class"), ("denoising", "Denoised saliency maps"),
             ("pic", "AIC and SIC"), ("metrics", "Metrics"), ("provenance", "Config and versions"))
 #: Metric columns of the runner's table, with how to read them.
-METRIC_NOTES = {
-    "max_sensitivity": "Max-Sensitivity (lower = more stable)",
-    "xai_entropy": "XAI entropy (lower = simpler map)",
-    "pointing_game": "Pointing Game (hit rate, higher = better)",
-    "randomization_full": "Randomisation, full (Spearman to randomised model, lower = passes)",
-    "randomization_semi": "Randomisation, semi (Spearman to randomised model, lower = passes)",
-}
-
-
 FINGERPRINT_CACHE = ".model_fingerprint.json"
-
-
-class ReportConfigError(ValueError):
-    """A report config that cannot be used (unknown keys, mismatching folders)."""
-
-
-# ------------------------------------------------------------------------------------------- config
-def _check_keys(section: dict, valid, name: str) -> None:
-    if not isinstance(section, dict):
-        raise ReportConfigError(f"{name} must be a mapping with keys {', '.join(valid)}; got {type(section).__name__}")
-    unknown = sorted(set(section) - set(valid))
-    if unknown:
-        raise ReportConfigError(f"{name} has unknown keys {unknown}; valid keys: {', '.join(valid)}")
-
-
-def load_config(config) -> tuple[dict, Path, Path | None]:
-    """``(config dict, base folder for relative paths, config file or None)``; validates every key."""
-    path = None
-    if isinstance(config, (str, Path)):
-        path = Path(config)
-        if not path.is_file():
-            raise ReportConfigError(f"config={str(config)!r} is not a file; expected a .yaml, .yml or .json")
-        text = path.read_text()
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-            try:
-                config = yaml.safe_load(text)
-            except yaml.YAMLError as error:
-                raise ReportConfigError(f"config {path} is not valid YAML: {error}") from None
-        elif path.suffix.lower() == ".json":
-            try:
-                config = json.loads(text)
-            except ValueError as error:
-                raise ReportConfigError(f"config {path} is not valid JSON: {error}") from None
-        else:
-            raise ReportConfigError(f"config={str(path)!r} must end in .yaml, .yml or .json")
-        base = path.parent
-    elif isinstance(config, dict):
-        base = Path.cwd()
-    else:
-        raise TypeError(f"config must be a dict or a path to a .yaml/.json file; got {type(config).__name__}")
-    config = dict(config or {})
-    _check_keys(config, TOP_KEYS, "config")
-    if config.get("data") is not None:
-        _check_keys(config["data"], DATA_KEYS, "config['data']")
-    runs = config.get("runs")
-    if runs is not None:
-        if isinstance(runs, (str, dict)) or not isinstance(runs, list):
-            raise ReportConfigError("config['runs'] must be a list of {name, dir} (or of folder paths)")
-        normalised = []
-        for index, run in enumerate(runs):
-            if isinstance(run, str):
-                run = {"dir": run}
-            _check_keys(run, RUN_KEYS, f"config['runs'][{index}]")
-            if "dir" not in run:
-                raise ReportConfigError(f"config['runs'][{index}] needs a 'dir' (a folder written by xai-tf train)")
-            normalised.append({"name": str(run.get("name") or Path(run["dir"]).name), "dir": run["dir"]})
-        names = [run["name"] for run in normalised]
-        if len(set(names)) != len(names):
-            raise ReportConfigError(f"config['runs'] repeats names {names}; give each run its own name")
-        config["runs"] = normalised
-    if isinstance(config.get("explain"), str):
-        config["explain"] = {"dir": config["explain"]}
-    if config.get("explain") is not None:
-        _check_keys(config["explain"], EXPLAIN_KEYS, "config['explain']")
-        if "dir" not in config["explain"]:
-            raise ReportConfigError("config['explain'] needs a 'dir' (a folder written by xai-tf explain)")
-    if config.get("denoise") is not None:
-        _check_keys(config["denoise"], DENOISE_KEYS, "config['denoise']")
-    evaluation = config.get("evaluation")
-    if isinstance(evaluation, str):
-        config["evaluation"] = [evaluation]
-    elif evaluation is not None and not isinstance(evaluation, list):
-        raise ReportConfigError("config['evaluation'] must be a folder or a list of folders")
-    return config, base, path
-
-
-def _resolve(base: Path, value) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else base / path
 
 
 def _weights_fingerprint(model) -> str:
     # The runner's own fingerprint, so that the two can be compared.
-    from xai_tf.evaluation import _fingerprint
-    return _fingerprint(model.get_weights())
+    from xai_tf.evaluation import fingerprint
+    return fingerprint(model.get_weights())
 
 
 def _model_identity(path: Path, load_model) -> tuple[str, tuple]:
@@ -183,16 +70,8 @@ def _model_identity(path: Path, load_model) -> tuple[str, tuple]:
     return fingerprint, shape
 
 
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "n/a"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return f"{float(value):.{digits}f}"
-
-
 # ------------------------------------------------------------------------------------------ sections
-class _Builder:
+class _Builder(EvaluationSections):
     def __init__(self, config: dict, base: Path, config_path: Path | None):
         self.config, self.base, self.config_path = config, base, config_path
         self.sections = {key: {"id": key, "title": title, "notes": [], "items": []} for key, title in SECTIONS}
@@ -213,7 +92,7 @@ class _Builder:
         self.sections[section]["items"].append({"kind": kind, **item})
 
     def add_figure(self, section: str, figure, caption: str, wide: bool = False) -> None:
-        self.add(section, "figure", uri=figures.figure_uri(figure), caption=caption, wide=wide)
+        self.add(section, "figure", uri=figure_uri(figure), caption=caption, wide=wide)
 
     # data -------------------------------------------------------------------------------------------
     def data_section(self) -> None:
@@ -228,7 +107,7 @@ class _Builder:
         source = spec.pop("source", "synthetic")
         per_class = int(spec.pop("samples_per_class", 4))
         if source != "synthetic":
-            source = str(_resolve(self.base, source))
+            source = str(resolve(self.base, source))
         self.data = load(source, **spec)
         data = self.data
         self.class_names = list(data.class_names)
@@ -243,18 +122,13 @@ class _Builder:
 
     # runs -------------------------------------------------------------------------------------------
     def read_runs(self) -> None:
+        from xai_tf.runs import read_train_run
+
         for run in self.config.get("runs") or []:
-            folder = _resolve(self.base, run["dir"])
-            if not folder.is_dir():
-                raise ReportConfigError(f"run {run['name']!r}: folder {folder} does not exist")
-            entry = {"name": run["name"], "dir": folder, "report": None, "history": None, "config": None}
-            for key, filename in (("report", "report.json"), ("history", "history.json"), ("config", "config.json")):
-                file = folder / filename
-                if file.is_file():
-                    try:
-                        entry[key] = json.loads(file.read_text())
-                    except ValueError as error:
-                        raise ReportConfigError(f"run {run['name']!r}: {file} is not valid JSON ({error})") from None
+            try:
+                entry = read_train_run(resolve(self.base, run["dir"]), run["name"])
+            except ValueError as error:
+                raise ReportConfigError(str(error)) from None
             self._check_run_data(entry)
             self.runs.append(entry)
 
@@ -330,17 +204,17 @@ class _Builder:
                             "F1 per class and macro average for each model (papers 000/004).")
             self.add("classification", "table", caption="Models compared on the held-out images",
                      header=["run", "accuracy", "macro F1", "weighted F1"],
-                     rows=[[name, _fmt(r["accuracy"]), _fmt(r["macro avg"]["f1-score"]),
-                            _fmt(r["weighted avg"]["f1-score"])] for name, r in reports.items()])
+                     rows=[[name, format_value(r["accuracy"]), format_value(r["macro avg"]["f1-score"]),
+                            format_value(r["weighted avg"]["f1-score"])] for name, r in reports.items()])
         else:
             self.add("classification", "text", text="One model: the F1 comparison across models needs several runs.")
         for name, report in reports.items():
             self.add("classification", "heading", text=name)
-            rows = [[cls] + [_fmt(report[cls][key]) for key in ("precision", "recall", "f1-score")]
+            rows = [[cls] + [format_value(report[cls][key]) for key in ("precision", "recall", "f1-score")]
                     + [report[cls]["support"]] for cls in report["class_names"]]
-            rows.append(["accuracy", "", "", _fmt(report["accuracy"]), report["macro avg"]["support"]])
+            rows.append(["accuracy", "", "", format_value(report["accuracy"]), report["macro avg"]["support"]])
             for average in ("macro avg", "weighted avg"):
-                rows.append([average] + [_fmt(report[average][key]) for key in ("precision", "recall", "f1-score")]
+                rows.append([average] + [format_value(report[average][key]) for key in ("precision", "recall", "f1-score")]
                             + [report[average]["support"]])
             self.add("classification", "table", caption=f"{name}: classification report (held-out images)",
                      header=["class", "precision", "recall", "F1", "support"], rows=rows)
@@ -353,18 +227,14 @@ class _Builder:
         spec = self.config.get("explain")
         if not spec:
             return
-        folder = _resolve(self.base, spec["dir"])
-        missing = [name for name in ("maps.npz", "images.npz", "explain.json") if not (folder / name).is_file()]
-        if missing:
-            raise ReportConfigError(f"config['explain']['dir']={str(folder)!r} lacks {missing}; expected the output "
-                                    "folder of `xai-tf explain` or of the demo")
-        meta = json.loads((folder / "explain.json").read_text())
-        with np.load(folder / "maps.npz") as stored:
-            maps = {key: stored[key] for key in stored.files}
-        with np.load(folder / "images.npz") as stored:
-            arrays = {key: stored[key] for key in stored.files}
-        methods = [m for m in meta.get("methods", list(maps)) if m in maps]
-        images = arrays["images"]
+        from xai_tf.runs import read_explain_folder
+
+        folder = resolve(self.base, spec["dir"])
+        try:
+            stored = read_explain_folder(folder)
+        except ValueError as error:
+            raise ReportConfigError(f"config['explain']['dir']: {error}") from None
+        meta, maps, methods, images = stored["meta"], stored["maps"], stored["methods"], stored["images"]
         class_names = list(meta.get("class_names") or self.class_names or [])
         if self.class_names and class_names and class_names != list(self.class_names):
             raise ReportConfigError(f"the explanations in {folder} are of classes {class_names}, the runs/data of "
@@ -376,11 +246,11 @@ class _Builder:
                                     f"that is none of the runs' models ({', '.join(self.fingerprints)}); they come "
                                     "from another configuration")
         model_name = self.fingerprints.get(fingerprint, meta.get("arguments", {}).get("model", "unknown"))
-        masks = arrays.get("masks")
+        masks = stored["masks"]
         if masks is None:
             masks = self._masks_from_data(meta, images)
         self.explained = {"folder": folder, "meta": meta, "maps": maps, "methods": methods, "images": images,
-                          "labels": arrays.get("labels"), "predictions": arrays.get("predictions"),
+                          "labels": stored["labels"], "predictions": stored["predictions"],
                           "masks": masks, "class_names": class_names, "model": model_name}
         self.provenance["explain"] = {"folder": str(folder), "arguments": meta.get("arguments"),
                                       "versions": meta.get("versions")}
@@ -484,94 +354,6 @@ class _Builder:
                             f"Class {name}: the {explanation} map and its denoised variants (top), superimposed "
                             "on the image (bottom), on one colour scale (paper 002).")
 
-    # evaluation -------------------------------------------------------------------------------------
-    def evaluation_sections(self) -> None:
-        from xai_tf.evaluation import summarize
-
-        folders = [_resolve(self.base, folder) for folder in self.config.get("evaluation") or []]
-        if not folders:
-            for section in ("pic", "metrics"):
-                self.note(section, "Skipped: the config names no `evaluation` folder (the evaluation runner's output).")
-            return
-        for folder in folders:
-            if not (folder / "config.json").is_file():
-                raise ReportConfigError(f"config['evaluation'] names {folder}, which is not an evaluation runner "
-                                        "folder (no config.json)")
-        stored = json.loads((folders[0] / "config.json").read_text())
-        config = stored["config"]
-        fingerprint = config.get("model_weights")
-        if self.fingerprints and fingerprint not in self.fingerprints:
-            raise ReportConfigError(f"the evaluation in {folders[0]} scored a model (weights {fingerprint}) that is "
-                                    f"none of the runs' models ({', '.join(self.fingerprints)}); it comes from "
-                                    "another configuration")
-        self._check_shape(config.get("data_shape", ()), f"the evaluated images in {folders[0]}")
-        with tempfile.TemporaryDirectory() as scratch:
-            summary = summarize(folders, write_to=scratch)  # refuses folders of different configurations
-            curves = {kind: figures.png_uri(Path(scratch) / f"pic_{kind}.png")
-                      for kind in ("sic", "aic") if (Path(scratch) / f"pic_{kind}.png").is_file()}
-        self.provenance["evaluation"] = {"folders": [str(f) for f in folders], "config": config,
-                                         "versions": stored.get("versions")}
-        model = self.fingerprints.get(fingerprint, config.get("model"))
-        intro = (f"{summary['images']} images x {len(summary['methods'])} methods, model {model}, "
-                 f"targets {config.get('targets')}, seed {config.get('seed')}; read from "
-                 f"{', '.join(str(f) for f in folders)}.")
-        if not summary["complete"]:
-            for section in ("pic", "metrics"):
-                self.note(section, "The evaluation is not complete (some images or methods are missing); "
-                                   "run it again to resume, the numbers below cover what is finished.")
-        self._pic_section(summary, curves, config, intro)
-        self._metrics_section(summary, intro)
-
-    def _pic_section(self, summary: dict, curves: dict, config: dict, intro: str) -> None:
-        if not summary["pic"]:
-            self.note("pic", "Skipped: the evaluation did not compute `sic` or `aic`.")
-            return
-        options = config.get("options", {})
-        self.add("pic", "text", text=intro + f" PIC entropy {options.get('pic_entropy')}, blur "
-                                             f"{options.get('pic_blur')}, min prediction "
-                                             f"{options.get('pic_min_pred_value')}.")
-        if "random" not in summary["methods"]:
-            self.note("pic", "The evaluation has no `random` method: the table lacks the random baseline.")
-        for kind in ("sic", "aic"):
-            if kind in curves:
-                self.add("pic", "figure", uri=curves[kind], caption=f"Aggregated {kind.upper()}: median curve over "
-                                                                    "the included images per method.", wide=False)
-        kinds = [kind for kind in ("sic", "aic") if kind in summary["pic"]]
-        header = ["method"] + [f"{kind.upper()} AUC" for kind in kinds] + [f"{kind.upper()} images" for kind in kinds]
-        rows, highlight = [], []
-        for position, method in enumerate(summary["methods"]):
-            entries = [summary["pic"][kind].get(method, {}) for kind in kinds]
-            label = f"{method} (random baseline)" if method == "random" else method
-            if method == "random":
-                highlight.append(position)
-            rows.append([label] + [_fmt(entry.get("auc")) for entry in entries]
-                        + [f"{entry.get('included', 0)}/{entry.get('images', 0)}" for entry in entries])
-        self.add("pic", "table", caption="Area under the aggregated curves (higher = better; compare with the random "
-                                         "baseline). Images: included in the curve / evaluated.",
-                 header=header, rows=rows, highlight=highlight)
-
-    def _metrics_section(self, summary: dict, intro: str) -> None:
-        columns = [c for c in summary["metrics"] if c not in ("sic", "aic")]
-        if not columns:
-            self.note("metrics", "Skipped: the evaluation computed no metric besides AIC/SIC.")
-            return
-        for metric, label in (("max_sensitivity", "Max-Sensitivity"), ("xai_entropy", "XAI entropy"),
-                              ("pointing_game", "Pointing Game"), ("randomization", "randomisation")):
-            if not any(column.startswith(metric) for column in columns):
-                self.note("metrics", f"{label} was not evaluated.")
-        self.add("metrics", "text", text=intro)
-        rows = []
-        for method in summary["methods"]:
-            entry = summary["table"][method]
-            cells = []
-            for column in columns:
-                mean, std, count = entry.get(column), entry.get(f"{column}_std"), entry.get(f"{column}_n")
-                cells.append("n/a" if mean is None else f"{_fmt(mean)} ± {_fmt(std)} (n={count})")
-            rows.append([method] + cells)
-        self.add("metrics", "table", caption="Mean ± standard deviation over images (n = images scored)",
-                 header=["method"] + [METRIC_NOTES.get(column, column) for column in columns], rows=rows,
-                 highlight=[i for i, m in enumerate(summary["methods"]) if m == "random"])
-
     # provenance -------------------------------------------------------------------------------------
     def provenance_section(self) -> None:
         self.add("provenance", "pre", caption="The report config, as read (after normalising runs/explain/evaluation):",
@@ -619,7 +401,7 @@ def build(config, out=None) -> Path:
         generated=datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         config_path=str(config_path) if config_path else None, sections=list(builder.sections.values()))
     if out is None:
-        out = _resolve(base, config["out"]) if config.get("out") else base / "report.html"
+        out = resolve(base, config["out"]) if config.get("out") else base / "report.html"
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"out={str(out)!r} must end in .html")

@@ -1,47 +1,20 @@
-"""The report's own figures (data set, training, classification) and PNG data URIs for embedding.
+"""The report's own figures: data set, training, classification.
 
-Every figure is a ``matplotlib.figure.Figure`` on an Agg canvas (no pyplot state, works headless,
-as in ``xai_tf.viz``). ``figure_uri`` / ``png_uri`` turn a figure or a PNG file into a
-``data:image/png;base64,...`` URI so the HTML report holds its figures and needs no other file.
+Every figure is a ``matplotlib.figure.Figure`` from ``xai_tf.viz.figures.new_figure`` (Agg canvas,
+no pyplot state, works headless); the builder embeds them with ``xai_tf.viz.figures.figure_uri``.
 """
 from __future__ import annotations
 
-import base64
-import io
-from pathlib import Path
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _figure(width: float, height: float) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100, facecolor="white")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def figure_uri(figure: Figure, dpi="figure") -> str:
-    """A figure as a base64 PNG data URI (at the figure's own dpi unless ``dpi`` is given)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def png_uri(path) -> str:
-    """A PNG file as a base64 data URI; ValueError when the file is not a PNG."""
-    data = Path(path).read_bytes()
-    if not data.startswith(PNG_SIGNATURE):
-        raise ValueError(f"{path} is not a PNG file")
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+from xai_tf.viz.figures import new_figure
 
 
 def sample_images(images: np.ndarray, labels: np.ndarray, class_names, per_class: int = 4) -> Figure:
     """The first ``per_class`` images of each class: one row per class (gray for one channel)."""
     rows = len(class_names)
-    figure = _figure(1.6 * per_class + 0.8, 1.6 * rows)
+    figure = new_figure(1.6 * per_class + 0.8, 1.6 * rows)
     for row, name in enumerate(class_names):
         members = np.flatnonzero(labels == row)[:per_class]
         for column in range(per_class):
@@ -82,7 +55,7 @@ def pca_projection(images: np.ndarray, components: int = 2) -> tuple[np.ndarray,
 def pca_scatter(images: np.ndarray, labels: np.ndarray, class_names) -> Figure:
     """Scatter of the first two principal components coloured by class (paper 000's PCA figure)."""
     scores, ratio = pca_projection(images)
-    figure = _figure(5.5, 4.5)
+    figure = new_figure(5.5, 4.5)
     axes = figure.add_subplot()
     for index, name in enumerate(class_names):
         members = labels == index
@@ -97,7 +70,7 @@ def pca_scatter(images: np.ndarray, labels: np.ndarray, class_names) -> Figure:
 
 def training_curves(history: dict, title: str = "") -> Figure:
     """Loss and accuracy per epoch, training and validation (keys of Keras' ``History.history``)."""
-    figure = _figure(9, 3.5)
+    figure = new_figure(9, 3.5)
     for position, metric in enumerate(("loss", "accuracy")):
         axes = figure.add_subplot(1, 2, position + 1)
         for key, style in ((metric, "-o"), (f"val_{metric}", "--s")):
@@ -118,7 +91,7 @@ def f1_bars(reports: dict) -> Figure:
     """Grouped bars of per-class F1 (and macro average) for each model: ``{run name: report dict}``."""
     names = list(reports)
     classes = list(next(iter(reports.values()))["class_names"]) + ["macro avg"]
-    figure = _figure(max(5.0, 1.2 * len(classes) * len(names) ** 0.5 + 2), 4)
+    figure = new_figure(max(5.0, 1.2 * len(classes) * len(names) ** 0.5 + 2), 4)
     axes = figure.add_subplot()
     width = 0.8 / len(names)
     positions = np.arange(len(classes))
@@ -138,7 +111,7 @@ def confusion_matrix(matrix, class_names, title: str = "") -> Figure:
     """Confusion matrix (rows true class, columns predicted) with counts written in the cells."""
     matrix = np.asarray(matrix)
     size = 1.0 + 0.9 * len(class_names)
-    figure = _figure(size + 1.2, size)
+    figure = new_figure(size + 1.2, size)
     axes = figure.add_subplot()
     shown = axes.imshow(matrix, cmap="Blues")
     figure.colorbar(shown, ax=axes, fraction=0.046)

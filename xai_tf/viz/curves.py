@@ -5,12 +5,9 @@ The figure of paper 004 (Figs. 8-11) and of PAIR's ``pic_metrics.ipynb``. Drawn 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-_FORMATS = (".png", ".pdf", ".svg")
+from xai_tf.viz.figures import check_figure_path, new_figure, save_figure
 
 
 def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, figsize=(6.0, 4.5)) -> Figure:
@@ -28,11 +25,8 @@ def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, fi
     if len(kinds) != 1:
         raise ValueError(f"results_by_method mixes curve kinds {sorted(map(str, kinds))}; plot AIC and SIC separately")
     kind = kinds.pop()
-    if path is not None and Path(path).suffix.lower() not in _FORMATS:
-        raise ValueError(f"path must end in one of {', '.join(_FORMATS)}; got {str(path)!r}")
-
-    figure = Figure(figsize=figsize)
-    FigureCanvasAgg(figure)
+    path = check_figure_path(path)
+    figure = new_figure(*figsize)
     axes = figure.add_subplot()
     for name, result in results_by_method.items():
         axes.plot(result.curve_x, result.curve, label=f"{name} (AUC={result.auc:.3f})")
@@ -47,5 +41,5 @@ def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, fi
     axes.grid(alpha=0.3)
     figure.tight_layout()
     if path is not None:
-        figure.savefig(path)
+        save_figure(figure, path)
     return figure

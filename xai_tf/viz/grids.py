@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -36,6 +34,7 @@ from xai_tf._checks import (
     check_images,
     check_positive,
 )
+from xai_tf.viz.figures import new_figure, save_figure
 from xai_tf.viz.overlays import (
     as_rgb,
     check_map_2d,
@@ -69,9 +68,7 @@ def _check_path(path):
 
 
 def _new_figure(rows: int, columns: int, cell_size: float, dpi: float) -> Figure:
-    figure = Figure(figsize=(columns * cell_size, rows * cell_size), dpi=dpi, facecolor="white")
-    FigureCanvasAgg(figure)  # attaches itself as figure.canvas: drawing without pyplot or a display
-    return figure
+    return new_figure(columns * cell_size, rows * cell_size, dpi)
 
 
 def _cell(figure: Figure, row: int, column: int, rows: int, columns: int):
@@ -92,10 +89,7 @@ def _font_size(cell_size: float) -> float:
 
 def _save(figure: Figure, path: Path | None) -> Figure:
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # "standard" bbox: a user's rcParams["savefig.bbox"] = "tight" would change the pixel size
-        with matplotlib.rc_context({"savefig.bbox": "standard"}):
-            figure.savefig(path, dpi=figure.dpi, format=path.suffix.lower()[1:])
+        save_figure(figure, path)
     return figure
 
 

@@ -1,0 +1,119 @@
+"""``xai-tf evaluate ...`` and ``xai-tf evaluate merge DIR...``: argument parsing over the runner.
+
+The metric flags (``--pic-entropy``, ``--sensitivity-radius``, ...) come from the metrics'
+declared options (``xai_tf.metrics.registry``), so a new metric's options appear here by themselves.
+Every option is read and checked before the model, the data or the output folder is touched.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from xai_tf.evaluation.runner import TARGETS
+from xai_tf.runs import VERBOSE_HELP, add_data_arguments
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``xai-tf evaluate`` parser, with one flag per registered metric option."""
+    from xai_tf.metrics.registry import METRICS, all_options
+
+    parser = argparse.ArgumentParser(
+        prog="xai-tf evaluate",
+        description="Score saliency methods over a data set; resumable (run the same command again) and "
+                    "shardable (--shard k/n, then `xai-tf evaluate merge DIR...`).")
+    parser.add_argument("--model", required=True, help="saved model (.keras; see xai_tf.models.load_model)")
+    parser.add_argument("--methods", required=True, help="comma-separated method names (xai_tf.list_methods())")
+    parser.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
+    parser.add_argument("--out", required=True, help="output folder (one per shard)")
+    parser.add_argument("--shard", default=None, help="k/n: score only the k-th of n shards (1-based)")
+    add_data_arguments(parser, for_model=True)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the methods and metrics (default 0)")
+    parser.add_argument("--chunk-size", type=int, default=8, help="images per unit of work (default 8)")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per compiled model call (default 64)")
+    parser.add_argument("--targets", choices=TARGETS, default="predicted",
+                        help="explain the predicted class (default) or the label")
+    for option in all_options().values():
+        parser.add_argument(option.cli_flag, dest=option.name, default=None, help=option.help)
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=VERBOSE_HELP)
+    return parser
+
+
+def _options(args) -> dict:
+    """The metric options given on the command line, each read and checked (ValueError names the flag)."""
+    from xai_tf.metrics.registry import all_options
+
+    return {name: option.from_cli(getattr(args, name)) for name, option in all_options().items()
+            if getattr(args, name) is not None}
+
+
+def _cli_evaluate(argv: list[str]) -> int:
+    from xai_tf.evaluation.runner import evaluate
+    from xai_tf.models import load_model
+    from xai_tf.runs import data_for_model
+
+    args = build_parser().parse_args(argv)
+    options = _options(args)
+    model = load_model(args.model, name="--model")
+    data, indices, split = data_for_model(
+        model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
+        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose)
+    print(f"scoring {len(data)} images ({split} split of {args.data})", file=sys.stderr)
+    summary = evaluate(model, data, args.methods, args.metrics, args.out, args.shard, seed=args.seed,
+                       chunk_size=args.chunk_size, batch_size=args.batch_size, targets=args.targets,
+                       options=options, verbose=args.verbose,
+                       extra_config={"model_path": str(args.model), "data_source": args.data, "split": split,
+                                     "data_indices": indices.tolist()})
+    print(f"{summary['computed']} units computed, {summary['skipped']} already done; results in {args.out}")
+    print((Path(args.out) / "table.csv").read_text(), end="")
+    for line in exclusion_lines(args.out, summary):
+        print(line)
+    return 0
+
+
+def exclusion_lines(folder, summary: dict) -> list[str]:
+    """One line per method and AIC/SIC kind whose every image was excluded, with the reason counts."""
+    import collections
+    import re
+
+    from xai_tf.evaluation.store import RESULTS, plain_rows
+
+    rows = plain_rows(Path(folder) / RESULTS)
+    lines = []
+    for kind, by_method in summary.get("pic", {}).items():
+        for method, detail in by_method.items():
+            if detail["included"] or not detail["images"]:
+                continue
+            # the reason without its numbers: "score on the original image 0.41 is below ..." -> one bucket
+            reasons = collections.Counter(re.sub(r"-?\d[\d.e+-]*", "#", row.get(f"{kind}_excluded") or "?")
+                                          for row in rows if row["method"] == method)
+            counted = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
+            lines.append(f"{kind}: every image of {method} was excluded ({counted})")
+    return lines
+
+
+def _cli_merge(argv: list[str]) -> int:
+    from xai_tf.evaluation.merge import merge
+
+    parser = argparse.ArgumentParser(prog="xai-tf evaluate merge",
+                                     description="Combine shard folders into one summary.")
+    parser.add_argument("folders", nargs="+", help="the shards' output folders")
+    parser.add_argument("--out", default=None, help="folder for the merged summary (default: <first>/../merged)")
+    args = parser.parse_args(argv)
+    summary = merge(args.folders, args.out)
+    print(f"merged {len(args.folders)} folder(s), {summary['images']} images; complete: {summary['complete']}")
+    return 0
+
+
+def cli_main(argv: list[str]) -> int:
+    """``xai-tf evaluate ...`` / ``xai-tf evaluate merge DIR... [--out DIR]``; returns the exit code."""
+    argv = list(argv)
+    try:
+        if argv and argv[0] == "merge":
+            return _cli_merge(argv[1:])
+        return _cli_evaluate(argv)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"xai-tf evaluate: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        return int(exit_.code or 0)

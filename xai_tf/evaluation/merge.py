@@ -1,0 +1,34 @@
+"""``merge(folders, out_dir)``: shards of one run -> one summary and one results file."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from xai_tf.evaluation.store import RESULTS, write_atomic
+from xai_tf.evaluation.summary import read_shards, summarize
+
+
+def merge(folders, out_dir=None) -> dict:
+    """Combine shard folders of one run into one summary.
+
+    Parameters
+    ----------
+    folders : list of path
+        The shards' folders (disjoint shards of one configuration).
+    out_dir : path, optional
+        Where ``summary.json``, ``table.csv``, the PIC figures and the merged ``results.jsonl`` go;
+        default ``<first folder>/../merged``.
+
+    Returns
+    -------
+    dict
+        The merged summary (``xai_tf.evaluation.summarize``).
+    """
+    folders = [Path(folder) for folder in folders]
+    if not folders:
+        raise ValueError("merge needs at least one folder")
+    out = Path(out_dir) if out_dir is not None else folders[0].parent / "merged"
+    summary = summarize(folders, write_to=out)
+    _, rows, _ = read_shards(folders)
+    write_atomic(out / RESULTS, b"".join(json.dumps(row).encode() + b"\n" for row in rows))
+    return summary

@@ -1,0 +1,151 @@
+"""Summaries of evaluation folders: per method and metric column, data only (figures are ``viz``'s).
+
+``summarize(folders)`` reads one or more folders that hold shards of one configuration and returns
+a JSON-ready dict: ``methods``, ``metrics`` (the result columns), ``images``, ``complete``,
+``shards``, ``table`` (``{method: {column: value, column_std, column_n}}``: the mean over images, or
+the metric's own summary: AIC/SIC give the AUC of the aggregated median curve, as PAIR and paper 004)
+and the metrics' details (``summary[metric.details_key][column][method]``: ``pic`` holds AIC/SIC's
+AUC, aggregated curve, included and evaluated images).
+With ``write_to`` it also writes ``summary.json``, ``table.csv`` (method x column, like paper 001's
+Table 1) and the aggregated PIC curves ``pic_sic.png`` / ``pic_aic.png`` (``xai_tf.viz.plot_pic``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from xai_tf.evaluation.runner import parse_shard, shard_chunks
+from xai_tf.evaluation.store import (
+    EvaluationError,
+    Store,
+    plain_rows,
+    read_config,
+    write_atomic,
+)
+
+
+def _columns(config: dict) -> list[tuple[str, object]]:
+    """``[(column, metric)]`` in the configuration's metric order."""
+    from xai_tf.metrics.registry import METRICS
+
+    missing = [name for name in config["metrics"] if name not in METRICS]
+    if missing:
+        raise EvaluationError(f"the evaluation used metric(s) {missing}, which are not registered here")
+    return [(column, METRICS[name]) for name in config["metrics"] for column in METRICS[name].columns(config["options"])]
+
+
+def read_shards(folders) -> tuple[dict, list[dict], list[Store]]:
+    """``(configuration, rows sorted by image and method, stores)`` of shard folders of one run.
+
+    Raises EvaluationError when the folders hold different configurations, a shard twice, or
+    results for the same images twice.
+    """
+    folders = [Path(folder) for folder in folders]
+    if not folders:
+        raise ValueError("folders must name at least one evaluation folder")
+    configs = [read_config(folder) for folder in folders]
+    base = {key: value for key, value in configs[0].items() if key != "shard"}
+    for folder, config in zip(folders[1:], configs[1:]):
+        differing = sorted(key for key in set(base) | set(config) if key != "shard" and base.get(key) != config.get(key))
+        if differing:
+            raise EvaluationError(f"{folder} has a different configuration from {folders[0]} ({', '.join(differing)}); "
+                                  "only shards of one run can be merged")
+    shards = [config["shard"] for config in configs]
+    if len(set(shards)) != len(shards):
+        raise EvaluationError(f"the folders hold the same shard twice ({shards})")
+    stores = [Store(folder) for folder in folders]
+    rows = sorted((row for store in stores for row in plain_rows(store.results)),
+                  key=lambda row: (row["image"], base["methods"].index(row["method"])))
+    keys = [(row["image"], row["method"]) for row in rows]
+    if len(set(keys)) != len(keys):
+        raise EvaluationError("the folders hold results for the same images twice; merge disjoint shards only")
+    return {**base, "shards": shards}, rows, stores
+
+
+def summarize(folders, write_to=None) -> dict:
+    """Summary of one or more evaluation folders (shards of one configuration); see the module docstring.
+
+    Parameters
+    ----------
+    folders : list of path
+        Evaluation folders (one run, or its shards).
+    write_to : path, optional
+        Folder for ``summary.json``, ``table.csv`` and the PIC figures.
+
+    Returns
+    -------
+    dict
+        The summary (JSON-ready).
+    """
+    config, rows, stores = read_shards(folders)
+    methods = config["methods"]
+    columns = _columns(config)
+    summary = {"methods": methods, "metrics": [column for column, _ in columns],
+               "images": len({row["image"] for row in rows}), "complete": False, "table": {}, "pic": {}}
+    for method in methods:
+        method_rows = [row for row in rows if row["method"] == method]
+
+        def stored(method=method):
+            return [item for store in stores for item in store.method_arrays(method)]
+
+        entry = {}
+        for column, metric in columns:
+            values = np.array([np.nan if row.get(column) is None else row[column] for row in method_rows], float)
+            values_entry, detail = metric.summarize(column, values, stored)
+            entry.update(values_entry)
+            if detail is not None:
+                summary.setdefault(metric.details_key, {}).setdefault(column, {})[method] = detail
+        summary["table"][method] = entry
+    expected = {int(i) for shard in config["shards"]
+                for _, indices in shard_chunks(config["data_images"], config["chunk_size"], parse_shard(shard))
+                for i in indices}
+    summary["complete"] = {row["image"] for row in rows} == expected and len(rows) == len(expected) * len(methods)
+    summary["shards"] = config["shards"]
+    if write_to is not None:
+        write_summary(summary, write_to, folders)
+    return summary
+
+
+def pic_results(folders, kind: str) -> dict:
+    """``{method: PicResult}`` of ``kind`` ("sic"/"aic") merged over the folders' stored chunks."""
+    from xai_tf.metrics.registry import METRICS
+
+    config, _, stores = read_shards(folders)
+    if kind not in config["metrics"]:
+        return {}
+    metric = METRICS[kind]
+    results = {}
+    for method in config["methods"]:
+        merged = metric.results(lambda method=method: [item for store in stores for item in store.method_arrays(method)])
+        if merged is not None:
+            results[method] = merged
+    return results
+
+
+def table_csv(summary: dict) -> str:
+    """The method x column table as CSV text (6 significant digits, empty where missing)."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["method"] + summary["metrics"])
+    for method in summary["methods"]:
+        entry = summary["table"][method]
+        writer.writerow([method] + ["" if entry.get(c) is None else f"{entry[c]:.6g}" for c in summary["metrics"]])
+    return text.getvalue()
+
+
+def write_summary(summary: dict, out, folders) -> None:
+    """Write ``summary.json``, ``table.csv`` and the PIC figures of ``folders`` into ``out``."""
+    from xai_tf.viz import plot_pic
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2).encode())
+    write_atomic(out / "table.csv", table_csv(summary).encode())
+    for kind in ("sic", "aic"):
+        by_method = pic_results(folders, kind) if kind in summary["pic"] else {}
+        if by_method:
+            plot_pic(by_method, path=out / f"pic_{kind}.png")

@@ -1,0 +1,55 @@
+"""The metrics the evaluation runner can score: name -> :class:`~xai_tf.metrics.protocol.Metric`.
+
+``METRICS`` feeds ``xai_tf.evaluate`` (which metrics exist, their options and checks), the flags of
+``xai-tf evaluate``, the summary's columns, the report's notes and the demo. A new metric is a
+module with a ``Metric`` subclass plus one line below (``register`` does the same at run time).
+"""
+from __future__ import annotations
+
+from xai_tf.metrics.complexity import XAI_ENTROPY
+from xai_tf.metrics.localization import POINTING_GAME
+from xai_tf.metrics.pic_metric import AIC, SIC
+from xai_tf.metrics.protocol import SCORES, Metric, Option
+from xai_tf.metrics.randomization import RANDOMIZATION
+from xai_tf.metrics.sensitivity import MAX_SENSITIVITY
+
+METRICS: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    """Add ``metric`` to ``METRICS`` (its name must be new; its options must not clash with others')."""
+    if not isinstance(metric, Metric):
+        raise TypeError(f"metric must be a xai_tf.metrics.protocol.Metric; got {type(metric).__name__}")
+    if not metric.name or metric.name in METRICS:
+        raise ValueError(f"metric name {metric.name!r} is empty or already registered")
+    if metric.scores not in SCORES:
+        raise ValueError(f"metric {metric.name!r}: scores must be one of {SCORES}; got {metric.scores!r}")
+    known = all_options()
+    for option in metric.options:
+        if option.name in known and known[option.name] is not option:
+            raise ValueError(f"metric {metric.name!r}: option {option.name!r} is already another metric's")
+    METRICS[metric.name] = metric
+    return metric
+
+
+def unregister(name: str) -> None:
+    """Remove a metric added with ``register`` (tests)."""
+    METRICS.pop(name, None)
+
+
+def all_options() -> dict[str, Option]:
+    """Every registered metric's options by name (shared options, e.g. SIC's and AIC's, once)."""
+    options: dict[str, Option] = {}
+    for metric in METRICS.values():
+        for option in metric.options:
+            options.setdefault(option.name, option)
+    return options
+
+
+def default_options() -> dict:
+    """``{option name: default}`` of every registered metric (the papers' defaults)."""
+    return {name: option.default for name, option in all_options().items()}
+
+
+for _metric in (SIC, AIC, MAX_SENSITIVITY, XAI_ENTROPY, POINTING_GAME, RANDOMIZATION):
+    register(_metric)

@@ -1,0 +1,376 @@
+"""Run recipes and run-folder formats, written and read in one place: train runs and explain folders.
+
+Used by the CLI (``xai-tf train``, ``xai-tf explain``), the demo and the report, so that no caller
+builds another's arguments and every folder format has one writer and one reader.
+
+A train run folder (:func:`train`) holds ``model.keras`` (the trained model), ``best.keras`` (the
+best epoch, when checkpointing), ``history.json`` (metric -> per-epoch values), ``report.json`` (the
+held-out classification report), ``split.json`` (the train and held-out indices with the data
+set's fingerprint: what the model was trained on) and ``config.json`` (``{"command": "train",
+"arguments": the settings, "versions", "seconds"}``).
+
+An explain folder (:func:`write_explain_folder`) holds ``maps.npz`` (one ``(N, H, W)`` array per
+method), ``images.npz`` (``images``, ``labels``, ``predictions`` and, where known, ``masks`` and
+``indices``) and ``explain.json`` (methods, class names, labels, predictions, the model's weight
+fingerprint when known, the arguments and package versions).
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from xai_tf._versions import package_versions
+
+MODEL_CHOICES_HELP = "custom-v1, custom-v2 or a backbone: vgg16, vgg19, resnet50, resnet50v2, densenet121, " \
+                     "xception, inceptionv3, inceptionresnetv2, efficientnetb0"
+
+#: The settings of a train run and their defaults (``xai-tf train``'s flags, the same names).
+TRAIN_DEFAULTS = {
+    "data": "synthetic", "n": 600, "image_size": 64, "color": "grayscale", "skip_bad": False,
+    "model": "custom-v2", "mode": "feature_extraction", "fine_tune_at": None, "weights": None, "head": "flatten",
+    "binary_head": False, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3, "lr_step_every": None,
+    "no_augment": False, "val_fraction": 0.2, "denoise": None, "seed": 0,
+}
+
+
+def write_json(path: Path, payload) -> None:
+    """``payload`` as indented JSON at ``path`` (folders created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, default=str))
+
+
+def train_settings(**settings) -> dict:
+    """``TRAIN_DEFAULTS`` updated by ``settings``; TypeError naming unknown settings."""
+    unknown = sorted(set(settings) - set(TRAIN_DEFAULTS))
+    if unknown:
+        raise TypeError(f"unknown train setting(s) {unknown}; valid: {', '.join(TRAIN_DEFAULTS)}")
+    return {**TRAIN_DEFAULTS, **settings}
+
+
+def load_data(settings: dict, verbose: int = 1):
+    """The LabelledImages the settings name: ``data`` "synthetic" (``n``, ``image_size``, ``seed``) or a folder."""
+    from xai_tf import data as data_module
+
+    if settings["data"] == "synthetic":
+        return data_module.load("synthetic", n=settings["n"], image_size=settings["image_size"], seed=settings["seed"],
+                                color=settings["color"])
+    dataset = data_module.load(settings["data"], image_size=settings["image_size"], color=settings["color"],
+                               skip_bad=settings["skip_bad"])
+    for path, reason in getattr(dataset, "skipped", None) or []:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return dataset
+
+
+def training_data(settings: dict, verbose: int = 1, dataset=None):
+    """``load_data`` (or ``dataset``), then the whole data set denoised with ``denoise`` (paper 002's Task 1)."""
+    import dataclasses
+
+    dataset = load_data(settings, verbose) if dataset is None else dataset
+    if settings["denoise"]:
+        from xai_tf import denoise
+        dataset = dataclasses.replace(dataset, images=denoise(dataset.images, settings["denoise"], verbose=verbose))
+    return dataset
+
+
+def build_model(settings: dict, input_shape, num_classes: int):
+    """The untrained model the settings name (a custom CNN, or a ``build_transfer`` backbone)."""
+    from xai_tf import models
+
+    name = settings["model"]
+    if name in ("custom-v1", "custom-v2"):
+        return models.build_custom_cnn(input_shape, num_classes, variant=name.split("-")[1],
+                                       binary_head=settings["binary_head"])
+    if name not in models.BACKBONES:
+        raise ValueError(f"--model={name!r} is not valid; expected {MODEL_CHOICES_HELP}")
+    weights = {"none": None, None: "imagenet"}.get(settings["weights"], settings["weights"])
+    fine_tune_at = settings["fine_tune_at"]
+    if isinstance(fine_tune_at, str) and fine_tune_at.lstrip("-").isdigit():
+        fine_tune_at = int(fine_tune_at)
+    return models.build_transfer(name, input_shape, num_classes, mode=settings["mode"], fine_tune_at=fine_tune_at,
+                                 weights=weights, head=settings["head"], binary_head=settings["binary_head"])
+
+
+def train(out, *, verbose: int = 1, **settings) -> dict:
+    """Train as ``settings`` say (``TRAIN_DEFAULTS``' keys) and write the run folder ``out``.
+
+    Parameters
+    ----------
+    out : path
+        The run folder (created): model.keras, best.keras, history.json, report.json, split.json,
+        config.json (see the module docstring).
+    verbose : int
+        0 quiet, 1 (default) one line per epoch and the classification report.
+    **settings
+        Overrides of ``TRAIN_DEFAULTS``.
+
+    Returns
+    -------
+    dict
+        The held-out classification report.
+    """
+    from xai_tf import models
+    from xai_tf.evaluation.store import fingerprint
+
+    settings = train_settings(**settings)
+    started = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    raw = load_data(settings, verbose)
+    dataset = training_data(settings, verbose, raw)
+    train_indices, held_out_indices = dataset.split_indices(settings["val_fraction"], seed=settings["seed"])
+    for label, name in enumerate(dataset.class_names):
+        counts = [int(np.sum(dataset.labels[indices] == label)) for indices in (train_indices, held_out_indices)]
+        if min(counts) == 0:
+            raise ValueError(f"the data gives class {name!r} {counts[0]} training and {counts[1]} held-out image(s) "
+                             f"({len(dataset)} images in all); training needs both: use more images (--n)")
+    train_set, held_out = dataset.subset(train_indices), dataset.subset(held_out_indices)
+    print(f"data: {len(train_set.labels)} training and {len(held_out.labels)} held-out images, "
+          f"classes {list(dataset.class_names)}, shape {dataset.images.shape[1:]}")
+    model = build_model(settings, dataset.images.shape[1:], len(dataset.class_names))
+    result = models.fit(model, train_set, held_out, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                        augment=not settings["no_augment"], learning_rate=settings["learning_rate"],
+                        lr_step_every=settings["lr_step_every"], checkpoint=out / "best.keras",
+                        seed=settings["seed"], verbose=2 if verbose else 0)
+    result.model.save(out / "model.keras")
+    write_json(out / "history.json", result.history)
+    write_json(out / "split.json", {"train": train_indices.tolist(), "held_out": held_out_indices.tolist(),
+                                    # of the data as loaded (before --denoise): what explain/evaluate load
+                                    "data_fingerprint": fingerprint([raw.images, raw.labels]),
+                                    "images": len(dataset.labels)})
+    report = models.classification_report(result.model, held_out, list(dataset.class_names),
+                                          path=out / "report.json", verbose=verbose)
+    write_json(out / "config.json", {"command": "train", "arguments": {**settings, "out": str(out)},
+                                     "versions": package_versions(), "seconds": round(time.time() - started, 1)})
+    print(f"wrote {out / 'model.keras'}, history.json, report.json ({time.time() - started:.0f} s)")
+    return report
+
+
+def read_json(path: Path, what: str):
+    """JSON at ``path``, or None when absent; ValueError naming ``what`` when it is not valid JSON."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"{what}: {path} is not valid JSON ({error})") from None
+
+
+def read_train_run(folder, name: str | None = None) -> dict:
+    """A train run folder: ``{"name", "dir", "report", "history", "config", "split"}`` (None where absent)."""
+    folder = Path(folder)
+    name = name or folder.name
+    if not folder.is_dir():
+        raise ValueError(f"run {name!r}: folder {folder} does not exist")
+    entry = {"name": name, "dir": folder}
+    for key, filename in (("report", "report.json"), ("history", "history.json"), ("config", "config.json"),
+                          ("split", "split.json")):
+        entry[key] = read_json(folder / filename, f"run {name!r}")
+    return entry
+
+
+def trained_settings(folder) -> dict | None:
+    """The settings a train run folder was trained with (None when it has no readable config)."""
+    try:
+        config = read_json(Path(folder) / "config.json", "train run")
+    except ValueError:
+        return None
+    return None if not isinstance(config, dict) else config.get("arguments")
+
+
+def write_explain_folder(folder, *, images, labels, predictions, maps: dict, class_names, meta: dict,
+                         masks=None, indices=None) -> None:
+    """Write an explain folder (see the module docstring).
+
+    Parameters
+    ----------
+    folder : path
+        Created when missing.
+    images : ndarray
+        ``(N, H, W, C)`` explained images; ``labels``, ``predictions`` ``(N,)`` ints.
+    maps : dict
+        ``{method: (N, H, W) maps}`` in method order.
+    class_names : sequence of str
+    meta : dict
+        More entries of ``explain.json`` (``command``, ``arguments``, ``model_weights``, ``seconds``...).
+    masks, indices : ndarray, optional
+        Ground-truth masks ``(N, H, W)`` and the images' indices in their data set.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / "maps.npz", **maps)
+    arrays = {"images": images, "labels": labels, "predictions": predictions}
+    if masks is not None:
+        arrays["masks"] = masks
+    if indices is not None:
+        arrays["indices"] = indices
+    np.savez_compressed(folder / "images.npz", **arrays)
+    write_json(folder / "explain.json", {
+        **meta, "methods": list(maps), "class_names": list(class_names), "labels": np.asarray(labels).tolist(),
+        "predictions": np.asarray(predictions).tolist(), "versions": package_versions()})
+
+
+def read_explain_folder(folder) -> dict:
+    """An explain folder: ``{"meta", "maps", "methods", "images", "labels", "predictions", "masks", "indices"}``.
+
+    Raises ValueError naming the missing files when ``folder`` is not an explain folder.
+    """
+    folder = Path(folder)
+    missing = [name for name in ("maps.npz", "images.npz", "explain.json") if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"{str(folder)!r} lacks {missing}; expected the output folder of `xai-tf explain` or "
+                         "of the demo")
+    meta = read_json(folder / "explain.json", "explain folder")
+    with np.load(folder / "maps.npz") as stored:
+        maps = {key: stored[key] for key in stored.files}
+    with np.load(folder / "images.npz") as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    methods = [m for m in meta.get("methods", list(maps)) if m in maps]
+    return {"meta": meta, "maps": maps, "methods": methods, "images": arrays["images"],
+            "labels": arrays.get("labels"), "predictions": arrays.get("predictions"), "masks": arrays.get("masks"),
+            "indices": arrays.get("indices")}
+
+
+# ---------------------------------------------------------------------------------------------
+# held-out by default: the images a command explains or scores
+# ---------------------------------------------------------------------------------------------
+SPLITS = ("held-out", "train", "all")
+
+
+def run_folder_of(model_path) -> Path | None:
+    """The train run folder a saved model belongs to (it holds ``split.json``), or None."""
+    if not isinstance(model_path, (str, Path)):
+        return None
+    folder = Path(model_path).parent
+    return folder if (folder / "split.json").is_file() else None
+
+
+def split_of(folder, data, split: str = "held-out"):
+    """The images of ``data`` that a train run ``folder`` held out (or trained on), as LabelledImages.
+
+    Parameters
+    ----------
+    folder : path
+        A train run folder (``xai_tf.runs.train`` / ``xai-tf train``) with its ``split.json``.
+    data : LabelledImages
+        The same data set the run was trained on (checked by fingerprint).
+    split : {"held-out", "train", "all"}
+        Which images; default the held-out ones.
+
+    Returns
+    -------
+    tuple
+        ``(LabelledImages subset, indices into data (int64))``.
+
+    Raises
+    ------
+    ValueError
+        The folder records no split, or ``data`` is not the data set the run recorded (both
+        fingerprints are named).
+    """
+    from xai_tf._checks import check_choice
+    from xai_tf.evaluation.store import fingerprint
+
+    split = check_choice(split, "split", SPLITS)
+    if split == "all":
+        return data, np.arange(len(data), dtype=np.int64)
+    record = read_json(Path(folder) / "split.json", "train run")
+    if record is None:
+        raise ValueError(f"split={split!r} needs the split a training run recorded; {folder} has no split.json "
+                         "(use split='all' to take every image)")
+    given = fingerprint([data.images, data.labels])
+    if given != record["data_fingerprint"]:
+        raise ValueError(f"split={split!r}: the data given (fingerprint {given}, {len(data)} images) is not the data "
+                         f"set the run in {folder} was trained on (fingerprint {record['data_fingerprint']}, "
+                         f"{record['images']} images); pass the same data (source, n, image size, color, seed) or "
+                         "split='all'")
+    indices = np.asarray(record["held_out" if split == "held-out" else "train"], dtype=np.int64)
+    return data.subset(indices), indices
+
+
+def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_size=None, color=None,
+                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1):
+    """The images ``xai-tf explain`` / ``evaluate`` work on: the model's input size and channels, held out.
+
+    Settings left ``None`` come from the model's train run when it has one (``n``, ``data_seed``:
+    the synthetic set is regenerated exactly as it was trained on), else from the defaults (600
+    synthetic images, ``data_seed = seed``); ``image_size`` and ``color`` default to the model's
+    input and must match it when given. ``split=None`` means the held-out images when the run
+    recorded its split, else every image (said on stderr).
+
+    Returns
+    -------
+    tuple
+        ``(LabelledImages, indices into the loaded data set, split used)``.
+    """
+    height, width, channels = (int(v) for v in model.input_shape[1:4])
+    if image_size is not None and (image_size, image_size) != (height, width):
+        raise ValueError(f"--image-size {image_size} does not match the model's input size {height}x{width}; "
+                         "leave it out to use the model's")
+    model_color = "grayscale" if channels == 1 else "rgb"
+    if color is not None and color != model_color:
+        raise ValueError(f"--color {color} does not match the model, which takes {channels}-channel images "
+                         f"({model_color}); leave it out to use the model's")
+    folder = run_folder_of(model_path)
+    recorded = (trained_settings(folder) or {}) if folder is not None else {}
+    from_run = recorded.get("data") == data
+    settings = train_settings(
+        data=data, image_size=height, color=model_color, skip_bad=skip_bad,
+        n=n if n is not None else (recorded.get("n") if from_run else TRAIN_DEFAULTS["n"]),
+        seed=data_seed if data_seed is not None else (recorded.get("seed", seed) if from_run else seed))
+    dataset = load_data(settings, verbose)
+    if split is None:
+        if folder is None:
+            print("no split recorded beside the model (no train run folder): using every image", file=sys.stderr)
+            split = "all"
+        else:
+            split = "held-out"
+    if split != "all" and folder is None:
+        raise ValueError(f"--split {split} needs the split a training run recorded beside the model "
+                         f"({model_path} has no split.json next to it); use --split all")
+    subset, indices = split_of(folder, dataset, split) if split != "all" else (dataset, np.arange(len(dataset)))
+    from xai_tf.models.head import head_of
+
+    classes = head_of(model).num_classes
+    if classes != len(dataset.class_names):
+        raise ValueError(f"the data has {len(dataset.class_names)} class(es) {list(dataset.class_names)} but the "
+                         f"model predicts {classes}; pass the data set the model was trained for")
+    return subset, indices, split
+
+
+VERBOSE_HELP = ("0 quiet; 1 (default) progress bars on a terminal, one line per unit of work otherwise; "
+                "2 also TensorFlow's own start-up log")
+
+
+def add_data_arguments(parser, *, for_model: bool) -> None:
+    """The data flags every subcommand shares, with the same names and defaults.
+
+    for_model: True for commands given a saved model (``explain``, ``evaluate``): the image size and
+    channels default to the model's input, synthetic data is regenerated as its train run recorded,
+    and ``--split`` picks the images (held out by default). False for ``train``.
+    """
+    model_default = " (default: the model's input)" if for_model else ""
+    parser.add_argument("--data", default="synthetic",
+                        help="'synthetic' (embedded radio galaxies) or a data set path (default: synthetic)")
+    parser.add_argument("--n", type=int, default=None,
+                        help="number of synthetic images (default: as the model's train run, else "
+                             f"{TRAIN_DEFAULTS['n']})" if for_model else
+                             f"number of synthetic images (default {TRAIN_DEFAULTS['n']})")
+    parser.add_argument("--image-size", type=int, default=None if for_model else TRAIN_DEFAULTS["image_size"],
+                        help="image height/width; synthetic images are generated at it, files resized to it"
+                             + (model_default or f" (default {TRAIN_DEFAULTS['image_size']})"))
+    parser.add_argument("--color", choices=("grayscale", "rgb"), default=None if for_model else "grayscale",
+                        help="image channels, honoured for synthetic and folder data"
+                             + (model_default or " (default grayscale)"))
+    parser.add_argument("--skip-bad", action="store_true", help="skip unreadable files (they are listed)")
+    if for_model:
+        parser.add_argument("--split", choices=SPLITS, default=None,
+                            help="which images: held-out (default when the model's train run recorded its "
+                                 "split), train, or all")
+        parser.add_argument("--data-seed", type=int, default=None,
+                            help="seed of the synthetic data (default: as the model's train run, else --seed)")

@@ -66,7 +66,7 @@ def test_the_python_api_gives_the_same_subsets(run):
 
 def test_a_held_out_request_on_other_data_is_refused_naming_both_fingerprints(run, tmp_path, capsys):
     other = xai_tf.data.load("synthetic", n=40, image_size=32, seed=1)
-    with pytest.raises(ValueError, match="fingerprint .* is not the data set the run .* fingerprint"):
+    with pytest.raises(ValueError, match=r"fingerprint \w+, 40 images\) is not the data set the run .*\(fingerprint \w+, 40 images\)"):
         runs.split_of(run, other)
     out = tmp_path / "eval"
     status = cli.main(["evaluate", "--model", str(run / "model.keras"), "--data", "synthetic", "--data-seed", "1",
@@ -118,7 +118,7 @@ def test_train_refuses_too_few_images_for_a_split(tmp_path, capsys):
     status = cli.main(["train", "--n", "3", "--image-size", "32", "--model", "custom-v1", "--epochs", "1",
                        "--out", str(out), "--verbose", "0"])
     assert status == 2 and "training needs both: use more images (--n)" in capsys.readouterr().err
-    assert not (out / "model.keras").exists()
+    assert not out.exists()
 
 
 def test_report_configs_that_are_not_mappings_or_name_a_train_folder(run, tmp_path):
@@ -137,3 +137,25 @@ def test_pic_min_pred_value_outside_0_1_is_an_error(value):
     images = np.zeros((1, 32, 32, 1), np.float32)
     with pytest.raises(ValueError, match=r"min_pred_value must lie in \[0, 1\]"):
         xai_tf.metrics.pic(model, images, np.zeros((1, 32, 32)), min_pred_value=value, verbose=0)
+
+
+def test_evaluate_says_when_every_image_of_a_method_was_excluded(run, tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert cli.main(["evaluate", "--model", str(run / "model.keras"), "--data", "synthetic", "--methods", "random",
+                     "--metrics", "sic", "--pic-min-pred", "1", "--pic-thresholds", "0.1,0.5",
+                     "--pic-entropy", "shannon", "--out", str(out), "--verbose", "0"]) == 0
+    held_out = len(json.loads((run / "split.json").read_text())["held_out"])
+    printed = capsys.readouterr().out
+    assert f"sic: every image of random was excluded ({held_out} x score on the original image # is below " \
+           "min_pred_value=#)" in printed
+
+
+def test_the_same_train_settings_give_the_same_model(tmp_path):
+    # The model's initial weights are drawn when it is built, before fit seeds training: runs.train seeds both.
+    settings = {"n": 20, "image_size": 32, "model": "custom-v1", "epochs": 1, "no_augment": True}
+    weights = []
+    for name in ("a", "b"):
+        runs.train(tmp_path / name, verbose=0, **settings)
+        model = xai_tf.models.load_model(tmp_path / name / "model.keras")
+        weights.append(fingerprint(model.get_weights()))
+    assert weights[0] == weights[1]

@@ -199,6 +199,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow and find its devices with its C++ start-up lines (oneDNN notice, cuInit on a
+    machine without a GPU) sent to /dev/null: they are printed before TF_CPP_MIN_LOG_LEVEL is read.
+    An import error is raised again, so nothing real is hidden."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (an embedded interpreter): nothing to silence
+        return
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                import tensorflow
+
+                tensorflow.config.list_physical_devices("GPU")  # initialises CUDA now, quietly
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def main(argv=None) -> int:
     # TensorFlow's C++ INFO lines (XLA's "Compiled cluster", one per process, among them) would
     # interleave with the command's own output; warnings and errors still show. A value the user
@@ -207,6 +228,8 @@ def main(argv=None) -> int:
     # TensorFlow's start-up lines (oneDNN notices, cuInit on a machine without a GPU) only with --verbose 2.
     loud = any(a == "--verbose=2" or (a == "--verbose" and argv[i + 1:i + 2] == ["2"]) for i, a in enumerate(argv))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if loud else "3")
+    if not loud and argv[:1] not in ([], ["data"], ["-h"], ["--help"]):
+        _import_tensorflow_quietly()
     if argv[:1] == ["evaluate"]:
         return run_evaluate(argv[1:])
     args = build_parser().parse_args(argv)

@@ -153,9 +153,11 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
                 shutil.rmtree(stale)
     model = load_model(train_dir / "model.keras")
     weights = fingerprint(model.get_weights())
-    # The held-out images of the split the training run recorded (xai_tf.runs: split.json).
-    held_out = runs.load_data(runs.train_settings(data="synthetic", n=n, image_size=image_size, seed=seed),
-                              verbose).subset(runs.read_train_run(train_dir)["split"]["held_out"])
+    # The held-out images of the split the training run recorded (xai_tf.runs: split.json; a train
+    # folder written before splits were recorded gets the same split recomputed).
+    data = runs.load_data(runs.train_settings(data="synthetic", n=n, image_size=image_size, seed=seed), verbose)
+    recorded = runs.read_train_run(train_dir)["split"]
+    held_out = data.subset(recorded["held_out"] if recorded else data.split_indices(0.2, seed=seed)[1])
 
     _stage(f"2/4 explain {probe_per_class} held-out images per class with every method -> {explain_dir}", verbose)
     methods = _explain(explain_dir, model, weights, held_out, probe_per_class, seed, verbose)

@@ -119,7 +119,6 @@ def train(out, *, verbose: int = 1, **settings) -> dict:
     settings = train_settings(**settings)
     started = time.time()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     raw = load_data(settings, verbose)
     dataset = training_data(settings, verbose, raw)
     train_indices, held_out_indices = dataset.split_indices(settings["val_fraction"], seed=settings["seed"])
@@ -131,7 +130,13 @@ def train(out, *, verbose: int = 1, **settings) -> dict:
     train_set, held_out = dataset.subset(train_indices), dataset.subset(held_out_indices)
     print(f"data: {len(train_set.labels)} training and {len(held_out.labels)} held-out images, "
           f"classes {list(dataset.class_names)}, shape {dataset.images.shape[1:]}")
+    import keras
+
+    # Seeded before the model is built: its initial weights are drawn then (fit seeds only training),
+    # so the same settings give the same model in every process.
+    keras.utils.set_random_seed(settings["seed"])
     model = build_model(settings, dataset.images.shape[1:], len(dataset.class_names))
+    out.mkdir(parents=True, exist_ok=True)  # only now: a bad setting above leaves no folder behind
     result = models.fit(model, train_set, held_out, epochs=settings["epochs"], batch_size=settings["batch_size"],
                         augment=not settings["no_augment"], learning_rate=settings["learning_rate"],
                         lr_step_every=settings["lr_step_every"], checkpoint=out / "best.keras",

@@ -3,21 +3,19 @@
 Everything method-specific lives in its own module; this one turns any Keras classifier into a
 few compiled functions that all methods share:
 
-- logits: the last layer's softmax/sigmoid is replaced by identity (without mutating the model),
-  nested backbones are walked through (``xai_tf.models.graph.run_model``);
-- scores: the target logit for softmax heads; a single sigmoid unit is a two-class model whose
-  class 1 scores with the logit and class 0 with its negative (DESIGN.md "Targets");
+- logits, scores, probabilities and the predicted class come from the model's head
+  (``xai_tf.models.head``: the last layer's softmax/sigmoid replaced by identity without mutating
+  the model, nested backbones walked through; a single sigmoid unit is a two-class model whose
+  class 1 scores with the logit and class 0 with its negative, DESIGN.md "Targets");
 - gradients of scores with respect to the input or to inner layers, for a whole chunk of images,
   integration steps or noise samples per ``tf.function`` call. The functions have fixed input
   signatures (``None`` batch dimension), so they are traced once per model and reused for every
-  later call; they are cached per model in a weak dictionary.
+  later call; they live in the head's one cache per model.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -189,18 +187,9 @@ class ModelAdapter:
         return self.head.predicted_classes(images, batch_size)
 
 
-_ADAPTERS: weakref.WeakKeyDictionary[keras.Model, ModelAdapter] = weakref.WeakKeyDictionary()
-
-
 def adapter_for(model) -> ModelAdapter:
-    """The cached :class:`ModelAdapter` of ``model`` (built on first use)."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}")
-    adapter = _ADAPTERS.get(model)
-    if adapter is None:
-        adapter = ModelAdapter(model)
-        _ADAPTERS[model] = adapter
-    return adapter
+    """The :class:`ModelAdapter` of ``model``, built on first use and kept in the model head's one cache."""
+    return head_of(model).cached("explainer_adapter", lambda: ModelAdapter(model))
 
 
 @dataclass

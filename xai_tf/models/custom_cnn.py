@@ -22,17 +22,32 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
                      batchnorm_momentum: float = 0.9, name: str | None = None) -> keras.Model:
     """Build paper 002's custom CNN (uncompiled functional model).
 
-    input_shape: ``(H, W, C)``, C = 1 or 3; H, W >= 22 (three valid 3x3 convs and 2x2 pools).
-    num_classes: >= 2. With ``binary_head=True`` (needs num_classes=2) the output is the papers'
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W, C)``, C = 1 or 3; H, W >= 22 (three valid 3x3 convs and 2x2 pools).
+    num_classes : int
+        >= 2. With ``binary_head=True`` (needs num_classes=2) the output is the papers'
         Dense(1, sigmoid); otherwise Dense(num_classes, softmax).
-    variant: "v1" (no BatchNorm, no conv dropout) or "v2" (default; BatchNorm + dropout, paper 002's
+    variant : {"v1", "v2"}
+        "v1" (no BatchNorm, no conv dropout) or "v2" (default; BatchNorm + dropout, paper 002's
         second model).
-    batchnorm_momentum: momentum of v2's moving statistics, default 0.9. The paper does not set it
-        (Keras' default is 0.99); with 0.99 the inference-time statistics need hundreds of steps to
-        settle, so a model trained a few epochs on a few hundred images predicts one class at test
-        time. 0.9 settles in a few dozen steps and changes nothing else.
-    Layer names: ``block{k}_conv``, ``block{k}_bn``, ``block{k}_pool``, ``block{k}_dropout``,
-    ``flatten``, ``fc``, ``fc_bn``, ``fc_dropout``, ``predictions``.
+    binary_head : bool
+        Two classes as one sigmoid unit (default False).
+    batchnorm_momentum : float
+        Momentum of v2's moving statistics, default 0.9. The paper does not set it (Keras' default
+        is 0.99); with 0.99 the inference-time statistics need hundreds of steps to settle, so a
+        model trained a few epochs on a few hundred images predicts one class at test time. 0.9
+        settles in a few dozen steps and changes nothing else.
+    name : str, optional
+        Model name (default ``custom_cnn_v1`` / ``custom_cnn_v2``).
+
+    Returns
+    -------
+    keras.Model
+        Layers ``block{k}_conv``, ``block{k}_bn``, ``block{k}_pool``, ``block{k}_dropout``,
+        ``flatten``, ``fc``, ``fc_bn``, ``fc_dropout``, ``predictions``; output ``(N, num_classes)``
+        or ``(N, 1)``.
     """
     check_choice(variant, "variant", VARIANTS)
     shape = check_input_shape(input_shape, min_size=22)

@@ -78,19 +78,38 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
                    binary_head: bool = False, dense_units: int = 512) -> keras.Model:
     """Build an ImageNet backbone with a new classifier head as one flat functional model (uncompiled).
 
-    backbone: one of ``BACKBONES``.
-    input_shape: ``(H, W, C)`` raw pixels in [0, 1]; C = 1 is repeated to RGB inside the model.
+    Parameters
+    ----------
+    backbone : str
+        One of ``BACKBONES``.
+    input_shape : tuple of int
+        ``(H, W, C)`` raw pixels in [0, 1]; C = 1 is repeated to RGB inside the model.
         H, W >= ``MIN_INPUT_SIZE[backbone]`` (32; 71 for Xception; 75 for the Inceptions).
-    num_classes: >= 2; ``binary_head=True`` (num_classes=2) gives the papers' Dense(1, sigmoid).
-    mode: "feature_extraction" (default: backbone frozen, head trainable) or "fine_tune" (backbone
+    num_classes : int
+        >= 2; ``binary_head=True`` (num_classes=2) gives the papers' Dense(1, sigmoid).
+    mode : {"feature_extraction", "fine_tune"}
+        "feature_extraction" (default: backbone frozen, head trainable) or "fine_tune" (backbone
         layers from ``fine_tune_at`` on trainable; BatchNormalization stays frozen in inference mode).
-    fine_tune_at: layer name or index into ``model.layers``; default: the backbone's last block
+    fine_tune_at : str or int, optional
+        Layer name or index into ``model.layers``; default: the backbone's last block
         (``FINE_TUNE_DEFAULT``). Only used with mode="fine_tune".
-    weights: "imagenet" (downloads through Keras when online; offline, a ``FileNotFoundError`` says
-        which file to put where), ``None`` (random init), or a path to a no-top weights file.
-    head: "flatten" (papers 002/004) or "gap" (global average pooling, fewer parameters).
-    dropout: rate of the head's dropout in [0, 1), default 0.5 (paper 002).
-    dense_units: width of the head's hidden Dense layer, default 512 (paper 002).
+    weights : "imagenet", None or path
+        "imagenet" (downloads through Keras when online; offline, a ``FileNotFoundError`` says which
+        file to put where), ``None`` (random init), or a path to a no-top weights file.
+    head : {"flatten", "gap"}
+        "flatten" (papers 002/004) or "gap" (global average pooling, fewer parameters).
+    dropout : float
+        Rate of the head's dropout in [0, 1), default 0.5 (paper 002).
+    binary_head : bool
+        Two classes as one sigmoid unit (default False).
+    dense_units : int
+        Width of the head's hidden Dense layer, default 512 (paper 002).
+
+    Returns
+    -------
+    keras.Model
+        One flat graph (no nested Model: ``get_layer("block5_conv3")`` works) whose input is raw
+        ``(N, H, W, C)`` pixels and output ``(N, num_classes)`` or ``(N, 1)``.
     """
     check_choice(backbone, "backbone", BACKBONES)
     check_choice(mode, "mode", MODES)

@@ -22,6 +22,7 @@ _LAZY = {
     "viz": ("xai_tf.viz", None),
     "callbacks": ("xai_tf.callbacks", None),
     "report": ("xai_tf.report", None),
+    "runs": ("xai_tf.runs", None),
     "explainers": ("xai_tf.explainers", None),
     "denoising": ("xai_tf.denoising", None),
     "explain": ("xai_tf.explainers", "explain"),
@@ -31,7 +32,7 @@ _LAZY = {
 }
 
 __all__ = ["__version__", "callbacks", "data", "denoise", "denoising", "evaluate", "explain", "explainers",
-           "list_methods", "metrics", "models", "report", "viz"]
+           "list_methods", "metrics", "models", "report", "runs", "viz"]
 
 
 def __getattr__(name: str):

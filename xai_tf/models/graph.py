@@ -149,10 +149,22 @@ def run_model(model, images, *, layers=(), logits=True, training=False):
 def flatten(model) -> keras.Model:
     """Return an equivalent functional model with nested models inlined (weights shared).
 
-    model: any single-input single-output ``keras.Model`` (functional, Sequential, with nested
-    Sequential/functional models at any depth). The returned model calls the very same layer
-    objects, so its outputs equal the original's and ``get_layer("block5_conv3")`` reaches layers
-    of a nested backbone. Raises ValueError when two inlined layers share a name.
+    Parameters
+    ----------
+    model : keras.Model
+        Any single-input single-output model (functional, Sequential, with nested
+        Sequential/functional models at any depth).
+
+    Returns
+    -------
+    keras.Model
+        A functional model calling the very same layer objects, so its outputs equal the
+        original's and ``get_layer("block5_conv3")`` reaches layers of a nested backbone.
+
+    Raises
+    ------
+    ValueError
+        Two inlined layers share a name.
     """
     check_model(model)
     inputs = keras.Input(shape=model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)

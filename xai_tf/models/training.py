@@ -113,24 +113,47 @@ def fit(model, train, val=None, epochs: int = 10, *, batch_size: int = 32, augme
         early_stopping_patience: int | None = None, checkpoint: str | Path | None = None,
         strategy: tf.distribute.Strategy | None = None, seed: int = 0, verbose: int = 1,
         callbacks=()) -> TrainingResult:
-    """Compile and train ``model`` with the papers' recipe; returns a ``TrainingResult``.
+    """Compile and train ``model`` with the papers' recipe.
 
-    model: a ``keras.Model``, or a zero-argument callable building one (built under ``strategy``'s scope).
-    train, val: ``(images, labels)``, a ``LabelledImages`` or a batched ``tf.data.Dataset``; images NHWC
-        in [0, 1], labels class indices in [0, num_classes).
-    epochs: >= 1. batch_size: for array inputs (default 32, paper 002).
-    augment: apply ``augmentation_pipeline()`` (paper 002's preset) to the training stream only.
-    class_weight: "balanced" (default, paper 002), None, or a dict {class: weight}.
-    optimizer: "adam" (default, paper 002), "sgd" (momentum 0.9, paper 003) or a keras optimizer.
-    learning_rate: initial rate (default 1e-3). lr_step_every/lr_step_factor: step decay, e.g. 5 and
-        0.1 for paper 003 (divide by 10 every 5 epochs); None keeps the rate constant.
-    early_stopping_patience: epochs without val_loss improvement before stopping (best weights
-        restored); None disables.
-    checkpoint: path (``.keras``) where the best model by validation accuracy (training accuracy
-        without ``val``) is saved.
-    strategy: any ``tf.distribute.Strategy`` (e.g. MirroredStrategy); the model is built (or cloned,
-        when an instance built outside the scope is given) and compiled under its scope.
-    seed: seeds Python, NumPy, TF and the augmentation: same seed, same weights on CPU.
+    Parameters
+    ----------
+    model : keras.Model or callable
+        The model, or a zero-argument callable building one (built under ``strategy``'s scope,
+        after seeding: then its initial weights are reproducible too).
+    train, val : tuple, LabelledImages or tf.data.Dataset
+        ``(images, labels)``, a ``LabelledImages`` or a batched dataset of ``(images, labels)``;
+        images ``(N, H, W, C)`` in [0, 1], labels class indices in [0, num_classes). ``val`` optional.
+    epochs : int
+        >= 1 (default 10).
+    batch_size : int
+        For array inputs (default 32, paper 002).
+    augment : bool
+        Apply ``augmentation_pipeline()`` (paper 002's preset) to the training stream only (default True).
+    class_weight : "balanced", None or dict
+        "balanced" (default, paper 002), None, or ``{class: weight}``.
+    optimizer : str or keras optimizer
+        "adam" (default, paper 002), "sgd" (momentum 0.9, paper 003) or an optimizer object.
+    learning_rate : float
+        Initial rate (default 1e-3).
+    lr_step_every, lr_step_factor : int or None, float
+        Step decay, e.g. 5 and 0.1 for paper 003 (divide by 10 every 5 epochs); None keeps the rate.
+    early_stopping_patience : int or None
+        Epochs without val_loss improvement before stopping (best weights restored); None disables.
+    checkpoint : path, optional
+        ``.keras`` file where the best model by validation accuracy (training accuracy without
+        ``val``) is saved.
+    strategy : tf.distribute.Strategy, optional
+        E.g. MirroredStrategy; the model is built (or cloned, when an instance built outside the
+        scope is given) and compiled under its scope.
+    seed : int
+        Seeds Python, NumPy, TF and the augmentation: same seed, same training on CPU.
+    verbose : int
+        Keras' fit verbosity. callbacks: more Keras callbacks.
+
+    Returns
+    -------
+    TrainingResult
+        The trained model, the per-epoch history, the best checkpoint and the class weights used.
     """
     check_positive(epochs, "epochs", integer=True)
     check_positive(batch_size, "batch_size", integer=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import tiny_cnn
 from saliency.core import XRAI, XRAIParameters
 from saliency.core import xrai as pair_xrai
 from scipy.ndimage import gaussian_filter
@@ -17,7 +18,6 @@ from skimage.segmentation import felzenszwalb
 from skimage.transform import resize
 
 import xai_tf
-from conftest import tiny_cnn
 from xai_tf.explainers import segmentation, xrai
 from xai_tf.explainers.base import Request, adapter_for
 from xai_tf.explainers.segmentation import regions_from_labels, regions_from_masks

@@ -304,7 +304,8 @@ def _resized(image: np.ndarray) -> np.ndarray:
     scaled = scaled * 2.0 + -1.0
     zoom = np.divide(SEGMENTATION_SIZE, image.shape[:2])
     if np.any(zoom < 1) or scaled.dtype not in (np.float32, np.float64):
-        from skimage.transform import resize  # shrinking smooths first: leave it to scikit-image
+        # Shrinking smooths first: leave it to scikit-image.
+        from skimage.transform import resize
 
         return resize(scaled, SEGMENTATION_SIZE, order=3, mode="constant", preserve_range=True, anti_aliasing=True)
     out = np.stack([ndimage.zoom(scaled[..., c], zoom, order=3, mode="grid-constant", grid_mode=True)

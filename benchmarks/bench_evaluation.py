@@ -68,8 +68,10 @@ def score(model, images, maps, seed):
 
 
 def timed(function, *args, **kwargs):
-    started = time.perf_counter()
+    """``(value, wall seconds)``; the process CPU seconds of the call are kept in ``timed.cpu``."""
+    started, cpu = time.perf_counter(), time.process_time()
     value = function(*args, **kwargs)
+    timed.cpu = time.process_time() - cpu
     return value, time.perf_counter() - started
 
 
@@ -87,6 +89,11 @@ def xrai_attributions(model, images, batch_size):
     return np.repeat(mean[..., None], images.shape[-1], axis=-1)
 
 
+def cell(seconds) -> str:
+    wall, cpu = seconds
+    return f"{1e3 * wall:>10.1f} ({1e3 * cpu:>5.0f})"
+
+
 def compare_xrai(images, attributions):
     """Our region step vs PAIR's GetMask per image, on the same attributions; returns seconds and equality."""
     from saliency.core import XRAI, XRAIParameters
@@ -95,11 +102,12 @@ def compare_xrai(images, attributions):
 
     segmentation.clear_cache()
     ours, ours_seconds = timed(xrai.xrai_maps, images, attributions)
+    ours_cpu = timed.cpu
     explainer, parameters = XRAI(), XRAIParameters(algorithm="full")
     pair, pair_seconds = timed(lambda: np.stack([
         explainer.GetMask(image, None, base_attribution=attr, extra_parameters=parameters)
         for image, attr in zip(images, attributions)]))
-    return ours_seconds, pair_seconds, bool(np.array_equal(ours, pair))
+    return (ours_seconds, ours_cpu), (pair_seconds, timed.cpu), bool(np.array_equal(ours, pair))
 
 
 def main():
@@ -134,32 +142,35 @@ def main():
     print("warm-up (first calls: tracing, blur compile, Numba load), s: "
           + ", ".join(f"{m} {s:.1f}" for m, s in warm_up.items()))
 
-    rows, total = [], 0.0
-    print(f"\n{'method':<22}{'explain ms/img':>16}{'SIC+AIC ms/img':>16}{'median SIC':>12}{'median AIC':>12}")
+    rows = []
+    print(f"\nms per image (wall; CPU in brackets)\n{'method':<22}{'explain':>18}{'SIC+AIC':>18}{'median SIC':>12}"
+          f"{'median AIC':>12}")
     for method in methods:
         maps, explain_seconds = timed(xai_tf.explain, model, images, method, batch_size=args.batch_size, verbose=0,
                                       seed=args.seed)
+        explain_cpu = timed.cpu
         results, score_seconds = timed(score, model, images, maps, args.seed)
-        per_image = (explain_seconds + score_seconds) / len(images)
-        total += per_image
-        rows.append((method, explain_seconds, score_seconds))
-        print(f"{method:<22}{1e3 * explain_seconds / len(images):>16.1f}{1e3 * score_seconds / len(images):>16.1f}"
-              f"{results['sic'].auc:>12.3f}{results['aic'].auc:>12.3f}")
-    explain_total = sum(r[1] for r in rows) / len(images)
-    score_total = sum(r[2] for r in rows) / len(images)
-    print(f"{'all methods':<22}{1e3 * explain_total:>16.1f}{1e3 * score_total:>16.1f}")
-    print(f"\nprojection: {len(methods)} methods x SIC+AIC on {args.project} images = {total * args.project / 60:.1f} "
-          f"min on this machine ({total:.2f} s per image)")
+        rows.append(np.array([explain_seconds, explain_cpu, score_seconds, timed.cpu]) / len(images))
+        print(f"{method:<22}{cell(rows[-1][:2])}{cell(rows[-1][2:])}{results['sic'].auc:>12.3f}"
+              f"{results['aic'].auc:>12.3f}")
+    totals = np.sum(rows, axis=0)
+    print(f"{'all methods':<22}{cell(totals[:2])}{cell(totals[2:])}")
+    wall, cpu = totals[0] + totals[2], totals[1] + totals[3]
+    print(f"\nprojection: {len(methods)} methods x SIC+AIC on {args.project} images = {wall * args.project / 60:.1f} "
+          f"min on this machine ({wall:.2f} s per image); its CPU time over {cpus} cores = "
+          f"{cpu * args.project / cpus / 60:.1f} min (what an otherwise idle machine would take if the work "
+          "kept every core busy)")
 
     if not args.no_pair and "xrai" in methods:
         attributions, ig_seconds = timed(xrai_attributions, model, images, args.batch_size)
         ours, pair, equal = compare_xrai(images, attributions)
         n = len(images)
-        print(f"\nXRAI regions on the same IG attributions ({1e3 * ig_seconds / n:.0f} ms/img to compute them): "
-              f"ours {1e3 * ours / n:.0f} ms/img, PAIR GetMask {1e3 * pair / n:.0f} ms/img, "
-              f"{pair / ours:.1f}x faster; maps equal: {equal}")
-        print(f"XRAI per image with the attributions: ours {1e3 * (ig_seconds + ours) / n:.0f} ms, "
-              f"PAIR {1e3 * (ig_seconds + pair) / n:.0f} ms")
+        print(f"\nXRAI regions (segmentation + ranking) on the same IG attributions, ms per image (wall; CPU):\n"
+              f"  ours {1e3 * ours[0] / n:.0f} ({1e3 * ours[1] / n:.0f}), PAIR GetMask {1e3 * pair[0] / n:.0f} "
+              f"({1e3 * pair[1] / n:.0f}): {pair[0] / ours[0]:.1f}x faster (CPU {pair[1] / ours[1]:.1f}x); "
+              f"maps equal: {equal}")
+        print(f"  with the attributions ({1e3 * ig_seconds / n:.0f} ms per image): ours "
+              f"{1e3 * (ig_seconds + ours[0]) / n:.0f} ms, PAIR {1e3 * (ig_seconds + pair[0]) / n:.0f} ms")
 
 if __name__ == "__main__":
     main()

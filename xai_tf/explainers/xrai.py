@@ -188,6 +188,8 @@ def xrai_maps(images, attributions, *, algorithm: str = "full", area_threshold: 
         raise ValueError(f"attributions must have shape (N, H, W[, C]) matching images {images.shape}; got "
                          f"{attributions.shape}")
     check_finite(attributions, "attributions")
+    if not np.issubdtype(attributions.dtype, np.floating):
+        attributions = attributions.astype(np.float64)  # NumPy's mean of integers, as PAIR's
     regions = (image_regions(images, workers) if segments is None
                else _as_regions(segments, len(images), images.shape[1:3]))
     return _rank(attributions, regions, algorithm, area_threshold, min_pixel_diff)

@@ -244,7 +244,9 @@ def _compiled_merge_passes():
             except ImportError:
                 _compiled = False
             else:
-                _compiled = numba.njit(nogil=True, cache=True)(_merge_passes)
+                # An explicit signature compiles (or loads from the disk cache) here, once, under the lock.
+                signature = "void(intp[::1], float64[::1], intp, intp, float64[::1], intp, int32[:, ::1])"
+                _compiled = numba.njit(signature, nogil=True, cache=True)(_merge_passes)
         return _compiled or None
 
 
@@ -279,7 +281,8 @@ def felzenszwalb_labels(image, scales=FELZENSZWALB_SCALES, sigma: float = FELZEN
                         ).astype(np.int32)
     order, costs = _edge_order(image, sigma)
     out = np.empty((len(scales), height * width), np.int32)
-    passes(order, costs, height, width, np.asarray(scales, np.float64) / 255.0, int(min_size), out)
+    passes(order.astype(np.intp, copy=False), np.ascontiguousarray(costs), height, width,
+           np.asarray(scales, np.float64) / 255.0, int(min_size), out)
     return out.reshape(len(scales), height, width)
 
 
@@ -377,7 +380,7 @@ def image_regions(images, workers: int | None = None) -> list[Regions]:
         raise ValueError(f"workers must be a positive integer or None; got {workers!r}")
     workers = min(workers, len(missing))
     if workers > 1:
-        _compiled_merge_passes()  # compile (or load) once, before the threads need it
+        _compiled_merge_passes()  # compile (or load) once, before the threads call it
         with ThreadPoolExecutor(workers) as pool:
             computed = list(pool.map(lambda i: segment(images[i]), missing))
     else:

@@ -204,6 +204,8 @@ def test_bad_input_names_the_argument():
         xrai.xrai_maps(image, attr, segments=[np.zeros((3, 16, 16), bool)])
     with pytest.raises(ValueError, match="area_threshold"):
         xrai.xrai_maps(image, attr, area_threshold=0)
+    with pytest.raises(ValueError, match="min_pixel_diff"):
+        xrai.xrai_maps(image, attr, min_pixel_diff=0)
     with pytest.raises(ValueError, match="workers"):
         segmentation.clear_cache()
         segmentation.image_regions(image, workers=0)

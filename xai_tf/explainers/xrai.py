@@ -136,8 +136,6 @@ def _fast(flat: np.ndarray, regions: Regions, min_pixel_diff: int) -> np.ndarray
         if counts[mask] < min_pixel_diff:
             continue
         new = _new_pixels(regions, mask, covered)
-        if not len(new):
-            continue  # only with min_pixel_diff <= 0: PAIR's gain is -inf and assigns nothing
         out[new] = flat[new].mean()
         covered[new] = True
         touched, _ = _entries(regions, new)
@@ -174,7 +172,7 @@ def xrai_maps(images, attributions, *, algorithm: str = "full", area_threshold: 
         the image full XRAI ranks (default 1.0; PAIR's ``area_threshold``); fast ignores it.
     segments: None (computed, cached), or per image boolean masks ``(M, H, W)`` / a list of ``(H, W)``
         masks (PAIR's ``segments``) / :class:`~xai_tf.explainers.segmentation.Regions`.
-    min_pixel_diff: regions adding fewer new pixels are dropped (PAIR's default 50).
+    min_pixel_diff: regions adding fewer new pixels are dropped (PAIR's default 50; at least 1).
     workers: segmentation threads (default: all CPUs this process may use).
     Returns float64 ``(N, H, W)``.
     """
@@ -182,6 +180,7 @@ def xrai_maps(images, attributions, *, algorithm: str = "full", area_threshold: 
         raise ValueError(f"algorithm={algorithm!r} is not valid; expected one of: {', '.join(ALGORITHMS)}")
     if not 0 < area_threshold <= 1:
         raise ValueError(f"area_threshold must lie in (0, 1]; got {area_threshold!r}")
+    check_positive(min_pixel_diff, "min_pixel_diff", integer=True)
     attributions = np.asarray(attributions)
     images = np.asarray(images)
     if images.ndim != 4 or attributions.shape[:3] != images.shape[:3] or attributions.ndim not in (3, 4):

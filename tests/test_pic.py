@@ -115,6 +115,24 @@ def test_webp_sizes_equal_pair_estimator_and_encode_each_distinct_image_once(mon
     assert len(calls) == 3
 
 
+def test_aic_after_sic_encodes_no_image_again_and_scores_the_same(monkeypatch, model, images):
+    """SIC and AIC of the same maps blur the same images: the WebP sizes are shared across calls."""
+    maps = informative_maps(images, REGION)
+    alone = pic(model, images, maps, kind="aic", thresholds=FEW, verbose=0, seed=11)
+    calls = []
+    encode = information.webp_size
+    monkeypatch.setattr(information, "webp_size", lambda image: calls.append(1) or encode(image))
+    pic(model, images, maps, kind="sic", thresholds=FEW, verbose=0, seed=12)
+    encoded_by_sic = len(calls)
+    assert encoded_by_sic > 0
+    after = pic(model, images, maps, kind="aic", thresholds=FEW, verbose=0, seed=12)
+    assert len(calls) == encoded_by_sic  # every image AIC needs was measured by SIC
+    again = pic(model, images, maps, kind="aic", thresholds=FEW, verbose=0, seed=11)
+    np.testing.assert_array_equal(again.entropies, alone.entropies)
+    np.testing.assert_array_equal(again.aucs, alone.aucs)
+    assert not np.array_equal(after.entropies, alone.entropies, equal_nan=True)  # other masks, other images
+
+
 def test_fast_blur_keeps_known_pixels_and_reproduces_constants():
     rng = np.random.default_rng(2)
     images = (rng.random((2, 20, 28, 3)) * 255).astype(np.uint8)

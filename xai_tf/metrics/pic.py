@@ -325,12 +325,20 @@ def _exclusion_reason(saliency, original_score, blurred_score, original_entropy,
     return None
 
 
+#: WebP sizes by image digest, shared by every call: SIC and AIC of the same maps blur the same images,
+#: and every method's call starts from the same originals and fully blurred images.
+_WEBP_SIZES: dict = {}
+_WEBP_CACHE_ENTRIES = 1_000_000  # ~100 MB at most; then it starts afresh
+
+
 class _Estimator:
     """Information of a batch of 8-bit images; WebP sizes are cached so no image is encoded twice."""
 
     def __init__(self, entropy: str):
         self.entropy = entropy
-        self.cache: dict = {}
+        if len(_WEBP_SIZES) > _WEBP_CACHE_ENTRIES:
+            _WEBP_SIZES.clear()
+        self.cache = _WEBP_SIZES
 
     def __call__(self, images) -> np.ndarray:
         if self.entropy == "shannon":

@@ -225,7 +225,8 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     shown = "|map|" if signed == "abs" else "map"
     label = (f"{shown} / {_percentile_words(clip_percentile)} of |map| (each map on its own scale; "
              "higher values saturate)")
-    layout = GridLayout(blocks * n, 1 + per_row, cell_size, dpi, colorbar_label=label if colorbar else None)
+    layout = GridLayout(blocks * n, 1 + per_row, cell_size, dpi, colorbar_label=label if colorbar else None,
+                        titles=titles)
     line_width = 0.01 * layout.cell_px * 72 / layout.dpi  # 1.4 px in a 140 px cell
     for block in range(blocks):
         chunk = list(range(block * per_row, min(len(names), (block + 1) * per_row)))

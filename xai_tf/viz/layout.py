@@ -21,7 +21,8 @@ from xai_tf.viz.figure import MIN_TEXT_PX, REPORT_WIDTH_PX, new_figure, points
 
 CHAR_WIDTH = 0.62  # mean glyph width of DejaVu Sans in font heights, rounded up: wrap before drawing
 FONT_PER_CELL = 0.08  # text height as a share of the cell side
-TITLE_LINES = 2
+TITLE_LINES = 2  # room for two-line titles always, so that grids with and without long names line up
+MAX_TITLE_LINES = 3
 
 
 def wrap_text(text: str, width_px: float, font_px: float, max_lines: int | None = None) -> list[str]:
@@ -53,7 +54,8 @@ def wrap_text(text: str, width_px: float, font_px: float, max_lines: int | None 
 class GridLayout:
     """``rows`` x ``columns`` square cells of ``cell_size`` inches, and a colour-bar band below them."""
 
-    def __init__(self, rows: int, columns: int, cell_size: float, dpi: float, colorbar_label: str | None = None):
+    def __init__(self, rows: int, columns: int, cell_size: float, dpi: float, colorbar_label: str | None = None,
+                 titles=()):
         check_positive(cell_size, "cell_size")
         check_positive(dpi, "dpi")
         self.rows, self.columns, self.dpi = rows, columns, float(dpi)
@@ -62,7 +64,11 @@ class GridLayout:
         self.font_px = max(MIN_TEXT_PX * max(1.0, self.width_px / REPORT_WIDTH_PX), FONT_PER_CELL * self.cell_px)
         self.font = points(self.font_px, self.dpi)
         self.left_px, self.pad_px = 2.6 * self.font_px, 0.02 * self.cell_px
-        self.top_px = (1.2 * TITLE_LINES + 0.3) * self.font_px
+        # room on top for the longest title: TITLE_LINES lines, or up to MAX_TITLE_LINES when one needs them
+        title_width = self.cell_px - self.left_px + self.pad_px  # the axes' width plus a padding each side
+        lines = max([TITLE_LINES] + [len(wrap_text(t, title_width, self.font_px)) for t in titles])
+        self.title_lines = min(MAX_TITLE_LINES, lines)
+        self.top_px = (1.2 * self.title_lines + 0.3) * self.font_px
         if self.left_px + self.pad_px > 0.45 * self.cell_px or self.top_px + self.pad_px > 0.45 * self.cell_px:
             smallest = math.ceil(max(self.left_px, self.top_px) / 0.43)
             raise ValueError(f"cell_size * dpi = {self.cell_px:g} px leaves no room for {self.font_px:.1f} px text "
@@ -70,8 +76,10 @@ class GridLayout:
                              "cell_size or dpi)")
         self.axes_width = self.cell_px - self.left_px - self.pad_px
         self.axes_height = self.cell_px - self.top_px - self.pad_px
-        self.label_lines = None if colorbar_label is None else wrap_text(colorbar_label, 0.8 * self.width_px, self.font_px)
-        self.band_px = 0.0 if colorbar_label is None else (0.5 + 0.9 + 2.0 + 1.35 * len(self.label_lines) + 0.4) * self.font_px
+        self.label_lines = (None if colorbar_label is None
+                            else wrap_text(colorbar_label, 0.8 * self.width_px, self.font_px))
+        band = 0.0 if colorbar_label is None else (0.5 + 0.9 + 2.0 + 1.35 * len(self.label_lines) + 0.4) * self.font_px
+        self.band_px = float(math.ceil(band))  # whole pixels, so that the PNG is exactly the figure's size
         self.height_px = rows * self.cell_px + self.band_px
         self.figure = new_figure(self.width_px / self.dpi, self.height_px / self.dpi, self.dpi)
 
@@ -89,7 +97,7 @@ class GridLayout:
 
     def title(self, axes, text: str) -> None:
         # a title is centred on the axes: it may use the axes' width plus the right padding on each side
-        lines = wrap_text(text, self.axes_width + 2 * self.pad_px, self.font_px, TITLE_LINES)
+        lines = wrap_text(text, self.axes_width + 2 * self.pad_px, self.font_px, self.title_lines)
         axes.set_title("\n".join(lines), fontsize=self.font, pad=0.2 * self.font_px * 72 / self.dpi)
 
     def row_label(self, axes, text: str) -> None:

@@ -166,6 +166,10 @@ def test_randomisation_verdicts_with_threshold_and_dropped_images():
     assert any(w.startswith("bad: fails the randomisation check (full: similarity 0.9") for w in findings["warnings"])
     assert "randomisation check fails (threshold 0.5)" in bad["verdict"]
     assert entry(findings, "random")["verdict"] == ["random baseline: every score is read against it"]
+    assert entry(findings, "random")["randomization_verdict"] == "baseline"  # its maps ignore the model: not judged
+    table = findings["table"]
+    cam_row = table["rows"][[e["method"] for e in findings["methods"]].index("cam")]
+    assert cam_row[6] == "0.20 [0.20, 0.20] (n=3/10) passes" and table["highlight"] == [4]
     stricter = compute_findings(rows_for(columns), randomization_threshold=0.1)
     assert entry(stricter, "good")["randomization_verdict"] == "fails"
     # without maps the reason cannot tell which map was constant, and says so

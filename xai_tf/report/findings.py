@@ -181,7 +181,7 @@ def _localisation(maps, masks, position, images):
     return share, ratio, max_inside
 
 
-def _randomization(method_rows, maps, position, confidence, threshold):
+def _randomization(method_rows, maps, position, confidence, threshold, is_baseline=False):
     result = {}
     for mode in RANDOMIZATION_MODES:
         column = f"randomization_{mode}"
@@ -201,7 +201,9 @@ def _randomization(method_rows, maps, position, confidence, threshold):
                 reasons["similarity undefined: the trained or the randomised model's map is constant "
                         "(e.g. an all-zero CAM after its ReLU)"] += 1
         interval = mean_interval(values, confidence)
-        if interval["n"] == 0:
+        if is_baseline:  # random maps drawn with the same seed are the same for any model: nothing to judge
+            verdict = "baseline"
+        elif interval["n"] == 0:
             verdict = "not scored"
         elif interval["high"] is not None and interval["high"] < threshold:
             verdict = "passes"
@@ -214,7 +216,9 @@ def _randomization(method_rows, maps, position, confidence, threshold):
         result[mode] = {**interval, "scored": len(scored), "dropped": len(dropped), "drop_reasons": dict(reasons),
                         "verdict": verdict}
     verdicts = [entry["verdict"] for entry in result.values()]
-    if not verdicts:
+    if is_baseline and verdicts:
+        overall = "baseline"
+    elif not verdicts:
         overall = None
     elif "fails" in verdicts:
         overall = "fails"
@@ -331,7 +335,7 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
                      f"{result['baseline']['mean']:.3f})")
         # randomisation
         entry["randomization"], entry["randomization_verdict"] = _randomization(
-            method_rows, maps.get(method), position, confidence, randomization_threshold)
+            method_rows, maps.get(method), position, confidence, randomization_threshold, is_baseline)
         for mode, result in entry["randomization"].items():
             if is_baseline:
                 continue
@@ -409,13 +413,14 @@ def rules(threshold: float = RANDOMIZATION_THRESHOLD, confidence: float = 0.95) 
 
 def findings_table(findings: dict) -> dict:
     """``{"header": [...], "rows": [[...]], "highlight": [...]}`` of strings: one row per method for the report."""
-    def interval(entry, digits=3):
+    def interval(entry, digits=3, count=False):
         if not entry or entry.get("mean" if "mean" in entry else "rate") is None:
-            return "n/a"
+            return "n/a" if not count or not entry else f"n/a (n=0/{entry.get('scored', 0)})"
         value = entry.get("mean", entry.get("rate"))
-        if entry.get("low") is None:
-            return f"{value:.{digits}f}"
-        return f"{value:.{digits}f} [{entry['low']:.{digits}f}, {entry['high']:.{digits}f}]"
+        text = f"{value:.{digits}f}"
+        if entry.get("low") is not None:
+            text += f" [{entry['low']:.{digits}f}, {entry['high']:.{digits}f}]"
+        return text + (f" (n={entry['n']}/{entry['scored']})" if count else "")
 
     header = ["method", "share of |map| in mask", "max in mask", "Pointing Game", "SIC AUC", "AIC AUC",
               "randomisation (full / semi)", "verdict"]
@@ -423,14 +428,14 @@ def findings_table(findings: dict) -> dict:
     for position, entry in enumerate(findings["methods"]):
         location = entry["localisation"]
         randomization = " / ".join(
-            f"{interval(result, 2)} {result['verdict']} (n={result['n']}/{result['scored']})"
+            f"{interval(result, 2, count=True)} {result['verdict']}"
             for result in entry["randomization"].values()) or "n/a"
         maximum = location.get("max_inside")
         rows.append([entry["method"] + (" (baseline)" if entry["is_baseline"] else ""),
                      interval(location.get("mass_inside")),
                      "n/a" if not maximum or maximum["n"] == 0 else f"{maximum['hits']}/{maximum['n']}",
                      interval(location.get("pointing_game"), 2),
-                     interval(entry["pic"].get("sic")), interval(entry["pic"].get("aic")),
+                     interval(entry["pic"].get("sic"), count=True), interval(entry["pic"].get("aic"), count=True),
                      randomization, "; ".join(entry["verdict"])])
         if entry["is_baseline"]:
             highlight.append(position)

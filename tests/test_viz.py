@@ -247,6 +247,16 @@ def test_method_grid_wraps_at_seven_methods_with_legible_text_at_the_report_widt
     assert scale * cell_px > 0
 
 
+@pytest.mark.parametrize("methods, per_row", [(7, 7), (8, 4), (10, 5), (15, 5), (21, 7), (2, 2)])
+def test_method_grid_spreads_methods_evenly_over_the_fewest_rows(methods, per_row):
+    maps = {f"m{index}": random_maps(1, seed=index) for index in range(methods)}
+    figure = method_grid(gray_images(1), maps, colorbar=False)
+    assert figure.get_size_inches()[0] * figure.dpi == pytest.approx((1 + per_row) * 140)
+    blocks = -(-methods // 7)  # the fewest blocks of at most 7
+    assert len(cells(figure)) == blocks + methods  # an input cell per block, a cell per method
+    assert figure.get_size_inches()[1] * figure.dpi == pytest.approx(blocks * 140)
+
+
 def test_method_grid_defaults_fit_the_report_column():
     import xai_tf
 

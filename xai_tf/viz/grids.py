@@ -2,7 +2,7 @@
 
 - ``method_grid``: rows are images (labelled with true and predicted class), columns are the input
   then one per explanation method, at most ``max_columns`` (7) methods per row: more methods wrap
-  into further blocks of rows, each with its own column titles (the figures of papers 000 and 004;
+  into further blocks of rows, as evenly filled as possible, each with its own column titles (the figures of papers 000 and 004;
   paper 003's boxes). Ground-truth masks and boxes are outlined on every cell.
 - ``activation_grid``: rows are layers, columns the first channels of each (paper 002's activation
   visualisation).
@@ -157,7 +157,8 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     images: ``(N, H, W, C)`` in [0, 1], C = 1 (shown in gray) or 3. One row each.
     maps_by_method: ``{method name: maps (N, H, W)}``, one column each in dict order after the
         input column (``dict(np.load("maps.npz"))`` works); more than ``max_columns`` methods wrap
-        into further blocks of N rows, each starting with the input column again. Maps may be
+        into further blocks of N rows (spread evenly: 8 methods make two blocks of 4), each starting
+        with the input column again. Maps may be
         coarser than the image (resized bilinearly, see ``overlay``).
     titles: column titles for the methods (default: the dict's keys); the first column is "input".
     masks: optional ``(N, H, W)`` ground-truth masks (nonzero = inside); their contour is drawn on
@@ -180,7 +181,7 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     outline: ground-truth colour (r, g, b) in [0, 1]; default ``outline_colour(cmap)``, one absent
         from the colour map.
     cell_size: side of each cell in inches (default 1.4); dpi: pixels per inch (default 100), so a
-        PNG is ``(1 + min(methods, max_columns)) * cell_size * dpi`` pixels wide (1120 by default).
+        PNG is ``(1 + methods per row) * cell_size * dpi`` pixels wide (at most 1120 by default).
     """
     path = check_path(path)
     check_choice(signed, "signed", ("abs", "keep"))
@@ -220,8 +221,9 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     labels = _check_classes(labels, n, "labels")
     predictions = _check_classes(predictions, n, "predictions")
 
-    per_row = min(len(names), int(max_columns))
-    blocks = math.ceil(len(names) / per_row)
+    # as few blocks as max_columns allows, the methods spread evenly over them (8 methods: 4 + 4, not 7 + 1)
+    blocks = math.ceil(len(names) / int(max_columns))
+    per_row = math.ceil(len(names) / blocks)
     shown = "|map|" if signed == "abs" else "map"
     label = (f"{shown} / {_percentile_words(clip_percentile)} of |map| (each map on its own scale; "
              "higher values saturate)")

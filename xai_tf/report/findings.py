@@ -229,6 +229,23 @@ def _randomization(method_rows, maps, position, confidence, threshold, is_baseli
     return result, overall
 
 
+def _randomization_warnings(method: str, results: dict, threshold: float, warn) -> None:
+    """One warning for the failed modes together, one per distinct set of dropped images."""
+    failed = [f"{mode} {result['mean']:.2f}" for mode, result in results.items() if result["verdict"] == "fails"]
+    if failed:
+        warn(f"{method}: fails the randomisation check (similarity {', '.join(failed)} >= {threshold:g}): its maps "
+             "barely change when the model's weights are randomised, so its other scores do not show that it "
+             "explains this model")
+    dropped: dict = {}
+    for mode, result in results.items():
+        if result["dropped"]:
+            key = (result["n"], result["scored"], result["dropped"], tuple(result["drop_reasons"].items()))
+            dropped.setdefault(key, []).append(mode)
+    for (used, scored, count, reasons), modes in dropped.items():
+        why = "; ".join(f"{number}: {reason}" for reason, number in reasons)
+        warn(f"{method}: randomisation ({', '.join(modes)}) uses {used} of {scored} images; {count} dropped ({why})")
+
+
 def _coarseness(maps, images, position):
     levels = [len(np.unique(maps[position[i]])) for i in images if i in position]
     constant = sum(1 for count in levels if count == 1)
@@ -336,17 +353,8 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
         # randomisation
         entry["randomization"], entry["randomization_verdict"] = _randomization(
             method_rows, maps.get(method), position, confidence, randomization_threshold, is_baseline)
-        for mode, result in entry["randomization"].items():
-            if is_baseline:
-                continue
-            if result["verdict"] == "fails":
-                warn(f"{method}: fails the randomisation check ({mode}: similarity {result['mean']:.2f} >= "
-                     f"{randomization_threshold:g}): its maps barely change when the model's weights are "
-                     "randomised, so its other scores do not show that it explains this model")
-            if result["dropped"]:
-                reasons = "; ".join(f"{count}: {reason}" for reason, count in result["drop_reasons"].items())
-                warn(f"{method}: randomisation ({mode}) uses {result['n']} of {result['scored']} images; "
-                     f"{result['dropped']} dropped ({reasons})")
+        if not is_baseline:
+            _randomization_warnings(method, entry["randomization"], randomization_threshold, warn)
         # maps too coarse, or constant
         if method in maps and not is_baseline:
             levels, constant = _coarseness(maps[method], images, position)
@@ -365,7 +373,7 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
                     warn(f"{method}: {counts} distinct values per map at {size}: too coarse to localise")
         if len(images) < FEW_IMAGES and not is_baseline:
             warn(f"{method}: only {len(images)} images; the intervals are wide")
-        entry["verdict"] = _verdict_lines(entry, randomization_threshold)
+        entry["verdict"] = _verdict_lines(entry)
         entries.append(entry)
         all_warnings.extend(entry["warnings"])
     needs = [] if ground_truth else [f"{name} (needs ground-truth masks or boxes; the data has none)"
@@ -380,7 +388,7 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
     return findings
 
 
-def _verdict_lines(entry: dict, threshold: float) -> list[str]:
+def _verdict_lines(entry: dict) -> list[str]:
     if entry["is_baseline"]:
         return ["random baseline: every score is read against it"]
     lines = []
@@ -391,7 +399,7 @@ def _verdict_lines(entry: dict, threshold: float) -> list[str]:
                      else "localisation not better than random")
     verdict = entry["randomization_verdict"]
     if verdict is not None:
-        lines.append(f"randomisation check {verdict} (threshold {threshold:g})")
+        lines.append(f"randomisation check {verdict}")
     for kind, result in entry["pic"].items():
         if result.get("better") is not None:
             lines.append(f"{kind.upper()} {'better' if result['better'] else 'not better'} than random")

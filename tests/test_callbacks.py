@@ -128,7 +128,8 @@ def test_png_grid_per_epoch_shows_the_current_maps(run):
     buffer = io.BytesIO()
     method_grid(run["probes"], maps).savefig(buffer, format="png")
     expected = np.asarray(Image.open(buffer).convert("RGB"))
-    assert last.shape == (PROBES * 200, 3 * 200, 3)  # method_grid: 2-inch cells at 100 dpi
+    # method_grid's defaults: 140 px cells, input + 2 methods, then the colour-bar band
+    assert last.shape[1] == 3 * 140 and PROBES * 140 < last.shape[0] < (PROBES + 1) * 140
     np.testing.assert_array_equal(last, expected)
 
 
@@ -151,6 +152,33 @@ def test_pic_aucs_reach_logs_csv_history_and_tensorboard(run):
         assert run["scores"].history[1][key] == expected
         logged = float(tf.make_ndarray(events[(f"pic/{kind}/gradcam", 1)].tensor))
         assert logged == pytest.approx(expected, abs=1e-6)  # TensorBoard scalars are float32
+
+
+def test_tensorboard_opens_the_logs_with_its_own_reader(run):
+    """TensorBoard itself (installed with xai-tf) reads what the callbacks wrote: images and scalars per step."""
+    from tensorboard.backend.event_processing import event_accumulator
+    from tensorboard.plugins.image import metadata as image_metadata
+
+    accumulator = event_accumulator.EventAccumulator(str(run["folder"] / "tb"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    tensors = accumulator.Tags()["tensors"]
+    assert sorted(tensors) == ["pic/aic/gradcam", "pic/sic/gradcam", "saliency/gradcam",
+                               "saliency/vanilla_gradient"]
+    for tag in ("saliency/gradcam", "saliency/vanilla_gradient"):
+        events = accumulator.Tensors(tag)
+        assert [event.step for event in events] == [0, 1]
+        assert accumulator.SummaryMetadata(tag).plugin_data.plugin_name == image_metadata.PLUGIN_NAME
+        strings = tf.make_ndarray(events[-1].tensor_proto)
+        images = [np.asarray(Image.open(io.BytesIO(png))) for png in strings[2:]]  # PNGs a browser would show
+        assert len(images) == PROBES and all(image.shape == (SIZE, SIZE, 3) for image in images)
+        np.testing.assert_array_equal(np.stack(images), np.stack(
+            [tf.io.decode_png(png).numpy() for png in strings[2:]]))
+    for kind in ("sic", "aic"):
+        events = accumulator.Tensors(f"pic/{kind}/gradcam")
+        assert [event.step for event in events] == [0, 1]
+        value = float(tf.make_ndarray(events[-1].tensor_proto))
+        assert value == pytest.approx(run["scores"].history[1][f"{kind}_auc_gradcam"], abs=1e-6)
+        assert accumulator.SummaryMetadata(f"pic/{kind}/gradcam").plugin_data.plugin_name == "scalars"
 
 
 def test_every_n_epochs_writes_only_on_epochs_n_2n(tmp_path):

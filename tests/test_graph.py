@@ -72,11 +72,35 @@ def test_conv_layer_search_reaches_nested_backbone():
     assert find_last_conv_layer(_nested_twice()) == "inner_conv"
 
 
+def test_default_cam_layer_is_the_last_convolution_not_the_last_4d_layer():
+    """tf-keras-vis' rule: the custom CNN v2 ends its blocks in BatchNorm, pooling and dropout (4-D too)."""
+    from tf_keras_vis.utils.model_modifiers import ExtractIntermediateLayerForGradcam
+
+    from xai_tf.models import build_custom_cnn
+
+    model = build_custom_cnn((32, 32, 1), 2, variant="v2")
+    assert conv_layer_candidates(model)[-1] == "block3_dropout"  # the old default
+    assert find_last_conv_layer(model) == "block3_conv"
+    # the same layer tf-keras-vis' Grad-CAM picks by itself (penultimate_layer=None)
+    extracted = ExtractIntermediateLayerForGradcam()(model)
+    assert extracted.outputs[1] is model.get_layer("block3_conv").output
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.SeparableConv2D(4, 3, name="separable")(inputs)
+    x = keras.layers.DepthwiseConv2D(3, name="depthwise")(x)
+    x = keras.layers.ReLU(name="relu")(x)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+    assert find_last_conv_layer(keras.Model(inputs, outputs)) == "depthwise"
+
+
 def test_no_conv_layer_and_bad_layer_errors():
     inputs = keras.Input((8, 8, 1))
     dense_only = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(inputs)))
     with pytest.raises(ValueError, match="no layer with a 4-D output"):
         find_last_conv_layer(dense_only)
+    pooled = keras.layers.AveragePooling2D(2, name="pool")(inputs)  # 4-D layers but no convolution
+    pooling_only = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(pooled)))
+    with pytest.raises(ValueError, match=r"no convolution layer \(Conv2D.*pass layer= one of its 4-D layers: pool"):
+        find_last_conv_layer(pooling_only)
     model = tiny_nested()
     with pytest.raises(ValueError, match="does not exist.*block2_conv1"):
         check_layer(model, "nope")

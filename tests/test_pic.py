@@ -372,7 +372,7 @@ def test_plot_pic_legend_has_auc_writes_png_and_pdf_without_pyplot_state(tmp_pat
                for name, ranking in [("informative", maps), ("reverse", -maps)]}
     figure = plot_pic(results, tmp_path / "sic.png")
     plot_pic(results, tmp_path / "sic.pdf")
-    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]  # outside the axes: a figure legend
     assert labels == [f"{name} (AUC={result.auc:.3f})" for name, result in results.items()]
     np.testing.assert_array_equal(figure.axes[0].lines[0].get_ydata(), results["informative"].curve)
     assert (tmp_path / "sic.png").read_bytes()[:4] == b"\x89PNG"

@@ -107,7 +107,7 @@ def run_explain(args) -> None:
     runs.write_explain_folder(out, images=chosen.images, labels=chosen.labels, predictions=predictions, maps=maps,
                               class_names=dataset.class_names, indices=indices, masks=chosen.masks,
                               meta={"command": "explain", "model_weights": fingerprint(model.get_weights()),
-                                    "split": split,
+                                    "split": split, "cam_layer": runs.cam_layer_of(model),
                                     "arguments": {k: v for k, v in vars(args).items() if k != "handler"}})
     titles = [f"{method} ({args.denoise})" if args.denoise else method for method in methods]
     figure_path = out / f"grid.{args.figure_format}"

@@ -220,6 +220,16 @@ def write_explain_folder(folder, *, images, labels, predictions, maps: dict, cla
         "predictions": np.asarray(predictions).tolist(), "versions": package_versions()})
 
 
+def cam_layer_of(model) -> str | None:
+    """The layer CAM methods use by default (the last convolution), or None for a model without one."""
+    from xai_tf.models.graph import find_last_conv_layer
+
+    try:
+        return find_last_conv_layer(model)
+    except ValueError:
+        return None
+
+
 def read_explain_folder(folder) -> dict:
     """An explain folder: ``{"meta", "maps", "methods", "images", "labels", "predictions", "masks", "indices"}``.
 

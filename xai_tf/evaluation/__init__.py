@@ -37,7 +37,7 @@ from xai_tf.evaluation.cli import build_parser, cli_main
 from xai_tf.evaluation.merge import merge
 from xai_tf.evaluation.runner import check_options, evaluate, parse_shard, shard_chunks
 from xai_tf.evaluation.store import CONFIG, RESULTS, EvaluationError, Store, fingerprint
-from xai_tf.evaluation.summary import pic_results, summarize
+from xai_tf.evaluation.summary import pic_results, read_results, summarize
 
 __all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "build_parser", "check_options", "cli_main", "evaluate",
-           "fingerprint", "merge", "parse_shard", "pic_results", "shard_chunks", "summarize"]
+           "fingerprint", "merge", "parse_shard", "pic_results", "read_results", "shard_chunks", "summarize"]

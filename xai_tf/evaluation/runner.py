@@ -124,6 +124,8 @@ class ChunkScorer:
                      randomized=self.randomized)
         columns: dict[str, list] = {}
         arrays = {"indices": indices, "targets": targets, "maps": maps}
+        if unit.masks is not None:  # the ground truth beside the maps: findings need no data reload
+            arrays["masks"] = unit.masks.astype(bool)
         for metric in self.metrics:
             metric_columns, metric_arrays = metric.score(unit, self.options)
             columns.update(metric_columns)

@@ -237,10 +237,10 @@ class Store:
         np.savez_compressed(buffer, **arrays)
         write_atomic(self.array_path(chunk, method), buffer.getvalue())
 
-    def method_arrays(self, method: str) -> list[tuple[int, dict]]:
+    def method_arrays(self, method: str, with_maps: bool = False) -> list[tuple[int, dict]]:
         """Every stored unit of ``method``: ``[(first image index, {name: array})]`` in file order.
 
-        The maps themselves are left out (the largest arrays; summaries read the metric arrays).
+        The maps themselves (the largest arrays) only ``with_maps``; summaries read the metric arrays.
         The name must match exactly: ``chunk*_gradcam.npz`` would also match ``guided_gradcam``.
         """
         stored = []
@@ -249,5 +249,5 @@ class Store:
                 continue
             with np.load(path, allow_pickle=False) as arrays:
                 stored.append((int(arrays["indices"][0]),
-                               {key: arrays[key] for key in arrays.files if key != "maps"}))
+                               {key: arrays[key] for key in arrays.files if with_maps or key != "maps"}))
         return stored

@@ -126,6 +126,31 @@ def pic_results(folders, kind: str) -> dict:
     return results
 
 
+def read_results(folders) -> dict:
+    """Everything an evaluation scored, for findings: rows, maps, image indices and masks.
+
+    Returns ``{"config", "rows", "maps": {method: (N, H, W)}, "indices": (N,), "masks": (N, H, W) bool
+    or None}``, every method's maps in the order of ``indices`` (the images all methods were scored on).
+    """
+    config, rows, stores = read_shards(folders)
+    maps, indices, masks = {}, None, None
+    for method in config["methods"]:
+        parts = sorted((item for store in stores for item in store.method_arrays(method, with_maps=True)),
+                       key=lambda item: item[0])
+        if not parts:
+            continue
+        order = np.concatenate([arrays["indices"] for _, arrays in parts])
+        if indices is None:
+            indices = order
+            if all("masks" in arrays for _, arrays in parts):
+                masks = np.concatenate([arrays["masks"] for _, arrays in parts])
+        elif not np.array_equal(order, indices):
+            continue  # a method not finished on the same images: its maps are left out
+        maps[method] = np.concatenate([arrays["maps"] for _, arrays in parts])
+    return {"config": config, "rows": rows, "maps": maps,
+            "indices": np.array([], np.int64) if indices is None else indices, "masks": masks}
+
+
 def table_csv(summary: dict) -> str:
     """The method x column table as CSV text (6 significant digits, empty where missing)."""
     text = io.StringIO()

@@ -28,7 +28,7 @@ def deconvnet(request: Request, *, channel_reduction: str = "sum") -> np.ndarray
 
 def guided_gradcam(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
     """Guided Grad-CAM (Selvaraju et al. 2017; papers 001, 003): guided backpropagation times the
-    upsampled Grad-CAM of ``layer`` (default: last 4-D layer)."""
+    upsampled Grad-CAM of ``layer`` (default: the last convolution)."""
     guided = input_gradients(request, mode="guided")
     cam = to_input_size(request, gradcam_layer_maps(request))
     return reduce_channels(guided * cam[..., None], channel_reduction)

@@ -26,7 +26,8 @@ _EPSILON = 1e-7  # tf-keras-vis' (Keras') epsilon in the Score-CAM activation no
 
 
 def cam_layer(request: Request) -> str:
-    """The validated ``layer`` of the request, or the model's last 4-D layer."""
+    """The validated ``layer`` of the request, or the output of the model's last convolution layer
+    (tf-keras-vis' and the papers' rule; ``xai_tf.models.graph.find_last_conv_layer``)."""
     return request.layer if request.layer is not None else graph.find_last_conv_layer(request.model)
 
 
@@ -43,7 +44,7 @@ def gradcam_layer_maps(request: Request) -> np.ndarray:
 
 
 def gradcam(request: Request) -> np.ndarray:
-    """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: last 4-D layer)."""
+    """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: the last convolution)."""
     return to_input_size(request, gradcam_layer_maps(request))
 
 
@@ -68,7 +69,7 @@ def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
 
 
 def gradcam_pp(request: Request) -> np.ndarray:
-    """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: last 4-D layer)."""
+    """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: the last convolution)."""
     return to_input_size(request, gradcam_pp_layer_maps(request))
 
 

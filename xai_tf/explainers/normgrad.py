@@ -45,7 +45,7 @@ def _min_max(maps: np.ndarray) -> np.ndarray:
 
 
 def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.ndarray:
-    """NormGrad saliency; ``layers=None`` uses ``layer`` (default: last 4-D layer, "single"),
+    """NormGrad saliency; ``layers=None`` uses ``layer`` (default: the last convolution, "single"),
     a list of layer names gives the multi-layer product (paper 003 "multi").
 
     variant: "scaling", "conv1x1" (default) or "conv3x3" (paper 003's three virtual layers).

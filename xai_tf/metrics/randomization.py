@@ -41,6 +41,10 @@ from xai_tf.models.graph import iter_layers
 MODES = ("full", "semi", "cascade")
 SIMILARITIES = ("spearman", "ssim")
 _ONES = ("gamma", "moving_variance")
+#: Spearman similarity to the randomised model's maps at or above which a method fails the sanity check
+#: (Adebayo et al. 2018 give no cut-off: 0.5 is the midpoint between unchanged (1) and unrelated (0);
+#: the report's Findings apply it with confidence bounds, see ``xai_tf.report.findings``).
+RANDOMIZATION_THRESHOLD = 0.5
 
 
 @dataclass
@@ -192,8 +196,10 @@ class RandomizationMetric(Metric):
     options = (Option("randomization_modes", ["full", "semi"], _modes_option,
                       "comma-separated randomisation modes: full, semi (default both)", parse=parse_list),)
     notes: ClassVar[dict[str, str]] = {
-        "randomization_full": "Randomisation, full (Spearman to randomised model, lower = passes)",
-        "randomization_semi": "Randomisation, semi (Spearman to randomised model, lower = passes)",
+        "randomization_full": f"Randomisation, full (Spearman to randomised model; passes below "
+                              f"{RANDOMIZATION_THRESHOLD:g}, see Findings)",
+        "randomization_semi": f"Randomisation, semi (Spearman to randomised model; passes below "
+                              f"{RANDOMIZATION_THRESHOLD:g}, see Findings)",
     }
 
     def columns(self, options: dict) -> list[str]:

@@ -9,13 +9,27 @@ every CAM library). Everything here walks the graph ourselves instead:
 - :func:`run_model` executes a model on real tensors (eagerly or inside ``tf.function``), records
   the outputs of named inner layers and can stop at the pre-activation logits of the last layer,
   all without touching the user's model.
-- :func:`conv_layer_candidates` / :func:`find_last_conv_layer` list layers with 4-D outputs.
+- :func:`conv_layer_candidates` lists the layers with 4-D outputs (any of them can be named as a
+  CAM layer); :func:`find_last_conv_layer` picks the default CAM layer.
+
+The default CAM layer is the output of the model's last convolution layer (``Conv2D``,
+``SeparableConv2D``, ``DepthwiseConv2D``, ``Conv2DTranspose``; its output includes the layer's own
+activation, e.g. the ReLU of ``Conv2D(..., activation="relu")``), found in graph order with nested
+models expanded. That is tf-keras-vis' rule (``ExtractIntermediateLayerForGradcam`` seeks the last
+``Conv`` layer) and the papers' "last convolutional layer" (Selvaraju et al. 2017: VGG16's
+``block5_conv3``). Layers after it (BatchNorm, pooling, dropout) are not chosen even though their
+outputs are 4-D too; the toolkit chose the last 4-D layer until issue 16 (``block3_dropout`` on the
+custom CNN v2). Name another 4-D layer with ``layer=`` (e.g. ``conv5_block3_out`` after a ResNet's
+residual add; the last convolution there, ``conv5_block3_3_conv``, comes before BatchNorm and add).
 """
 from __future__ import annotations
 
 import keras
 
 _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
+#: Layer classes that count as a convolution for the default CAM layer (tf-keras-vis' ``Conv``).
+CONVOLUTION_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
+                      keras.layers.Conv2DTranspose)
 
 
 def _is_model(layer) -> bool:
@@ -202,13 +216,28 @@ def conv_layer_candidates(model) -> list[str]:
             if not isinstance(layer, keras.layers.InputLayer) and _output_rank(layer) == 4]
 
 
+def convolution_layers(model) -> list[str]:
+    """Names of the convolution layers (``CONVOLUTION_LAYERS``) with 4-D outputs, nested models included,
+    in graph order."""
+    check_model(model)
+    return [layer.name for layer in iter_layers(model)
+            if isinstance(layer, CONVOLUTION_LAYERS) and _output_rank(layer) == 4]
+
+
 def find_last_conv_layer(model) -> str:
-    """Name of the last layer with a 4-D output (the default CAM layer); ValueError if none."""
+    """Name of the last convolution layer (the default CAM layer, see the module docstring).
+
+    Raises ValueError when the model has none, listing the 4-D layers that ``layer=`` could name.
+    """
+    convolutions = convolution_layers(model)
+    if convolutions:
+        return convolutions[-1]
     candidates = conv_layer_candidates(model)
     if not candidates:
         raise ValueError(f"model {model.name!r} has no layer with a 4-D output (N, h, w, channels); "
                          "CAM methods need a convolutional layer")
-    return candidates[-1]
+    raise ValueError(f"model {model.name!r} has no convolution layer ({', '.join(c.__name__ for c in CONVOLUTION_LAYERS)}) "
+                     f"to take as the default CAM layer; pass layer= one of its 4-D layers: {', '.join(candidates)}")
 
 
 def check_layer(model, layer) -> str:

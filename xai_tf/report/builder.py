@@ -30,7 +30,7 @@ from xai_tf._versions import package_versions
 from xai_tf.report import figures
 from xai_tf.report.config import ReportConfigError, load_config, resolve
 from xai_tf.report.evaluation_sections import EvaluationSections, format_value
-from xai_tf.viz.figures import figure_uri
+from xai_tf.viz.figures import figure_uri, write_figures
 
 SECTIONS = (("data", "Data set"), ("training", "Training"), ("classification", "Classification"),
             ("explanations", "Saliency maps per class"), ("denoising", "Denoised saliency maps"),
@@ -82,6 +82,7 @@ class _Builder(EvaluationSections):
         self.class_names = None
         self.explained = None
         self.provenance: dict = {}
+        self.grids: dict = {}  # figure name -> Figure, also written to <report folder>/figures
 
     # helpers ----------------------------------------------------------------------------------------
     def note(self, section: str, text: str) -> None:
@@ -304,9 +305,12 @@ class _Builder(EvaluationSections):
             from xai_tf.denoising import denoise
             check_choice(denoised, "config['explain']['denoised_grid']", denoise.methods())
         ex = self.explained
+        layer = ex["meta"].get("cam_layer")
         self.add("explanations", "text",
                  text=f"{len(ex['methods'])} methods ({', '.join(ex['methods'])}) on {len(ex['images'])} images, "
-                      f"model {ex['model']}; read from {ex['folder']}. Ground truth (where known) in red.")
+                      f"model {ex['model']}; read from {ex['folder']}. Ground truth (where known) outlined in a "
+                      "colour absent from the colour map; maps clipped at their 99th percentile of |map| (PAIR)."
+                      + (f" CAM methods at layer={layer} (the last convolution)." if layer else ""))
         labels = ex["labels"] if ex["labels"] is not None else np.zeros(len(ex["images"]), int)
         for index, name in enumerate(ex["class_names"] or ["all"]):
             rows = np.flatnonzero(labels == index)[:per_class] if ex["class_names"] else np.arange(per_class)
@@ -315,14 +319,16 @@ class _Builder(EvaluationSections):
                 continue
             kwargs = {"masks": None if ex["masks"] is None else ex["masks"][rows], "labels": labels[rows],
                       "predictions": None if ex["predictions"] is None else ex["predictions"][rows],
-                      "class_names": ex["class_names"] or None, "cell_size": 1.6, "dpi": 80}
+                      "class_names": ex["class_names"] or None}
             maps = {method: ex["maps"][method][rows] for method in ex["methods"]}
-            self.add_figure("explanations", method_grid(ex["images"][rows], maps, **kwargs),
-                            f"Class {name}: every method on {rows.size} image(s) (papers' figures 3/4).", wide=True)
+            self.grids[f"methods_{name}"] = method_grid(ex["images"][rows], maps, **kwargs)
+            self.add_figure("explanations", self.grids[f"methods_{name}"],
+                            f"Class {name}: every method on {rows.size} image(s) (papers' figures 3/4).")
             if denoised:
-                self.add_figure("explanations", method_grid(ex["images"][rows], maps, denoise=denoised, **kwargs),
-                                f"Class {name}: the same maps denoised with {denoised} (papers' figures 6/7).",
-                                wide=True)
+                self.grids[f"methods_{name}_{denoised}"] = method_grid(ex["images"][rows], maps, denoise=denoised,
+                                                                       **kwargs)
+                self.add_figure("explanations", self.grids[f"methods_{name}_{denoised}"],
+                                f"Class {name}: the same maps denoised with {denoised} (papers' figures 6/7).")
 
     def denoise_section(self) -> None:
         from xai_tf.denoising import denoise
@@ -339,7 +345,9 @@ class _Builder(EvaluationSections):
             raise ReportConfigError(f"config['denoise']['methods'] has unknown denoisers {unknown}; valid: "
                                     f"{', '.join(denoise.methods())}")
         ex = self.explained
-        explanation = spec.get("explanation") or ("gradcam" if "gradcam" in ex["methods"] else ex["methods"][0])
+        # Default: a noisy gradient map, the kind denoising is for (paper 002); Grad-CAM is smooth already.
+        noisy = [m for m in ("vanilla_gradient", "integrated_gradients") if m in ex["methods"]]
+        explanation = spec.get("explanation") or (noisy or ex["methods"])[0]
         if explanation not in ex["methods"]:
             raise ReportConfigError(f"config['denoise']['explanation']={explanation!r} is not among the explained "
                                     f"methods; valid: {', '.join(ex['methods'])}")
@@ -349,10 +357,13 @@ class _Builder(EvaluationSections):
             if rows.size == 0:
                 continue
             row = rows[0]
-            self.add_figure("denoising", denoise_grid(ex["maps"][explanation][row], methods=methods,
-                                                      image=ex["images"][row], cell_size=1.8, dpi=80),
-                            f"Class {name}: the {explanation} map and its denoised variants (top), superimposed "
-                            "on the image (bottom), on one colour scale (paper 002).")
+            figure = denoise_grid(ex["maps"][explanation][row], methods=methods, image=ex["images"][row],
+                                  mask=None if ex["masks"] is None else ex["masks"][row], label=explanation)
+            self.grids[f"denoised_{explanation}_{name}"] = figure
+            self.add_figure("denoising", figure,
+                            f"Class {name}: the {explanation} map and its denoised variants (top; each title gives "
+                            "the relative change), superimposed on the image (bottom), on the original's colour "
+                            "scale (paper 002).")
 
     # provenance -------------------------------------------------------------------------------------
     def provenance_section(self) -> None:
@@ -399,7 +410,8 @@ def build(config, out=None) -> Path:
     html = environment.get_template("report.html.j2").render(
         title=config.get("title") or "xai-tf report", version=xai_tf.__version__,
         generated=datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        config_path=str(config_path) if config_path else None, sections=list(builder.sections.values()))
+        config_path=str(config_path) if config_path else None, sections=list(builder.sections.values()),
+        findings=builder.findings)
     if out is None:
         out = resolve(base, config["out"]) if config.get("out") else base / "report.html"
     out = Path(out)
@@ -407,4 +419,6 @@ def build(config, out=None) -> Path:
         raise ValueError(f"out={str(out)!r} must end in .html")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
+    if builder.grids:  # the method and denoising grids as files too, for papers and slides
+        write_figures(builder.grids, out.parent / "figures", formats=config.get("figure_formats") or ("png",))
     return out

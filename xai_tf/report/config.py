@@ -13,6 +13,8 @@ config file's folder, or to the working directory for a dict)::
 
     title: "Synthetic radio galaxies"        # optional, default "xai-tf report"
     out: report.html                         # optional HTML path (default report.html beside the config)
+    figure_formats: [png, pdf]               # the grids are also written to figures/ beside the HTML
+                                             #   (default [png]; add pdf for print)
     data:                                    # data-set summary: class counts, sample images, PCA
       source: synthetic                      #   "synthetic" or a data-set path (xai_tf.data.load)
       n: 600                                 #   options passed to xai_tf.data.load
@@ -32,7 +34,7 @@ config file's folder, or to the working directory for a dict)::
     evaluation: [eval]                       # evaluation runner folders (shards of one run are merged)
 """
 
-TOP_KEYS = ("title", "out", "data", "runs", "explain", "denoise", "evaluation")
+TOP_KEYS = ("title", "out", "data", "runs", "explain", "denoise", "evaluation", "figure_formats")
 DATA_KEYS = ("source", "n", "image_size", "seed", "color", "samples_per_class")
 RUN_KEYS = ("name", "dir")
 EXPLAIN_KEYS = ("dir", "per_class", "denoised_grid")

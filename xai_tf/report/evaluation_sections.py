@@ -33,7 +33,9 @@ def _metric_note(column: str) -> str:
 
 
 class EvaluationSections:
-    """Mixin of the report builder: the "AIC and SIC" and "Metrics" sections."""
+    """Mixin of the report builder: the "AIC and SIC" and "Metrics" sections, and the Findings' data."""
+
+    findings: dict | None = None
 
     def evaluation_sections(self) -> None:
         from xai_tf.evaluation import EvaluationError, pic_results, summarize
@@ -76,6 +78,17 @@ class EvaluationSections:
                                    "run it again to resume, the numbers below cover what is finished.")
         self._pic_section(summary, curves, config, intro)
         self._metrics_section(summary, intro)
+        self._findings(folders, summary, config)
+
+    def _findings(self, folders, summary: dict, config: dict) -> None:
+        """The Findings section's data (``xai_tf.report.findings``), from the runner's rows, maps and masks."""
+        from xai_tf.evaluation import read_results
+        from xai_tf.report.findings import compute_findings
+
+        results = read_results(folders)
+        self.findings = compute_findings(results["rows"], maps=results["maps"] or None, masks=results["masks"],
+                                         image_indices=results["indices"] if results["maps"] else None,
+                                         pic=summary.get("pic"), method_params=config.get("method_params"))
 
     def _pic_section(self, summary: dict, curves: dict, config: dict, intro: str) -> None:
         if not any(kind in summary["pic"] for kind in ("sic", "aic")):

@@ -1,4 +1,5 @@
-"""Figures: overlays, method grids, activation grids, denoising grids and PIC curves (headless-safe)."""
+"""Figures: overlays, method grids, activation grids, denoising grids and PIC curves (headless-safe);
+``write_figures`` saves several as PNG (and PDF) into a folder."""
 from xai_tf._lazy import lazy_exports
 
 _EXPORTS = {
@@ -8,6 +9,8 @@ _EXPORTS = {
     "activation_grid": "grids",
     "denoise_grid": "grids",
     "plot_pic": "curves",
+    "write_figures": "figure",
+    "outline_colour": "overlays",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,31 +1,42 @@
 """The papers' figures: images x methods grids, activation grids and denoising grids (headless).
 
 - ``method_grid``: rows are images (labelled with true and predicted class), columns are the input
-  then one per explanation method, ground-truth masks and boxes drawn in pure red on every cell
-  (the figures of papers 000 and 004; paper 003's boxes).
+  then one per explanation method, at most ``max_columns`` (7) methods per row: more methods wrap
+  into further blocks of rows, as evenly filled as possible, each with its own column titles (the figures of papers 000 and 004;
+  paper 003's boxes). Ground-truth masks and boxes are outlined on every cell.
 - ``activation_grid``: rows are layers, columns the first channels of each (paper 002's activation
   visualisation).
-- ``denoise_grid``: one map, then each denoiser; a second row superimposes them on the image
-  (paper 002's "Grad-CAM heatmap / denoised heatmap / superimposed").
+- ``denoise_grid``: one map, then each denoiser's result (with how much it changed the map); a
+  second row superimposes them on the image (paper 002's "heatmap / denoised heatmap /
+  superimposed"). Give it a noisy map (vanilla gradient, Integrated Gradients): a Grad-CAM is
+  already smooth and every denoiser leaves it nearly unchanged.
 
-Every function returns a ``matplotlib.figure.Figure`` drawn on an Agg canvas (no pyplot, so no
-global figure state, and it works without a display; notebooks show the returned figure), and
-saves it when ``path`` is given: ``.png`` or ``.pdf`` by the suffix.
+Every function returns a ``matplotlib.figure.Figure`` (see ``xai_tf.viz.figures``) and saves it
+when ``path`` is given: ``.png`` or ``.pdf`` by the suffix (``write_figures`` writes several into a
+folder).
 
-Layout (so that sizes are predictable): every cell is a square of ``cell_size`` inches, the figure
-is ``columns x rows`` cells and a PNG is exactly ``(rows * cell_size * dpi, columns * cell_size *
-dpi)`` pixels (height, width; rounded). In each cell the picture's axes take 0.82 of the width and
-0.84 of the height, leaving 0.16 on the left for the row label and 0.14 on top for the column
-title (square images are drawn with equal aspect, centred in those axes).
+Reading the colours: every map is clipped at its ``clip_percentile``-th percentile (default 99,
+PAIR's for gradient maps, see ``overlays.clip_range``); one colour bar under the figure gives the
+scale (one bar per scale: the method grid scales each map on its own, so its bar reads as a
+fraction of each map's percentile; the denoising grid puts every panel on the original's scale, so
+its bar is in the map's units). Ground truth is outlined in ``overlays.outline_colour(cmap)``, a
+colour the colour map does not contain (magenta for jet).
+
+Layout (so that sizes are predictable): every cell is a square of ``cell_size`` inches; a PNG is
+``columns * cell_size * dpi`` pixels wide and ``rows * cell_size * dpi`` high, plus a band for the
+colour bar. Text is ``max(0.08 * cell, 10 px)`` high, and grows with figures wider than the report's
+column so that it stays at least 10 px when the report shows the figure at its width
+(``figure.MIN_TEXT_PX``, ``figure.REPORT_WIDTH_PX``). In each cell the picture's axes leave room
+on the left for a two-line row label and on top for a two-line column title; titles are wrapped at
+underscores and spaces to the cell's width (a longer one is cut with an ellipsis).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from xai_tf._checks import (
     as_float_array,
@@ -34,74 +45,40 @@ from xai_tf._checks import (
     check_images,
     check_positive,
 )
-from xai_tf.viz.figures import new_figure, save_figure
+from xai_tf.viz.figures import check_path, save_figure
+from xai_tf.viz.layout import GridLayout, draw_ground_truth
 from xai_tf.viz.overlays import (
     as_rgb,
     check_map_2d,
+    clip_range,
     get_colormap,
     normalise_map,
+    outline_colour,
     overlay,
 )
 
-RED = (1.0, 0.0, 0.0)  # ground truth: pure red, so it can be told from every heatmap colour and found in tests
-_MARGIN_LEFT, _MARGIN_TOP, _MARGIN_RIGHT, _MARGIN_BOTTOM = 0.16, 0.14, 0.02, 0.02
-_SUFFIXES = (".png", ".pdf")
+#: Methods per row of ``method_grid`` (and panels per row of ``denoise_grid``) at most.
+MAX_COLUMNS = 7
 
 
-# ---------------------------------------------------------------------------------------------
-# Figure scaffolding
-# ---------------------------------------------------------------------------------------------
+def _check_outline(outline, colormap):
+    if outline is None:
+        return outline_colour(colormap)
+    array = np.asarray(outline, dtype=float) if not isinstance(outline, str) else None
+    if array is None or array.shape != (3,) or not np.all((array >= 0) & (array <= 1)):
+        raise ValueError(f"outline must be None (a colour absent from cmap) or (r, g, b) in [0, 1]; got {outline!r}")
+    return tuple(float(v) for v in array)
 
 
-def _check_layout(cell_size, dpi):
-    check_positive(cell_size, "cell_size")
-    check_positive(dpi, "dpi")
+def _check_percentile(value, name: str = "clip_percentile") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(value) <= 100.0:
+        raise ValueError(f"{name} must be a number in (0, 100] (100 = no clipping); got {value!r}")
+    return float(value)
 
 
-def _check_path(path):
-    if path is None:
-        return None
-    path = Path(path)
-    if path.suffix.lower() not in _SUFFIXES:
-        raise ValueError(f"path={str(path)!r} must end in {' or '.join(_SUFFIXES)} (the figure's format)")
-    return path
-
-
-def _new_figure(rows: int, columns: int, cell_size: float, dpi: float) -> Figure:
-    return new_figure(columns * cell_size, rows * cell_size, dpi)
-
-
-def _cell(figure: Figure, row: int, column: int, rows: int, columns: int):
-    """Axes for one cell, in figure fractions (see the module docstring's layout)."""
-    width = (1.0 - _MARGIN_LEFT - _MARGIN_RIGHT) / columns
-    height = (1.0 - _MARGIN_TOP - _MARGIN_BOTTOM) / rows
-    left = (column + _MARGIN_LEFT) / columns
-    bottom = (rows - 1 - row + _MARGIN_BOTTOM) / rows
-    axes = figure.add_axes((left, bottom, width, height))
-    axes.set_xticks([])
-    axes.set_yticks([])
-    return axes
-
-
-def _font_size(cell_size: float) -> float:
-    return max(5.0, 4.0 * cell_size)  # 8 pt in a 2-inch cell
-
-
-def _save(figure: Figure, path: Path | None) -> Figure:
-    if path is not None:
-        save_figure(figure, path)
-    return figure
-
-
-def _draw_ground_truth(axes, mask, boxes, line_width: float):
-    """Mask contour (between inside and outside pixel centres, i.e. on the mask's edge) and boxes, in red."""
-    if mask is not None and mask.any() and not mask.all():
-        axes.contour(mask.astype(np.float32), levels=[0.5], colors=[RED], linewidths=line_width,
-                     antialiased=False)
-    for y0, x0, y1, x1 in boxes or ():
-        # (y0, x0, y1, x1) end exclusive: the box's outline runs along the outer pixel edges
-        axes.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=RED,
-                                 linewidth=line_width, antialiased=False))
+def _percentile_words(percentile: float) -> str:
+    return "its maximum" if percentile == 100.0 else f"its {percentile:g}th percentile"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,19 +149,22 @@ def _row_label(row: int, labels, predictions, class_names) -> str:
 
 def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = None, masks=None, boxes=None,
                 denoise: str | None = None, labels=None, predictions=None, class_names=None, path=None, *,
-                cmap="jet", alpha: float = 0.6, signed: str = "abs", cell_size: float = 2.0,
+                cmap="jet", alpha: float = 0.6, signed: str = "abs", clip_percentile: float = 99.0,
+                max_columns: int = MAX_COLUMNS, colorbar: bool = True, outline=None, cell_size: float = 1.4,
                 dpi: float = 100) -> Figure:
-    """Grid of images x explanation methods with the ground truth in red; returns the Figure.
+    """Grid of images x explanation methods with the ground truth outlined; returns the Figure.
 
     images: ``(N, H, W, C)`` in [0, 1], C = 1 (shown in gray) or 3. One row each.
     maps_by_method: ``{method name: maps (N, H, W)}``, one column each in dict order after the
-        input column (``dict(np.load("maps.npz"))`` works). Maps may be coarser than the image
-        (resized bilinearly, see ``overlay``).
+        input column (``dict(np.load("maps.npz"))`` works); more than ``max_columns`` methods wrap
+        into further blocks of N rows (spread evenly: 8 methods make two blocks of 4), each starting
+        with the input column again. Maps may be
+        coarser than the image (resized bilinearly, see ``overlay``).
     titles: column titles for the methods (default: the dict's keys); the first column is "input".
-    masks: optional ``(N, H, W)`` ground-truth masks (nonzero = inside); their contour is drawn in
-        pure red (1, 0, 0) on every cell of the row.
+    masks: optional ``(N, H, W)`` ground-truth masks (nonzero = inside); their contour is drawn on
+        every cell of the row in ``outline``.
     boxes: optional per image a list of ``(y0, x0, y1, x1)`` pixel boxes, end exclusive (the
-        convention of ``xai_tf.data``); drawn in pure red on every cell.
+        convention of ``xai_tf.data``); outlined on every cell.
     denoise: optional denoiser name (see ``xai_tf.denoise.methods()``) applied with its paper
         defaults to every map before display; titles then say so.
     labels, predictions: optional ``(N,)`` class indices; the row label reads "true: ...\\npred: ...".
@@ -194,13 +174,21 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
         0.6 as in paper 002).
     signed: ``"abs"`` (default) shows ``|map|`` (larger magnitude = more important, PAIR's figures);
         ``"keep"`` keeps the sign, scaled symmetrically around zero (use a diverging ``cmap``).
-    cell_size: side of each cell in inches (default 2.0); dpi: pixels per inch (default 100), so
-        a PNG is ``(N * cell_size * dpi, (1 + methods) * cell_size * dpi)`` pixels.
+    clip_percentile: each map is shown on ``[0, p]`` (``[-p, p]`` signed), p its percentile of
+        ``|map|`` (default 99, PAIR's; 100 = its maximum); see ``overlays.clip_range``.
+    max_columns: methods per row at most (default 7: eight 140 px cells fill the report's column).
+    colorbar: draw the colour bar under the grid (default True).
+    outline: ground-truth colour (r, g, b) in [0, 1]; default ``outline_colour(cmap)``, one absent
+        from the colour map.
+    cell_size: side of each cell in inches (default 1.4); dpi: pixels per inch (default 100), so a
+        PNG is ``(1 + methods per row) * cell_size * dpi`` pixels wide (at most 1120 by default).
     """
-    _check_layout(cell_size, dpi)
-    path = _check_path(path)
+    path = check_path(path)
     check_choice(signed, "signed", ("abs", "keep"))
-    get_colormap(cmap)
+    colormap = get_colormap(cmap)
+    outline = _check_outline(outline, colormap)
+    clip_percentile = _check_percentile(clip_percentile)
+    check_positive(max_columns, "max_columns", integer=True)
     images = check_images(images, "images")
     n, height, width, channels = images.shape
     if channels not in (1, 3):
@@ -233,26 +221,40 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     labels = _check_classes(labels, n, "labels")
     predictions = _check_classes(predictions, n, "predictions")
 
-    columns = 1 + len(names)
-    figure = _new_figure(n, columns, cell_size, dpi)
-    font = _font_size(cell_size)
-    line_width = 0.75 * cell_size  # points: 1.5 pt in a 2-inch cell
-    for row in range(n):
-        for column in range(columns):
-            axes = _cell(figure, row, column, n, columns)
-            if column == 0:
-                axes.imshow(as_rgb(images[row]))
-                label = _row_label(row, labels, predictions, class_names)
-                if label:
-                    axes.set_ylabel(label, fontsize=font, labelpad=2)
-            else:
-                name = names[column - 1]
-                axes.imshow(overlay(images[row], all_maps[name][row], cmap=cmap, alpha=alpha))
-            _draw_ground_truth(axes, None if masks is None else masks[row],
-                               None if boxes is None else boxes[row], line_width)
-            if row == 0:
-                axes.set_title("input" if column == 0 else titles[column - 1], fontsize=font)
-    return _save(figure, path)
+    # as few blocks as max_columns allows, the methods spread evenly over them (8 methods: 4 + 4, not 7 + 1)
+    blocks = math.ceil(len(names) / int(max_columns))
+    per_row = math.ceil(len(names) / blocks)
+    shown = "|map|" if signed == "abs" else "map"
+    label = (f"{shown} / {_percentile_words(clip_percentile)} of |map| (each map on its own scale; "
+             "higher values saturate)")
+    layout = GridLayout(blocks * n, 1 + per_row, cell_size, dpi, colorbar_label=label if colorbar else None,
+                        titles=titles)
+    line_width = 0.01 * layout.cell_px * 72 / layout.dpi  # 1.4 px in a 140 px cell
+    for block in range(blocks):
+        chunk = list(range(block * per_row, min(len(names), (block + 1) * per_row)))
+        for image_row in range(n):
+            row = block * n + image_row
+            truth = (None if masks is None else masks[image_row], None if boxes is None else boxes[image_row])
+            axes = layout.cell(row, 0)
+            axes.imshow(as_rgb(images[image_row]))
+            layout.row_label(axes, _row_label(image_row, labels, predictions, class_names))
+            draw_ground_truth(axes, *truth, outline, line_width)
+            if image_row == 0:
+                layout.title(axes, "input")
+            for column, index in enumerate(chunk, start=1):
+                saliency = all_maps[names[index]][image_row]
+                axes = layout.cell(row, column)
+                axes.imshow(overlay(images[image_row], saliency, cmap=colormap, alpha=alpha,
+                                    value_range=clip_range(saliency, clip_percentile)))
+                draw_ground_truth(axes, *truth, outline, line_width)
+                if image_row == 0:
+                    layout.title(axes, titles[index])
+    if colorbar:
+        low = 0.0 if signed == "abs" else -1.0
+        layout.colorbar(colormap, low, 1.0)
+    if path is not None:
+        save_figure(layout.figure, path)
+    return layout.figure
 
 
 def activation_grid(activations: Mapping, path=None, max_channels: int = 16, *, cmap="viridis",
@@ -262,15 +264,14 @@ def activation_grid(activations: Mapping, path=None, max_channels: int = 16, *, 
     activations: ``{layer name: (H, W, C) or (1, H, W, C)}``, as returned by
         ``xai_tf.explain.activations`` for one image. Each layer shows its first
         ``min(C, max_channels)`` channels, each scaled from its own min to max (a constant channel
-        shows as the colormap's bottom colour).
+        shows as the colormap's bottom colour; with one scale per channel there is no colour bar).
     max_channels: channels shown per layer (default 16, a positive int).
     cmap: colormap (default ``"viridis"``, paper 002's choice).
     cell_size: cell side in inches (default 1.0); dpi default 100: a PNG is
         ``(layers * cell_size * dpi, min(max C, max_channels) * cell_size * dpi)`` pixels.
     path: optional ``.png`` or ``.pdf`` file.
     """
-    _check_layout(cell_size, dpi)
-    path = _check_path(path)
+    path = check_path(path)
     check_positive(max_channels, "max_channels", integer=True)
     colormap = get_colormap(cmap)
     if not isinstance(activations, Mapping) or not activations:
@@ -286,12 +287,10 @@ def activation_grid(activations: Mapping, path=None, max_channels: int = 16, *, 
                              f"got shape {array.shape} (dense layers have no spatial maps to show)")
         layers[str(name)] = array[..., :max_channels]
     columns = max(array.shape[-1] for array in layers.values())
-    rows = len(layers)
-    figure = _new_figure(rows, columns, cell_size, dpi)
-    font = _font_size(cell_size) + 1
+    layout = GridLayout(len(layers), columns, cell_size, dpi)
     for row, (name, array) in enumerate(layers.items()):
         for channel in range(columns):
-            axes = _cell(figure, row, channel, rows, columns)
+            axes = layout.cell(row, channel)
             if channel >= array.shape[-1]:
                 axes.set_axis_off()
                 continue
@@ -300,34 +299,61 @@ def activation_grid(activations: Mapping, path=None, max_channels: int = 16, *, 
             scaled = np.zeros_like(plane) if high == low else (plane - low) / (high - low)
             axes.imshow(colormap(scaled)[..., :3])
             if channel == 0:
-                axes.set_ylabel(name, fontsize=font)
+                layout.row_label(axes, name)
             if row == 0:
-                axes.set_title(f"channel {channel}", fontsize=font)
-    return _save(figure, path)
+                layout.title(axes, f"channel {channel}")
+    if path is not None:
+        save_figure(layout.figure, path)
+    return layout.figure
 
 
-def denoise_grid(saliency_map, methods=None, image=None, path=None, *, cmap="jet", alpha: float = 0.6,
-                 cell_size: float = 2.0, dpi: float = 100) -> Figure:
+def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    norm = float(np.linalg.norm(before))
+    return float(np.linalg.norm(after - before)) / norm if norm > 0 else 0.0
+
+
+def _format_change(change: float) -> str:
+    return f"change {100 * change:.0f}%" if change >= 0.01 else f"change {change:.1e}"
+
+
+def denoise_grid(saliency_map, methods=None, image=None, path=None, *, mask=None, label: str = "original",
+                 signed: str = "abs", clip_percentile: float = 99.0, max_columns: int = MAX_COLUMNS,
+                 colorbar: bool = True, outline=None, cmap="jet", alpha: float = 0.6, cell_size: float = 1.4,
+                 dpi: float = 100) -> Figure:
     """One map, then each denoiser's result; with ``image``, a second row superimposes each on it.
 
-    saliency_map: ``(H, W)`` map of any sign and scale.
+    saliency_map: ``(H, W)`` map of any sign and scale. Show a noisy one (vanilla gradient,
+        Integrated Gradients): that is what denoising is for (paper 002); Grad-CAM is already smooth.
     methods: denoiser names (default: all of ``xai_tf.denoise.methods()``), or a dict
         ``{name: {parameter: value}}`` to override the papers' defaults.
     image: optional ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` in [0, 1] (map resized to it if
         coarser, see ``overlay``).
     path: optional ``.png`` or ``.pdf`` file.
-    cmap, alpha: heatmap colormap and overlay opacity (defaults ``"jet"``, 0.6; paper 002).
-    All cells share the original map's colour scale (0 to its maximum; symmetric for a signed map),
-    so the loss of peak height that smoothing causes shows. The PNG is
-    ``(rows * cell_size * dpi, (1 + len(methods)) * cell_size * dpi)`` pixels, rows = 2 with an
-    image, else 1.
+    mask: optional ``(H, W)`` ground-truth mask of the image, outlined on every panel.
+    label: title of the first panel (default "original"; e.g. the method's name).
+    signed: ``"abs"`` (default) denoises and shows ``|map|`` (what the figures show: a gradient's
+        sign flips from pixel to pixel, and smoothing the signed values would cancel them);
+        ``"keep"`` denoises the signed map and shows it symmetrically around zero.
+    clip_percentile: every panel shares the original's colour scale, 0 (or ``-p``) to ``p``, its
+        percentile of ``|map|`` (default 99, PAIR's), so the loss of peak height that smoothing
+        causes shows; one colour bar gives that scale in the map's units.
+    max_columns: panels per row at most (default 7: the original and the six denoisers).
+    colorbar, outline, cmap, alpha: as in ``method_grid`` (defaults True, absent from the colour
+        map, ``"jet"``, 0.6; paper 002).
+    Each denoiser's title gives its relative change ``||denoised - map|| / ||map||``. The PNG is
+    ``min(panels, max_columns) * cell_size * dpi`` pixels wide; rows = 2 per block with an image.
     """
     from xai_tf.denoising import denoise
 
-    _check_layout(cell_size, dpi)
-    path = _check_path(path)
+    path = check_path(path)
+    check_choice(signed, "signed", ("abs", "keep"))
     colormap = get_colormap(cmap)
+    outline = _check_outline(outline, colormap)
+    clip_percentile = _check_percentile(clip_percentile)
+    check_positive(max_columns, "max_columns", integer=True)
     original = check_map_2d(saliency_map)
+    if signed == "abs":
+        original = np.abs(original)
     if methods is None:
         methods = {name: {} for name in denoise.methods()}
     elif isinstance(methods, str):
@@ -336,27 +362,52 @@ def denoise_grid(saliency_map, methods=None, image=None, path=None, *, cmap="jet
         methods = {name: {} for name in methods}
     if not methods:
         raise ValueError("methods must name at least one denoiser; valid: " + ", ".join(denoise.methods()))
-    panels = {"original": original}
+    panels = {str(label): (original, None)}
     for name, params in methods.items():
-        panels[name] = denoise(original, name, verbose=0, **dict(params or {}))
+        result = denoise(original, name, verbose=0, **dict(params or {}))
+        panels[str(name)] = (result, _relative_change(original, result))
     if image is not None:
-        as_rgb(image)  # check it before drawing anything
-    # the original's colour scale for every panel: zero at the bottom, or symmetric for signed maps
-    peak = float(np.max(np.abs(original)))
-    value_range = None if peak == 0.0 else ((0.0, peak) if original.min() >= 0.0 else (-peak, peak))
+        shape = as_rgb(image).shape[:2]  # check it before drawing anything
+    else:
+        shape = original.shape
+    if mask is not None:
+        mask = check_finite(as_float_array(mask, "mask"), "mask")
+        if mask.shape != tuple(shape):
+            raise ValueError(f"mask must have shape {tuple(shape)} (the image's, or the map's without an image); "
+                             f"got {mask.shape}")
+        mask = mask > 0.5
+    value_range = clip_range(original, clip_percentile)
 
-    rows, columns = (2 if image is not None else 1), len(panels)
-    figure = _new_figure(rows, columns, cell_size, dpi)
-    font = _font_size(cell_size)
-    for column, (name, panel) in enumerate(panels.items()):
-        axes = _cell(figure, 0, column, rows, columns)
-        axes.imshow(colormap(normalise_map(panel, value_range))[..., :3])
-        axes.set_title(name, fontsize=font)
+    per_row = min(len(panels), int(max_columns))
+    blocks = math.ceil(len(panels) / per_row)
+    rows_per_block = 2 if image is not None else 1
+    shown = "|map|" if signed == "abs" else "map"
+    layout = GridLayout(blocks * rows_per_block, per_row, cell_size, dpi,
+                     colorbar_label=(f"{shown}, one scale for every panel: 0 to the {label} map's "
+                                     f"{_percentile_words(clip_percentile)[4:]} (higher values saturate)")
+                     if colorbar else None)
+    line_width = 0.01 * layout.cell_px * 72 / layout.dpi
+    for position, (name, (panel, change)) in enumerate(panels.items()):
+        block, column = divmod(position, per_row)
+        row = block * rows_per_block
+        axes = layout.cell(row, column)
+        heat = colormap(normalise_map(panel, value_range))[..., :3]
+        axes.imshow(heat)
+        if mask is not None and mask.shape == panel.shape:
+            draw_ground_truth(axes, mask, None, outline, line_width)
+        layout.title(axes, name if change is None else f"{name}\n{_format_change(change)}")
         if column == 0:
-            axes.set_ylabel("map", fontsize=font)
+            layout.row_label(axes, "map")
         if image is not None:
-            axes = _cell(figure, 1, column, rows, columns)
+            axes = layout.cell(row + 1, column)
             axes.imshow(overlay(image, panel, cmap=colormap, alpha=alpha, value_range=value_range))
+            if mask is not None:
+                draw_ground_truth(axes, mask, None, outline, line_width)
             if column == 0:
-                axes.set_ylabel("superimposed", fontsize=font)
-    return _save(figure, path)
+                layout.row_label(axes, "superimposed")
+    if colorbar:
+        low, high = value_range if value_range is not None else (0.0, 1.0)
+        layout.colorbar(colormap, low, high)
+    if path is not None:
+        save_figure(layout.figure, path)
+    return layout.figure

@@ -4,6 +4,13 @@
 ``saliency``'s ``VisualizeImageGrayscale`` (used for the figures of paper 000), rewritten here in a
 few lines so that viz does not import the saliency package and a constant map gives zeros rather
 than NaN (PAIR divides by zero there).
+
+``clip_range`` is the colour scale the figures use: a map is clipped at its 99th percentile by
+default, PAIR's choice for gradient maps (``VisualizeImageGrayscale(..., percentile=99)``): a few
+extreme pixels, common in vanilla gradients and Integrated Gradients, would otherwise take the
+whole top of the colour map and leave the rest of the map almost black. ``outline_colour`` picks a
+ground-truth colour that the colour map does not contain, so an outline is never mistaken for a
+hot spot (pure red on ``jet`` was).
 """
 from __future__ import annotations
 
@@ -22,6 +29,56 @@ def get_colormap(cmap):
         raise ValueError(f"cmap={cmap!r} is not a matplotlib colormap; expected a name such as 'jet', "
                          "'viridis', 'inferno', 'gray' or 'bwr' (see matplotlib.colormaps)")
     return matplotlib.colormaps[cmap]
+
+
+#: Outline colours tried in order by ``outline_colour`` (magenta first: absent from jet, viridis, gray, bwr).
+OUTLINE_CANDIDATES = ((1.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 1.0, 1.0), (0.0, 1.0, 1.0), (1.0, 0.0, 0.0),
+                      (0.0, 0.0, 0.0))
+#: Smallest RGB distance (Euclidean, channels in [0, 1]) from every colour of the colour map that an
+#: outline colour must keep to count as "absent" from it.
+OUTLINE_MIN_DISTANCE = 0.5
+
+
+def colormap_distance(colour, cmap) -> float:
+    """Smallest Euclidean RGB distance from ``colour`` (r, g, b in [0, 1]) to the 256 colours of ``cmap``."""
+    table = get_colormap(cmap)(np.linspace(0.0, 1.0, 256))[:, :3]
+    return float(np.min(np.linalg.norm(table - np.asarray(colour, float)[None, :3], axis=1)))
+
+
+def outline_colour(cmap) -> tuple[float, float, float]:
+    """A ground-truth outline colour absent from ``cmap``: the first of ``OUTLINE_CANDIDATES`` at least
+    ``OUTLINE_MIN_DISTANCE`` from every colour of the map, else the candidate farthest from it."""
+    distances = [colormap_distance(colour, cmap) for colour in OUTLINE_CANDIDATES]
+    for colour, distance in zip(OUTLINE_CANDIDATES, distances):
+        if distance >= OUTLINE_MIN_DISTANCE:
+            return colour
+    return OUTLINE_CANDIDATES[int(np.argmax(distances))]
+
+
+def clip_range(saliency_map, percentile: float = 99.0):
+    """Colour scale ``(vmin, vmax)`` of a map clipped at the ``percentile``-th percentile of ``|map|``.
+
+    A non-negative map is shown on ``[0, p]``, a signed one on ``[-p, p]`` (zero in the middle), with
+    ``p = percentile(|map|, percentile)``; values beyond saturate. PAIR's ``VisualizeImageGrayscale``
+    clips at the same percentile (default 99) but starts the scale at the map's minimum; zero stays at
+    the bottom here so that equal colours mean equal saliency relative to the top of every map. When
+    ``p`` is 0 (a map zero on more than that share of pixels) the map's maximum is used instead;
+    an all-zero map gives ``None`` (``normalise_map`` then shows it as zeros).
+    percentile: in (0, 100], default 99; 100 = the map's maximum (no clipping).
+    """
+    if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(percentile) <= 100.0:
+        raise ValueError(f"percentile must be a number in (0, 100]; got {percentile!r}")
+    array = check_finite(as_float_array(saliency_map, "saliency_map"), "saliency_map")
+    magnitude = np.abs(array)
+    if magnitude.size == 0:
+        raise ValueError("saliency_map is empty")
+    top = float(np.percentile(magnitude, float(percentile)))
+    if top <= 0.0:
+        top = float(magnitude.max())
+    if top <= 0.0:
+        return None
+    return (0.0, top) if float(array.min()) >= 0.0 else (-top, top)
 
 
 def as_rgb(image, name: str = "image") -> np.ndarray:

@@ -91,8 +91,12 @@ def _headings(html: str) -> list[str]:
 def test_report_has_every_section_and_figure(project, report_html):
     path, html = report_html
     assert path == project["root"] / "report.html"  # default: beside the config
-    assert _headings(html) == [title for _, title in SECTIONS]
+    assert _headings(html) == ["Findings"] + [title for _, title in SECTIONS]  # Findings first
     assert 'class="note"' not in html  # every section had what it needs: nothing skipped
+    # the grids are also files beside the report
+    assert sorted(p.name for p in (path.parent / "figures").glob("*.png")) == sorted(
+        f"{stem}.png" for stem in ("methods_FRI", "methods_FRI_tv", "methods_FRII", "methods_FRII_tv",
+                                   "denoised_vanilla_gradient_FRI", "denoised_vanilla_gradient_FRII"))
     images = _images(html)
     assert len(images) == html.count("<img ") == EXPECTED_FIGURES
     assert all(image.format == "PNG" and min(image.size) > 50 for image in images)
@@ -246,7 +250,11 @@ def test_report_loads_in_headless_chromium(report_html, tmp_path):
     assert f'data-images-loaded="{count}/{count}"' in dom  # the page's load handler ran: every figure decoded
     assert dom.count('data-loaded="yes"') == count and 'data-loaded="no"' not in dom
     assert 'data-images-too-wide="0"' in dom and 'data-fits="no"' not in dom  # no figure wider than the page
-    assert re.findall(r"<h2>(.*?)</h2>", dom) == [title for _, title in SECTIONS]
+    assert re.findall(r"<h2>(.*?)</h2>", dom) == ["Findings"] + [title for _, title in SECTIONS]
+    # the Findings table has a row per evaluated method, each with its randomisation verdict
+    verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-randomisation="([\w ]+)"', dom))
+    assert set(verdicts) == {"gradcam", "random"}
+    assert verdicts["gradcam"] in ("passes", "fails", "inconclusive")
     # The check can fail: a figure whose data is not an image is reported as not loaded.
     payload = IMAGE.search(html).group(1)
     broken = tmp_path / "broken.html"

@@ -13,7 +13,6 @@ from matplotlib.figure import Figure
 from PIL import Image
 from saliency.core import VisualizeImageGrayscale
 from skimage.transform import resize
-from xai_tf.viz.figure import MIN_TEXT_PX, REPORT_WIDTH_PX, text_pixels, write_figures
 
 from xai_tf.denoising import denoise
 from xai_tf.viz import (
@@ -24,6 +23,7 @@ from xai_tf.viz import (
     plot_pic,
     to_grayscale,
 )
+from xai_tf.viz.figures import MIN_TEXT_PX, REPORT_WIDTH_PX, text_pixels, write_figures
 from xai_tf.viz.overlays import (
     OUTLINE_MIN_DISTANCE,
     clip_range,

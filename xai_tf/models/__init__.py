@@ -12,6 +12,7 @@ from xai_tf.models.classification_report import (
 from xai_tf.models.custom_cnn import VARIANTS, build_custom_cnn
 from xai_tf.models.graph import conv_layer_candidates, find_last_conv_layer, flatten
 from xai_tf.models.loading import from_tf_keras, is_tf_keras_model, load_model
+from xai_tf.models.signature import wrap_saved_model
 from xai_tf.models.training import (
     TrainingResult,
     balanced_class_weights,
@@ -47,4 +48,5 @@ __all__ = [
     "report_from_predictions",
     "set_trainable",
     "step_decay",
+    "wrap_saved_model",
 ]

@@ -197,7 +197,8 @@ def _load_saved_model(path: Path, shown: str):
         raise ValueError(
             f"{shown} is a SavedModel without Keras metadata (keras_metadata.pb), so its layers cannot be "
             "rebuilt and CAM methods (which need a conv layer) cannot run on it. Gradient and perturbation "
-            "methods still work through its serving signature: xai_tf.models.wrap_saved_model(path)")
+            "methods still work through its serving signature: xai_tf.models.wrap_saved_model(path, "
+            "activation='linear'|'softmax'|'sigmoid') (what the signature returns)")
     tf_keras = _import_tf_keras(shown)
     try:
         original = tf_keras.models.load_model(str(path), compile=False)

@@ -300,3 +300,20 @@ def test_text_corrupt_and_foreign_files_are_named_before_any_work(tmp_path):
         load_model(42)
     with pytest.raises(ValueError, match=r"--model=.*notes.keras"):  # the CLI's name for the argument
         load_model(text, name="--model")
+
+
+def test_explain_takes_a_live_tf_keras_model_and_follows_its_training():
+    layers = tf_keras.layers
+    tf_keras.utils.set_random_seed(0)
+    model = tf_keras.Sequential([tf_keras.Input((16, 16, 1)), layers.Conv2D(4, 3, activation="relu", name="conv"),
+                                 layers.Flatten(), layers.Dense(2, activation="softmax")])
+    images = np.random.default_rng(0).uniform(0.0, 1.0, (2, 16, 16, 1)).astype(np.float32)
+    before = xai_tf.explain(model, images, "vanilla_gradient", targets=0, verbose=0)
+    np.testing.assert_allclose(before, xai_tf.explain(load_model(model), images, "vanilla_gradient", targets=0,
+                                                      verbose=0), atol=1e-7)
+    kernel = model.get_layer("conv").kernel
+    kernel.assign(kernel * -1.5)  # the notebook user trains on; the next explanation must see it
+    after = xai_tf.explain(model, images, "vanilla_gradient", targets=0, verbose=0)
+    np.testing.assert_allclose(after, xai_tf.explain(load_model(model), images, "vanilla_gradient", targets=0,
+                                                     verbose=0), atol=1e-7)
+    assert not np.allclose(after, before)

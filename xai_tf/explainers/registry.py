@@ -22,6 +22,7 @@ from xai_tf.explainers import (
 )
 from xai_tf.explainers.base import Request, adapter_for
 from xai_tf.models import graph
+from xai_tf.models.loading import as_keras_model
 
 METHODS = {
     "vanilla_gradient": gradients.vanilla_gradient,
@@ -70,7 +71,8 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     """Saliency maps of ``model`` for ``images`` with ``method``; ``(N, H, W)`` float32, finite.
 
     model: a ``keras.Model`` classifier (functional, Sequential, nested backbones; softmax, sigmoid
-        or linear head) taking raw ``[0, 1]`` NHWC images.
+        or linear head) taking raw ``[0, 1]`` NHWC images, or a live ``tf_keras`` (Keras 2) model,
+        converted once (see ``xai_tf.models.as_keras_model``; layer names with "/" get "_").
     images: ``(N, H, W, C)`` float in [0, 1] matching the model input.
     method: one of :func:`list_methods` (see each method's docstring for its parameters and the
         paper its defaults come from).
@@ -84,6 +86,7 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     params: method parameters, e.g. ``steps=128`` for integrated_gradients.
     """
     check_choice(method, "method", list_methods())
+    model = as_keras_model(model)  # a live tf_keras model: its cached Keras 3 conversion, current weights
     adapter = adapter_for(model)
     images = check_images(images, "images", shape=adapter.image_shape)
     check_positive(batch_size, "batch_size", integer=True)

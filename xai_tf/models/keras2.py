@@ -294,6 +294,15 @@ def _assign(layer, arrays: list[tuple[str, np.ndarray]]) -> None:
     layer.set_weights(ordered)
 
 
+def assign_weights(layers: dict, weights: dict) -> None:
+    """Copy Keras 2 weights (``leaf name -> [(weight name, array)]``) into the rebuilt ``layers`` (same keys)."""
+    unused = sorted({layer for layer, arrays in weights.items() if arrays} - set(layers))
+    if unused:
+        raise ValueError(f"the file holds weights for layer(s) {unused} that its architecture does not use")
+    for layer_name, layer in layers.items():
+        _assign(layer, weights.get(layer_name, []))
+
+
 def rebuild(entry: dict, weights: dict, name: str | None = None):
     """One flat Keras 3 functional model from a Keras 2 model config and its weights.
 
@@ -313,6 +322,8 @@ def rebuild(entry: dict, weights: dict, name: str | None = None):
     -------
     keras.Model
         Functional model with nested models inlined, inputs ``(None, *input shape)``.
+    dict
+        Keras 2 leaf-layer name -> its Keras 3 layer (for :func:`assign_weights`).
     """
     import keras
 
@@ -324,9 +335,5 @@ def rebuild(entry: dict, weights: dict, name: str | None = None):
     builder = _Builder()
     outputs = builder.model(entry, [inputs])
     model = keras.Model(inputs, outputs, name=name or entry["config"].get("name") or "converted")
-    unused = sorted({layer for layer, arrays in weights.items() if arrays} - set(builder.layers))
-    if unused:
-        raise ValueError(f"the file holds weights for layer(s) {unused} that its architecture does not use")
-    for layer_name, layer in builder.layers.items():
-        _assign(layer, weights.get(layer_name, []))
-    return model
+    assign_weights(builder.layers, weights)
+    return model, builder.layers

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +145,7 @@ def _load_h5(path: Path, shown: str):
         if version.startswith("3"):
             return _load_keras3_h5(path, shown)
         weights = _read_h5_weights(handle.get("model_weights", handle), config, shown)
-    return keras2.rebuild(config, weights)
+    return keras2.rebuild(config, weights)[0]
 
 
 def _load_keras3_h5(path: Path, shown: str):
@@ -245,15 +246,60 @@ def from_tf_keras(model, name: str = "model"):
         Flat functional Keras 3 model; its outputs are checked against ``model``'s on two random
         images (RuntimeError above 1e-4, which would be a conversion bug).
     """
+    return _from_tf_keras(model, name)[0]
+
+
+def _from_tf_keras(model, name: str):
     kind = model.__class__.__name__
     if kind not in ("Sequential", "Functional", "Model") or not getattr(model, "_is_graph_network", kind == "Sequential"):
         raise ValueError(f"{name} is a subclassed tf_keras model ({kind}); only Sequential and functional "
                          "models have an architecture config to rebuild in Keras 3")
     if not model.built:
         raise ValueError(f"{name} is an unbuilt tf_keras model; call it once on data (or give it an Input) first")
-    config = {"class_name": "Sequential" if kind == "Sequential" else "Functional", "config": model.get_config()}
-    converted = keras2.rebuild(config, _tf_keras_weights(model, {}))
+    converted, layers = keras2.rebuild(_tf_keras_config(model), _tf_keras_weights(model, {}))
     _check_same_outputs(model, converted, name)
+    return converted, layers
+
+
+def _tf_keras_config(model) -> dict:
+    kind = "Sequential" if model.__class__.__name__ == "Sequential" else "Functional"
+    return {"class_name": kind, "config": model.get_config()}
+
+
+# tf_keras model -> (converted model, its layers by Keras 2 name, the config it was built from)
+_CONVERSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def as_keras_model(model, name: str = "model"):
+    """The Keras 3 model to run: ``model`` itself, or the conversion of a live tf_keras model.
+
+    A tf_keras model is converted once and cached; each call copies its current weights in (a
+    notebook user may train it between calls), so the converted model's compiled explainers stay
+    valid. A changed architecture is converted anew. Anything else is returned unchanged (the
+    caller's own type check names it).
+
+    Parameters
+    ----------
+    model : keras.Model, tf_keras model or anything
+        The model given by the user.
+    name : str, default "model"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    keras.Model or the input
+        A Keras 3 model for Keras 3 and tf_keras models; other objects unchanged.
+    """
+    if not is_tf_keras_model(model):
+        return model
+    config = json.dumps(_tf_keras_config(model), sort_keys=True, default=str)
+    cached = _CONVERSIONS.get(model)
+    if cached is not None and cached[2] == config:
+        converted, layers, _ = cached
+        keras2.assign_weights(layers, _tf_keras_weights(model, {}))
+        return converted
+    converted, layers = _from_tf_keras(model, name)
+    _CONVERSIONS[model] = (converted, layers, config)
     return converted
 
 

@@ -317,3 +317,20 @@ def test_explain_takes_a_live_tf_keras_model_and_follows_its_training():
     np.testing.assert_allclose(after, xai_tf.explain(load_model(model), images, "vanilla_gradient", targets=0,
                                                      verbose=0), atol=1e-7)
     assert not np.allclose(after, before)
+
+
+def test_cli_explain_takes_a_keras_2_h5(tmp_path):
+    from xai_tf import cli
+
+    layers = tf_keras.layers
+    tf_keras.utils.set_random_seed(0)
+    model = tf_keras.Sequential([tf_keras.Input((32, 32, 1)), layers.Conv2D(4, 3, activation="relu", name="conv"),
+                                 layers.BatchNormalization(), layers.Flatten(), layers.Dense(2, activation="softmax")])
+    model.save(tmp_path / "keras2.h5")
+    out = tmp_path / "explained"
+    status = cli.main(["explain", "--model", str(tmp_path / "keras2.h5"), "--n", "10", "--image-size", "32",
+                       "--methods", "gradcam", "--limit", "2", "--out", str(out), "--verbose", "0"])
+    assert status == 0
+    data = xai_tf.data.load("synthetic", n=10, image_size=32, seed=0)
+    expected = xai_tf.explain(load_model(tmp_path / "keras2.h5"), data.images[:2], "gradcam", verbose=0)
+    np.testing.assert_allclose(np.load(out / "maps.npz")["gradcam"], expected, atol=1e-5)

@@ -134,8 +134,8 @@ def make_layer(entry: dict):
         raise ValueError(f"layer {name!r} ({class_name}) could not be re-created in Keras 3: {error}") from error
 
 
-def input_spec(entry: dict) -> tuple[tuple, str]:
-    """``(shape without batch, dtype)`` of a Keras 2 model config (the first input it declares)."""
+def input_spec(entry: dict) -> tuple[tuple, str, str]:
+    """``(shape without batch, dtype, name)`` of a Keras 2 model config (the first input it declares)."""
     config = entry["config"]
     if entry["class_name"] == "Sequential":
         for layer in config["layers"]:
@@ -144,7 +144,8 @@ def input_spec(entry: dict) -> tuple[tuple, str]:
             shape = layer["config"].get("batch_input_shape") or config.get("build_input_shape")
             if shape is not None:
                 dtype = layer["config"].get("dtype", "float32")
-                return tuple(shape[1:]), dtype if isinstance(dtype, str) else "float32"
+                name = _layer_name(layer) if layer["class_name"] == "InputLayer" else f"{_layer_name(layer)}_input"
+                return tuple(shape[1:]), dtype if isinstance(dtype, str) else "float32", name.replace("/", "_")
         raise ValueError(f"Sequential model {config.get('name')!r} never declares its input shape; "
                          "build it (call it once or start it with keras.Input) before saving")
     if len(config["input_layers"]) != 1:
@@ -153,7 +154,8 @@ def input_spec(entry: dict) -> tuple[tuple, str]:
     first = _as_refs(config["input_layers"])[0][0]
     for layer in config["layers"]:
         if _layer_name(layer) == first:
-            return tuple(layer["config"]["batch_input_shape"][1:]), layer["config"].get("dtype", "float32")
+            return (tuple(layer["config"]["batch_input_shape"][1:]), layer["config"].get("dtype", "float32"),
+                    first.replace("/", "_"))
     raise ValueError(f"input layer {first!r} missing from the config of {config.get('name')!r}")
 
 
@@ -176,10 +178,18 @@ class _Builder:
             self.layers[name] = make_layer(entry)
         return self.layers[name]
 
-    def call(self, entry: dict, inputs: list):
+    def apply(self, entry: dict, inputs: list, kwargs: dict | None = None):
+        """Call the (leaf or model) layer ``entry`` on ``inputs``; a failure names the layer."""
         if is_model_config(entry):
             return self.model(entry, inputs)
-        return self.leaf(entry)(inputs[0] if len(inputs) == 1 else inputs)
+        layer = self.leaf(entry)
+        try:
+            if entry["class_name"] in _OP_LAYERS:
+                return layer(*inputs, **(kwargs or {}))
+            return layer(inputs[0] if len(inputs) == 1 else inputs, **(kwargs or {}))
+        except Exception as error:  # shapes or arguments Keras 3 rejects: say which layer
+            raise ValueError(f"layer {_layer_name(entry)!r} ({entry['class_name']}) could not be applied in "
+                             f"Keras 3: {error}") from error
 
     def model(self, entry: dict, inputs: list):
         """Outputs of the (nested) model ``entry`` applied to Keras 3 tensors ``inputs``."""
@@ -188,7 +198,7 @@ class _Builder:
             x = inputs[0]
             for layer in config["layers"]:
                 if layer["class_name"] != "InputLayer":
-                    x = self.call(layer, [x])
+                    x = self.apply(layer, [x])
             return x
         return self.functional(config, inputs)
 
@@ -228,12 +238,7 @@ class _Builder:
                 tensors = [resolve(ref) for ref in args]
                 kwargs = {key: (resolve(value) if isinstance(value, list) else value)
                           for key, value in kwargs.items() if key != "name"}
-                if is_model_config(layer):
-                    result = self.model(layer, tensors)
-                elif layer["class_name"] in _OP_LAYERS:
-                    result = self.leaf(layer)(*tensors, **kwargs)
-                else:
-                    result = self.leaf(layer)(tensors[0] if len(tensors) == 1 else tensors, **kwargs)
+                result = self.apply(layer, tensors, kwargs)
                 outputs.setdefault(_layer_name(layer), []).append(result)
                 pending.remove(item)
                 done[_layer_name(layer)] = index + 1
@@ -330,8 +335,8 @@ def rebuild(entry: dict, weights: dict, name: str | None = None):
     if not is_model_config(entry):
         raise ValueError(f"expected a Keras 2 model config (Sequential or Functional); got class "
                          f"{entry.get('class_name')!r}")
-    shape, dtype = input_spec(entry)
-    inputs = keras.Input(shape=shape, dtype=dtype)
+    shape, dtype, input_name = input_spec(entry)
+    inputs = keras.Input(shape=shape, dtype=dtype, name=input_name)
     builder = _Builder()
     outputs = builder.model(entry, [inputs])
     model = keras.Model(inputs, outputs, name=name or entry["config"].get("name") or "converted")

@@ -104,8 +104,6 @@ def _looks_like_text(path: Path) -> bool:
 def _load_keras(path: Path, shown: str):
     import zipfile
 
-    import keras
-
     try:
         with zipfile.ZipFile(path) as archive:
             members = set(archive.namelist())
@@ -116,17 +114,24 @@ def _load_keras(path: Path, shown: str):
         raise ValueError(f"{shown} is a corrupt .keras file: member {broken!r} fails its checksum")
     if "config.json" not in members:
         raise ValueError(f"{shown} is a zip archive without config.json: not a .keras model")
-    target = path
-    if path.suffix != ".keras":  # Keras picks its reader by extension; hand it a correctly named link
-        import tempfile
+    if path.suffix == ".keras":
+        return _keras_load(path, shown)
+    import tempfile
 
-        folder = tempfile.mkdtemp(prefix="xai_tf_")
+    with tempfile.TemporaryDirectory(prefix="xai_tf_") as folder:  # Keras picks its reader by extension
         target = Path(folder) / "model.keras"
         os.symlink(path.resolve(), target)
+        return _keras_load(target, shown)
+
+
+def _keras_load(path: Path, shown: str):
+    import keras
+
     try:
-        return flatten(keras.models.load_model(target, compile=False))
+        model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a damaged or foreign archive
         raise ValueError(f"{shown} is a corrupt or incompatible .keras model: {error}") from error
+    return flatten(model)
 
 
 def _text(value) -> str:
@@ -142,6 +147,8 @@ def _load_h5(path: Path, shown: str):
                              "and call model.load_weights on it, or save the whole model with model.save")
         version = _text(handle.attrs.get("keras_version", "2"))
         config = json.loads(_text(handle.attrs["model_config"]))
+        if isinstance(config.get("config"), list):  # Keras <= 2.2 saved a Sequential's layers as a bare list
+            config["config"] = {"name": "sequential", "layers": config["config"]}
         if version.startswith("3"):
             return _load_keras3_h5(path, shown)
         weights = _read_h5_weights(handle.get("model_weights", handle), config, shown)

@@ -292,6 +292,11 @@ def test_text_corrupt_and_foreign_files_are_named_before_any_work(tmp_path):
         archive.writestr("readme.txt", json.dumps({"not": "keras"}))
     with pytest.raises(ValueError, match="zip archive without config.json: not a .keras model"):
         load_model(tmp_path / "other.keras")
+    h5 = tmp_path / "good.h5"
+    tf_keras.Sequential([tf_keras.Input((4,)), tf_keras.layers.Dense(2)]).save(h5)
+    (tmp_path / "truncated.h5").write_bytes(h5.read_bytes()[:600])
+    with pytest.raises(ValueError, match="truncated.h5.* is a corrupt HDF5 file"):
+        load_model(tmp_path / "truncated.h5")
     with pytest.raises(ValueError, match=r"model=.*missing.keras.* does not exist"):
         load_model(tmp_path / "missing.keras")
     with pytest.raises(ValueError, match="is a folder without saved_model.pb"):

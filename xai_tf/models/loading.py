@@ -141,7 +141,11 @@ def _text(value) -> str:
 def _load_h5(path: Path, shown: str):
     import h5py
 
-    with h5py.File(path, "r") as handle:
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:  # a truncated or damaged HDF5 file
+        raise ValueError(f"{shown} is a corrupt HDF5 file ({error}); expected a Keras 2 .h5 model") from error
+    with handle:
         if "model_config" not in handle.attrs:
             raise ValueError(f"{shown} holds weights only (no model_config): build the architecture in Keras 3 "
                              "and call model.load_weights on it, or save the whole model with model.save")

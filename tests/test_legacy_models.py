@@ -22,6 +22,8 @@ from xai_tf.models import find_last_conv_layer, load_model, wrap_saved_model
 tf_keras = pytest.importorskip("tf_keras")  # the `dev` extra installs it; conversion itself needs it only for SavedModel
 import tensorflow as tf
 
+pytestmark = pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")  # on purpose here
+
 KINDS = ("custom_cnn", "vgg16_transfer", "resnet50_gap")
 SOURCES = ("h5", "savedmodel", "object")
 

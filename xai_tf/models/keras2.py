@@ -41,7 +41,18 @@ _OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")
 
 
 def is_model_config(entry: dict) -> bool:
-    """True when a Keras 2 layer entry ``{"class_name", "config"}`` describes a (nested) model."""
+    """Whether a Keras 2 layer entry describes a (nested) Sequential or functional model.
+
+    Parameters
+    ----------
+    entry : dict
+        ``{"class_name": ..., "config": {...}}`` as Keras 2 saves each layer.
+
+    Returns
+    -------
+    bool
+        True for ``Sequential``/``Functional``/``Model`` entries that list ``layers``.
+    """
     return entry.get("class_name") in _MODEL_CLASSES and "layers" in entry.get("config", {})
 
 
@@ -111,7 +122,7 @@ def _op_layer(entry: dict):
     return TFOp(name=name.replace("/", "_"))
 
 
-def make_layer(entry: dict):
+def _make_layer(entry: dict):
     """A new Keras 3 layer (unbuilt, random weights) from a Keras 2 leaf-layer entry."""
     import keras
 
@@ -134,13 +145,13 @@ def make_layer(entry: dict):
         raise ValueError(f"layer {name!r} ({class_name}) could not be re-created in Keras 3: {error}") from error
 
 
-def input_spec(entry: dict) -> tuple[tuple, str, str]:
+def _input_spec(entry: dict) -> tuple[tuple, str, str]:
     """``(shape without batch, dtype, name)`` of a Keras 2 model config (the first input it declares)."""
     config = entry["config"]
     if entry["class_name"] == "Sequential":
         for layer in config["layers"]:
             if is_model_config(layer):
-                return input_spec(layer)
+                return _input_spec(layer)
             shape = layer["config"].get("batch_input_shape") or config.get("build_input_shape")
             if shape is not None:
                 dtype = layer["config"].get("dtype", "float32")
@@ -175,7 +186,7 @@ class _Builder:
     def leaf(self, entry: dict):
         name = _layer_name(entry)
         if name not in self.layers:
-            self.layers[name] = make_layer(entry)
+            self.layers[name] = _make_layer(entry)
         return self.layers[name]
 
     def apply(self, entry: dict, inputs: list, kwargs: dict | None = None):
@@ -300,7 +311,16 @@ def _assign(layer, arrays: list[tuple[str, np.ndarray]]) -> None:
 
 
 def assign_weights(layers: dict, weights: dict) -> None:
-    """Copy Keras 2 weights (``leaf name -> [(weight name, array)]``) into the rebuilt ``layers`` (same keys)."""
+    """Copy Keras 2 weights into rebuilt layers, by layer name; ValueError on any mismatch.
+
+    Parameters
+    ----------
+    layers : dict
+        Keras 2 leaf-layer name -> Keras 3 layer (as returned by :func:`rebuild`).
+    weights : dict
+        Keras 2 leaf-layer name -> ``[(weight name, array), ...]`` in the layer's saved order.
+        Within a layer, arrays go by weight name when both versions use the same names, else in order.
+    """
     unused = sorted({layer for layer, arrays in weights.items() if arrays} - set(layers))
     if unused:
         raise ValueError(f"the file holds weights for layer(s) {unused} that its architecture does not use")
@@ -335,7 +355,7 @@ def rebuild(entry: dict, weights: dict, name: str | None = None):
     if not is_model_config(entry):
         raise ValueError(f"expected a Keras 2 model config (Sequential or Functional); got class "
                          f"{entry.get('class_name')!r}")
-    shape, dtype, input_name = input_spec(entry)
+    shape, dtype, input_name = _input_spec(entry)
     inputs = keras.Input(shape=shape, dtype=dtype, name=input_name)
     builder = _Builder()
     outputs = builder.model(entry, [inputs])

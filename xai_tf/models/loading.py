@@ -28,7 +28,18 @@ _CHECK_TOLERANCE = 1e-4
 
 
 def is_tf_keras_model(model) -> bool:
-    """True for a Keras 2 model object (the ``tf_keras`` package, or ``tf.keras`` with TF_USE_LEGACY_KERAS=1)."""
+    """Whether ``model`` is a Keras 2 object (``tf_keras``, or ``tf.keras`` under TF_USE_LEGACY_KERAS=1).
+
+    Parameters
+    ----------
+    model : object
+        Anything.
+
+    Returns
+    -------
+    bool
+        True when a class in ``type(model).__mro__`` comes from the ``tf_keras`` package.
+    """
     return any(klass.__module__.split(".")[0] == "tf_keras" for klass in type(model).__mro__)
 
 

@@ -341,3 +341,13 @@ def test_cli_explain_takes_a_keras_2_h5(tmp_path):
     data = xai_tf.data.load("synthetic", n=10, image_size=32, seed=0)
     expected = xai_tf.explain(load_model(tmp_path / "keras2.h5"), data.images[:2], "gradcam", verbose=0)
     np.testing.assert_allclose(np.load(out / "maps.npz")["gradcam"], expected, atol=1e-5)
+
+
+def test_a_sequential_built_by_calling_it_converts_and_an_unbuilt_one_is_named():
+    layers = tf_keras.layers
+    model = tf_keras.Sequential([layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(2, activation="softmax")])
+    with pytest.raises(ValueError, match="unbuilt tf_keras model"):
+        load_model(model)
+    images = np.random.default_rng(0).uniform(0.0, 1.0, (2, 8, 8, 1)).astype(np.float32)
+    expected = model(images).numpy()  # builds it, without any Input
+    np.testing.assert_allclose(np.asarray(load_model(model)(images)), expected, atol=1e-6)

@@ -273,7 +273,7 @@ def from_tf_keras(model, name: str = "model"):
 
 def _from_tf_keras(model, name: str):
     kind = model.__class__.__name__
-    if kind not in ("Sequential", "Functional", "Model") or not getattr(model, "_is_graph_network", kind == "Sequential"):
+    if kind != "Sequential" and (kind not in ("Functional", "Model") or not getattr(model, "_is_graph_network", False)):
         raise ValueError(f"{name} is a subclassed tf_keras model ({kind}); only Sequential and functional "
                          "models have an architecture config to rebuild in Keras 3")
     if not model.built:

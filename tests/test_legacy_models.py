@@ -351,3 +351,14 @@ def test_a_sequential_built_by_calling_it_converts_and_an_unbuilt_one_is_named()
     images = np.random.default_rng(0).uniform(0.0, 1.0, (2, 8, 8, 1)).astype(np.float32)
     expected = model(images).numpy()  # builds it, without any Input
     np.testing.assert_allclose(np.asarray(load_model(model)(images)), expected, atol=1e-6)
+
+
+def test_h5_needs_no_tf_keras_and_a_savedmodel_says_how_to_get_it(legacy, monkeypatch):
+    import sys
+
+    entry = legacy("custom_cnn")
+    monkeypatch.setitem(sys.modules, "tf_keras", None)  # as if tf-keras were not installed
+    np.testing.assert_allclose(np.asarray(load_model(entry["h5"])(entry["images"])), entry["expected"], atol=1e-5)
+    with pytest.raises(ValueError, match=r"Keras 2 SavedModel; reading its variables needs the tf-keras package: "
+                                         r"pip install 'xai-tf\[legacy\]'"):
+        load_model(entry["savedmodel"])

@@ -247,11 +247,36 @@ def test_bad_batches_are_named_or_skipped(mirabest_dir):
         load_mirabest(root)
     data = load_mirabest(root, skip_bad=True, subset="full")
     assert [os.path.basename(path) for path, _ in data.skipped] == ["data_batch_2", "data_batch_3"]
-    assert "not a square image" in data.skipped[1][1]
+    assert "rows hold 77 values; MiraBest rows are 150 x 150" in data.skipped[1][1]
     assert len(data) == 7
     (root / "batches" / "test_batch").write_bytes(pickle.dumps({"labels": [0]}))
     with pytest.raises(BadFileError, match="test_batch: has keys.*expected 'data' and 'labels'"):
         load_mirabest(root, split="test")
+
+
+def test_mirabest_rows_of_another_size_are_refused_not_reshaped(tmp_path):
+    path = tmp_path / "data_batch_1"
+    write_batch(path, random_uint8((2, 10, 10)), [0, 5])  # 100 values a row would square to 10 x 10
+    with pytest.raises(ValueError, match=r"data_batch_1: 'data' rows hold 100 values; MiraBest rows are "
+                                         r"150 x 150 = 22500 grey pixels"):
+        load_mirabest(path)
+    write_batch(path, random_uint8((2, 150, 150)), [0, 5])
+    assert load_mirabest(path).images.shape == (2, 150, 150, 1)  # control: the native size loads
+
+
+def test_mirabest_label_outside_the_classes_is_refused(mirabest_dir, tmp_path):
+    root, _, _ = mirabest_dir
+    write_batch(root / "batches" / "data_batch_3", random_uint8((2, 150, 150)), [0, 42])
+    for subset in ("full", "fr_confident"):  # never a 43rd class, never silently dropped
+        with pytest.raises(ValueError, match=r"data_batch_3: 'labels' holds \[42\]; expected fine labels 0..9"):
+            load_mirabest(root, subset=subset)
+    two = tmp_path / "two" / "batches"  # a 2-class set: batches.meta names two classes
+    write_batch(two / "data_batch_1", random_uint8((2, 150, 150)), [1, 42])
+    (two / "batches.meta").write_bytes(pickle.dumps({"label_names": ["FRI", "FRII"]}))
+    with pytest.raises(ValueError, match=r"holds \[42\]; expected fine labels 0..1"):
+        load_mirabest(two, subset="full")
+    write_batch(two / "data_batch_1", random_uint8((2, 150, 150)), [1, 0])
+    assert load_mirabest(two, subset="full").class_names == ("FRI", "FRII")
 
 
 # --------------------------------------------------------------------------- figshare .mat (HDF5)

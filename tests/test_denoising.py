@@ -149,6 +149,16 @@ def test_nlm_equals_skimage_with_h_from_estimated_sigma():
     np.testing.assert_allclose(denoise(images, "nlm")[0], expected, atol=1e-6)
 
 
+def test_nlm_patch_larger_than_the_maps_is_refused():
+    maps = noisy(blob_map(), clip=True)[None, :6, :6]  # 6 x 6 maps: a 7 x 7 patch would change nothing
+    with pytest.raises(ValueError, match=r"patch_size=7 is larger than the maps \(6 x 6\); nlm needs patch_size <= 6"):
+        denoise(maps, "nlm")
+    with pytest.raises(ValueError, match=r"patch_size=9 is larger than the maps \(6 x 6\)"):
+        denoise(np.repeat(maps[..., None], 3, axis=-1), "nlm", patch_size=9)  # images (N, H, W, C) too
+    fitting = denoise(maps, "nlm", patch_size=5, h=0.1)
+    assert not np.allclose(fitting, maps)  # control: a patch that fits does filter
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_signed_maps_keep_their_sign_and_scale(method):
     clean = blob_map(signed=True)

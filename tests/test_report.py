@@ -188,7 +188,7 @@ def test_bad_config_files_and_values(project, tmp_path, monkeypatch):
     corrupt = tmp_path / "corrupt"
     shutil.copytree(project["root"] / "train", corrupt)
     (corrupt / "model.keras").write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="could not be loaded as a Keras model"):
+    with pytest.raises(ValueError, match="model.keras.* is a text file: it is not a Keras model file"):
         build({"runs": [{"name": "a", "dir": str(corrupt)}], "evaluation": "evaluation"}, out=tmp_path / "x.html")
 
 

@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=run_data_verify)
 
     explain = commands.add_parser("explain", help="saliency maps of a saved model on a data set, plus the grid")
-    explain.add_argument("--model", required=True, help="saved model (.keras; see xai_tf.models.load_model)")
+    explain.add_argument("--model", required=True, help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
     explain.add_argument("--methods", default="gradcam", help="comma-separated registry names (xai_tf.list_methods())")
     explain.add_argument("--limit", type=int, default=8, help="explain the first K images of the split (default 8)")
     explain.add_argument("--figure-format", choices=("png", "pdf"), default="png", help="grid format (default png)")

@@ -237,6 +237,19 @@ def _resolve_params(method: str, params: dict) -> dict:
     return resolved
 
 
+# Parameters that are a window side in pixels and must fit in the maps: a larger one makes the
+# filter a silent no-op (scikit-image's non-local means returns the input unchanged).
+_WINDOW_PARAMS = {"nlm": ("patch_size",)}
+
+
+def _check_fits(method: str, params: dict, size: tuple) -> None:
+    height, width = (int(side) for side in size)
+    for name in _WINDOW_PARAMS.get(method, ()):
+        if params[name] > min(height, width):
+            raise ValueError(f"{name}={params[name]} is larger than the maps ({height} x {width}); {method} "
+                             f"needs {name} <= {min(height, width)} (a larger window leaves the maps unchanged)")
+
+
 # ---------------------------------------------------------------------------------------------
 # Value representation (see the module docstring) and the batch runner
 # ---------------------------------------------------------------------------------------------
@@ -319,6 +332,7 @@ def denoise(maps, method: str, *, workers: int | None = None, verbose: int = 1, 
     if workers is not None:
         workers = _positive_int(workers, "workers")
     array = _as_maps_or_images(maps)
+    _check_fits(method, params, array.shape[-3:-1] if array.ndim == 4 else array.shape[-2:])
 
     batch = array[None] if array.ndim == 2 else array
     if batch.ndim == 4:

@@ -28,6 +28,8 @@ from xai_tf.data.labelled import LabelledImages
 TRAIN_BATCHES = tuple(f"data_batch_{k}" for k in range(1, 8))
 TEST_BATCHES = ("test_batch",)
 META_FILE = "batches.meta"
+SIDE = 150  # every MiraBest image is 150 x 150 grey pixels
+FINE_CLASSES = 10
 # fine label -> binary label for the FRI/FRII subsets (other fine labels are left out)
 SUBSETS = {
     "full": None,
@@ -91,16 +93,24 @@ def load_mirabest(path_or_dir, split: str = "all", subset: str = "fr_confident",
     color: "grayscale" (native, 1 channel) or "rgb" (repeated to 3 channels).
     skip_bad: skip unreadable batch files, listing them in ``.skipped``, instead of stopping.
     Forbidden pickle content (anything that is not plain data) always raises, never skips.
-    Images are uint8 / 255; ``paths`` are ``"<batch file>#<row>"``.
+    Images are uint8 / 255; ``paths`` are ``"<batch file>#<row>"``. A batch whose rows are not
+    150 x 150 grey pixels, or with a fine label outside ``batches.meta``'s class names (0-9 without
+    it), is a bad file (``BadFileError``, a ValueError naming it; skipped with ``skip_bad``).
     """
     check_choice(split, "split", ("all", "train", "test"))
     check_choice(subset, "subset", tuple(SUBSETS))
     check_choice(color, "color", ("grayscale", "rgb"))
     size = image_size_arg(image_size)
     files, folder = _batch_files(Path(path_or_dir), split)
+    # fine labels index batches.meta's label_names (MiraBest's ten classes when there is no meta file)
+    names = _meta_names(folder)
+    fine_count = len(names) if names else FINE_CLASSES
+
+    def read(file: Path):
+        return _read_batch(file, fine_count)
 
     rows, labels, paths, skipped = [], [], [], []
-    for file, (data, batch_labels) in read_each(files, _read_batch, skipped, skip_bad=skip_bad,
+    for file, (data, batch_labels) in read_each(files, read, skipped, skip_bad=skip_bad,
                                                 desc="reading batches", verbose=0):
         rows.append(data)
         labels.append(batch_labels)
@@ -112,7 +122,7 @@ def load_mirabest(path_or_dir, split: str = "all", subset: str = "fr_confident",
 
     mapping = SUBSETS[subset]
     if mapping is None:
-        class_names = _label_names(folder, int(fine.max()) + 1)
+        class_names = names or tuple(str(k) for k in range(FINE_CLASSES))
         keep = np.ones(len(fine), bool)
         new_labels = fine
     else:
@@ -152,8 +162,8 @@ def _batch_files(path: Path, split: str) -> tuple[list[Path], Path]:
     return files, folder
 
 
-def _read_batch(file: Path) -> tuple[np.ndarray, np.ndarray]:
-    """``(images (N, H, W, C) uint8, labels (N,))`` from one batch; the layout is checked."""
+def _read_batch(file: Path, fine_count: int = FINE_CLASSES) -> tuple[np.ndarray, np.ndarray]:
+    """``(images (N, 150, 150, 1) uint8, labels (N,))`` from one batch; layout and labels are checked."""
     entry = safe_load_pickle(file)
     if not isinstance(entry, dict):
         raise BadFileError(file, f"holds a {type(entry).__name__}, expected a dict with 'data' and 'labels'")
@@ -168,32 +178,37 @@ def _read_batch(file: Path) -> tuple[np.ndarray, np.ndarray]:
                                  f"{getattr(data, 'dtype', '')}")
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or labels.min(initial=0) < 0:
         raise BadFileError(file, "'labels' must be a list of non-negative integers")
+    if labels.size and labels.max() >= fine_count:
+        bad = sorted({int(label) for label in labels if label >= fine_count})
+        raise BadFileError(file, f"'labels' holds {bad}; expected fine labels 0..{fine_count - 1}, one per class "
+                                 f"named in {META_FILE} (MiraBest's {FINE_CLASSES} classes when it is absent)")
     if data.ndim == 2:
         data = _unflatten(file, data)
     elif data.ndim == 3:
         data = data[..., None]
-    if data.ndim != 4 or data.shape[0] != labels.shape[0]:
-        raise BadFileError(file, f"'data' has shape {entry['data'].shape} for {labels.shape[0]} labels")
+    if data.ndim != 4 or data.shape[0] != labels.shape[0] or data.shape[1:] != (SIDE, SIDE, 1):
+        raise BadFileError(file, f"'data' has shape {entry['data'].shape} for {labels.shape[0]} labels; "
+                                 f"expected {labels.shape[0]} MiraBest images of {SIDE} x {SIDE} grey pixels")
     return data, labels.astype(np.int64)
 
 
 def _unflatten(file: Path, data: np.ndarray) -> np.ndarray:
-    """CIFAR rows: ``side*side`` grey pixels, or ``3*side*side`` colour planes (channels first)."""
+    """CIFAR-style rows of ``150 * 150`` grey pixels -> ``(N, 150, 150, 1)``; any other length is refused
+    (reshaping, say, 100 values to 10 x 10 would make images MiraBest never had)."""
     length = data.shape[1]
-    side = round(np.sqrt(length))
-    if side * side == length:
-        return data.reshape(-1, side, side, 1)
-    side = round(np.sqrt(length / 3))
-    if 3 * side * side == length:
-        return data.reshape(-1, 3, side, side).transpose(0, 2, 3, 1)
-    raise BadFileError(file, f"'data' rows hold {length} values, not a square image (side^2 or 3 x side^2)")
+    if length != SIDE * SIDE:
+        raise BadFileError(file, f"'data' rows hold {length} values; MiraBest rows are {SIDE} x {SIDE} = "
+                                 f"{SIDE * SIDE} grey pixels")
+    return data.reshape(-1, SIDE, SIDE, 1)
 
 
-def _label_names(folder: Path, count: int) -> tuple[str, ...]:
+def _meta_names(folder: Path) -> tuple[str, ...] | None:
+    """``label_names`` of ``batches.meta`` in ``folder``, or None when there is no meta file."""
     meta = folder / META_FILE
-    if meta.is_file():
-        entry = safe_load_pickle(meta)
-        names = entry.get("label_names", entry.get(b"label_names")) if isinstance(entry, dict) else None
-        if isinstance(names, (list, tuple)) and len(names) >= count:
-            return tuple(name.decode("latin1") if isinstance(name, bytes) else str(name) for name in names)
-    return tuple(str(k) for k in range(count))
+    if not meta.is_file():
+        return None
+    entry = safe_load_pickle(meta)
+    names = entry.get("label_names", entry.get(b"label_names")) if isinstance(entry, dict) else None
+    if not isinstance(names, (list, tuple)) or not names:
+        raise BadFileError(meta, "has no 'label_names' list; expected the MiraBest class names")
+    return tuple(name.decode("latin1") if isinstance(name, bytes) else str(name) for name in names)

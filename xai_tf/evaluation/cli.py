@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="xai-tf evaluate",
         description="Score saliency methods over a data set; resumable (run the same command again) and "
                     "shardable (--shard k/n, then `xai-tf evaluate merge DIR...`).")
-    parser.add_argument("--model", required=True, help="saved model (.keras; see xai_tf.models.load_model)")
+    parser.add_argument("--model", required=True, help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
     parser.add_argument("--methods", required=True, help="comma-separated method names (xai_tf.list_methods())")
     parser.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
     parser.add_argument("--out", required=True, help="output folder (one per shard)")

@@ -146,8 +146,9 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
 
     Parameters
     ----------
-    model : keras.Model or path
-        The classifier, or a saved model file (``xai_tf.models.load_model``).
+    model : keras.Model, tf_keras model or path
+        The classifier, a live tf_keras (Keras 2) model, or a saved model (``.keras``, Keras 2 ``.h5``,
+        a SavedModel folder: ``xai_tf.models.load_model``).
     data : LabelledImages or ndarray
         ``xai_tf.data.load(...)`` (masks or boxes needed for ``pointing_game``) or images ``(N, H, W, C)``
         in [0, 1].
@@ -241,7 +242,7 @@ def _load(model):
         return model, getattr(model, "name", type(model).__name__)
     from xai_tf.models import load_model
 
-    return load_model(model, name="model"), str(model)
+    return load_model(model, name="model"), str(getattr(model, "name", model))
 
 
 def _run(store: Store, scorer: ChunkScorer, n: int, methods, config, shard, verbose) -> dict:

@@ -22,6 +22,7 @@ from xai_tf.explainers import (
 )
 from xai_tf.explainers.base import Request, adapter_for
 from xai_tf.models import graph
+from xai_tf.models.loading import as_keras_model
 
 METHODS = {
     "vanilla_gradient": gradients.vanilla_gradient,
@@ -71,9 +72,10 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
 
     Parameters
     ----------
-    model : keras.Model
+    model : keras.Model or tf_keras model
         A classifier (functional, Sequential, nested backbones; softmax, sigmoid or linear head)
-        taking raw ``[0, 1]`` NHWC images.
+        taking raw ``[0, 1]`` NHWC images, or a live ``tf_keras`` (Keras 2) model, converted once
+        (``xai_tf.models.as_keras_model``; layer names with "/" get "_").
     images : array-like
         ``(N, H, W, C)`` float in [0, 1] matching the model input.
     method : str
@@ -90,7 +92,7 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
         Seed of stochastic methods (smoothgrad, smoothgrad_ig, smooth_blur_ig, lime, random); default 0.
     layer : str, optional
         Conv layer for gradcam, gradcam_pp, scorecam, faster_scorecam, guided_gradcam, normgrad
-        (default: the last layer with a 4-D output, nested backbones searched too).
+        (default: the last convolution, nested backbones searched too).
     **params
         Method parameters, e.g. ``steps=128`` for integrated_gradients (:func:`method_parameters`).
 
@@ -100,6 +102,7 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
         ``(N, H, W)`` float32 maps, finite, larger = more important (signed methods keep their sign).
     """
     check_choice(method, "method", list_methods())
+    model = as_keras_model(model)  # a live tf_keras model: its cached Keras 3 conversion, current weights
     adapter = adapter_for(model)
     images = adapter.head.check_images(images, "images")
     check_positive(batch_size, "batch_size", integer=True)

@@ -1,4 +1,5 @@
-"""Model builders (custom CNNs, transfer learning), graph utilities, training and reports.
+"""Model builders (custom CNNs, transfer learning), graph utilities, loading (``.keras``, Keras 2
+``.h5``, SavedModel folders, live tf_keras models), training and reports.
 
 Importing this package registers xai-tf's preprocessing layers with Keras, so ``.keras`` files
 saved from ``build_transfer`` models load with ``keras.models.load_model``.
@@ -11,7 +12,13 @@ from xai_tf.models.classification_report import (
 )
 from xai_tf.models.custom_cnn import VARIANTS, build_custom_cnn
 from xai_tf.models.graph import conv_layer_candidates, find_last_conv_layer, flatten
-from xai_tf.models.saving import load_model
+from xai_tf.models.loading import (
+    as_keras_model,
+    from_tf_keras,
+    is_tf_keras_model,
+    load_model,
+)
+from xai_tf.models.signature import wrap_saved_model
 from xai_tf.models.training import (
     TrainingResult,
     balanced_class_weights,
@@ -31,6 +38,7 @@ __all__ = [
     "MIN_INPUT_SIZE",
     "VARIANTS",
     "TrainingResult",
+    "as_keras_model",
     "balanced_class_weights",
     "build_custom_cnn",
     "build_transfer",
@@ -41,8 +49,11 @@ __all__ = [
     "fit",
     "flatten",
     "format_report",
+    "from_tf_keras",
+    "is_tf_keras_model",
     "load_model",
     "report_from_predictions",
     "set_trainable",
     "step_decay",
+    "wrap_saved_model",
 ]

@@ -43,7 +43,7 @@ def test_demo_writes_every_stage_and_the_report_then_resumes(tmp_path, capsys):
     assert {"sic", "aic", "max_sensitivity", "xai_entropy", "pointing_game"} <= set(summary["metrics"])
 
     html = path.read_text()
-    assert re.findall(r"<h2>(.*?)</h2>", html) == [title for _, title in SECTIONS]
+    assert re.findall(r"<h2>(.*?)</h2>", html) == ["Findings"] + [title for _, title in SECTIONS]
     assert re.findall(r'<p class="note">Skipped', html) == []
     assert html.count('<img src="data:image/png;base64,') >= 10
 

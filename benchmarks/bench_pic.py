@@ -199,29 +199,31 @@ def bench_size(size, args, rows):
     pic(model, images[:1], maps[methods[0]][:1], entropy="shannon", blur="exact", **options)
     batch = np.repeat(images, len(thresholds) + 2, axis=0)
     model.predict_on_batch(batch[:args.batch_size])
-    clock = time.perf_counter()
-    for start in range(0, len(batch), args.batch_size):
-        model.predict_on_batch(batch[start:start + args.batch_size])
-    forward = (time.perf_counter() - clock) / n
+    forward = Clock()
+    with forward:
+        for start in range(0, len(batch), args.batch_size):
+            model.predict_on_batch(batch[start:start + args.batch_size])
+    forward = forward.per(n)
 
     for entropy in args.entropy.split(","):
         runs = {blur: {} for blur in ("exact", "fast", "reseeded")}
-        seconds = {"exact": 0.0, "fast": 0.0}
+        clocks = {"exact": Clock(), "fast": Clock()}
         for method in methods:
             for blur in ("exact", "fast"):
-                clock = time.perf_counter()
-                runs[blur][method] = pic(model, images, maps[method], entropy=entropy, blur=blur, **options)
-                seconds[blur] += time.perf_counter() - clock
+                with clocks[blur]:
+                    runs[blur][method] = pic(model, images, maps[method], entropy=entropy, blur=blur, **options)
             if args.seed_spread:
                 runs["reseeded"][method] = pic(model, images, maps[method], entropy=entropy, blur="exact",
                                                seed=1, **options)
-        per_image = {blur: value / (n * len(methods)) for blur, value in seconds.items()}
+        per_image = {blur: clock.per(n * len(methods)) for blur, clock in clocks.items()}
         exact0 = runs["exact"][methods[0]]
         chosen = np.flatnonzero(exact0.included)[:args.reference_images]
-        clock = time.perf_counter()
-        reference_aucs = run_reference(model, images[chosen], maps[methods[0]][chosen], exact0.random_masks[chosen],
-                                       exact0.targets[chosen], thresholds, entropy, args.min_pred_value)
-        reference = (time.perf_counter() - clock) / len(chosen) if len(chosen) else float("nan")
+        clock = Clock()
+        with clock:
+            reference_aucs = run_reference(model, images[chosen], maps[methods[0]][chosen],
+                                           exact0.random_masks[chosen], exact0.targets[chosen], thresholds, entropy,
+                                           args.min_pred_value)
+        reference = clock.per(len(chosen)) if len(chosen) else (float("nan"), float("nan"))
         reference_gap = (np.nanmax(np.abs(reference_aucs - exact0.aucs[chosen]))
                          if np.any(np.isfinite(reference_aucs)) else float("nan"))
 
@@ -231,38 +233,67 @@ def bench_size(size, args, rows):
             agree.append(exact.included == fast.included)
             both = exact.included & fast.included
             gaps.append(np.abs(exact.aucs[both] - fast.aucs[both]))
+            reseeded_auc = float("nan")
             if args.seed_spread:
                 reseeded = runs["reseeded"][method]
                 same = exact.included & reseeded.included
                 spreads.append(np.abs(exact.aucs[same] - reseeded.aucs[same]))
-            aggregated[method] = (exact.auc, fast.auc, exact.num_included, fast.num_included)
+                reseeded_auc = reseeded.auc
+            aggregated[method] = (exact.auc, fast.auc, reseeded_auc, exact.num_included, fast.num_included)
         agree, gaps = np.concatenate(agree), np.concatenate(gaps)
         spread = np.concatenate(spreads).mean() if spreads and np.concatenate(spreads).size else float("nan")
         mean_gap = gaps.mean() if gaps.size else float("nan")
         max_gap = gaps.max() if gaps.size else float("nan")
         ranking = {blur: sorted(methods, key=lambda m, k=k: -np.nan_to_num(aggregated[m][k], nan=-1.0))
-                   for k, blur in enumerate(("exact", "fast"))}
-        aggregated_gap = max(abs(a - b) for a, b, _, _ in aggregated.values())
+                   for k, blur in enumerate(("exact", "fast", "exact, seed 1"))}
+        aggregated_gap = max(abs(values[0] - values[1]) for values in aggregated.values())
 
-        print(f"\n  {size}x{size} entropy={entropy}: seconds per image (per image and method)")
-        print(f"    reference (PAIR, {len(chosen)} image(s))  {reference:8.3f}   max |AUC exact - reference| "
-              f"{reference_gap:.1e}")
+        print(f"\n  {size}x{size} entropy={entropy}: seconds per image and method, wall / CPU (all threads)")
+        print(f"    reference (PAIR, {len(chosen)} image(s))  {reference[0]:8.3f} / {reference[1]:8.3f}   "
+              f"max |AUC exact - reference| {reference_gap:.1e}")
         for blur in ("exact", "fast"):
-            print(f"    ours {blur:<5}                     {per_image[blur]:8.3f}   "
-                  f"{reference / per_image[blur]:7.1f}x faster than the reference")
-        print(f"    bare forward ({len(thresholds) + 2} images)         {forward:8.3f}   "
-              f"fast / forward = {per_image['fast'] / forward:.1f}, fast / exact = "
-              f"{per_image['fast'] / per_image['exact']:.2f}")
+            print(f"    ours {blur:<5}                     {per_image[blur][0]:8.3f} / {per_image[blur][1]:8.3f}   "
+                  f"{reference[0] / per_image[blur][0]:6.1f}x / {reference[1] / per_image[blur][1]:6.1f}x "
+                  "faster than the reference")
+        print(f"    bare forward ({len(thresholds) + 2} images)         {forward[0]:8.3f} / {forward[1]:8.3f}   "
+              f"CPU fast / forward = {per_image['fast'][1] / forward[1]:.1f}, fast / exact = "
+              f"{per_image['fast'][1] / per_image['exact'][1]:.2f}")
         print(f"    same include/exclude decision: {agree.mean():.1%} of {agree.size} (image, method) pairs")
         print(f"    per-image |AUC fast - exact| over {gaps.size} curves: mean {mean_gap:.4f}, max {max_gap:.4f}; "
               f"exact seed 0 vs seed 1: mean {spread:.4f}")
-        for method, (exact_auc, fast_auc, n_exact, n_fast) in aggregated.items():
+        for method, (exact_auc, fast_auc, reseeded_auc, n_exact, n_fast) in aggregated.items():
             print(f"    {method:<18} aggregated AUC exact {exact_auc:.4f} ({n_exact} images), "
-                  f"fast {fast_auc:.4f} ({n_fast}), |diff| {abs(exact_auc - fast_auc):.4f}")
-        print(f"    ranking exact: {' > '.join(ranking['exact'])}; fast: {' > '.join(ranking['fast'])}; "
-              f"{'same' if ranking['exact'] == ranking['fast'] else 'DIFFERENT'}")
-        rows.append((size, entropy, reference, per_image["exact"], per_image["fast"], forward, agree.mean(),
-                     mean_gap, max_gap, spread, aggregated_gap, ranking["exact"] == ranking["fast"]))
+                  f"fast {fast_auc:.4f} ({n_fast}), |diff| {abs(exact_auc - fast_auc):.4f}; "
+                  f"exact with seed 1 {reseeded_auc:.4f}")
+        for name, order in ranking.items():
+            if name != "exact, seed 1" or args.seed_spread:
+                print(f"    ranking {name + ':':<15} {' > '.join(order)}")
+        same = ranking["exact"] == ranking["fast"]
+        stable = ranking["exact, seed 1"] == ranking["exact"] if args.seed_spread else None
+        print(f"    fast ranks the methods {'as' if same else 'NOT as'} exact does; exact with seed 1 ranks them "
+              f"{'(not run)' if stable is None else 'as seed 0 does' if stable else 'differently from seed 0'}")
+        rows.append((size, entropy, reference[1], per_image["exact"][1], per_image["fast"][1], forward[1],
+                     agree.mean(), mean_gap, max_gap, spread, aggregated_gap, same, stable))
+
+
+class Clock:
+    """Wall-clock and CPU seconds (``time.process_time``: every thread of this process) spent in
+    ``with`` blocks. The machine may be shared: CPU seconds move less when other processes
+    compete for the cores, so the summary table uses them."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+
+    def __enter__(self):
+        self._started = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall += time.perf_counter() - self._started[0]
+        self.cpu += time.process_time() - self._started[1]
+
+    def per(self, count):
+        return self.wall / count, self.cpu / count
 
 
 FIRST_CALL = """
@@ -306,7 +337,7 @@ def first_calls(size: int):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="32,64,150,224", help="comma-separated image sizes")
-    parser.add_argument("--images", type=int, default=10, help="held-out images per size")
+    parser.add_argument("--images", type=int, default=8, help="held-out images per size")
     parser.add_argument("--reference-images", type=int, default=1, help="images for PAIR's reference (slow)")
     parser.add_argument("--entropy", default="webp,shannon", help="comma-separated: webp, shannon")
     parser.add_argument("--methods", default="random,vanilla_gradient,gradcam,smoothgrad")
@@ -326,13 +357,15 @@ def main():
     rows = []
     for size in sizes:
         bench_size(size, args, rows)
-    print("\n| size | entropy | s/image reference / exact / fast / forward | fast vs reference | same include/exclude "
-          "| per-image abs(AUC fast - exact) mean / max | exact seed-to-seed | max aggregated AUC diff | same ranking |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for size, entropy, ref, exact, fast, forward, agree, mean_gap, max_gap, spread, agg, same in rows:
+    print("\nCPU seconds per image and method (all threads), PAIR's reference / exact / fast / bare forward:")
+    print("| size | entropy | CPU s per image: reference / exact / fast / forward | fast vs reference | fast vs exact "
+          "| same include/exclude | per-image abs(AUC fast - exact) mean / max | exact seed 0 vs 1 "
+          "| max aggregated AUC diff | same ranking (exact seed 1 same as seed 0) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for size, entropy, ref, exact, fast, forward, agree, mean_gap, max_gap, spread, agg, same, stable in rows:
         print(f"| {size} | {entropy} | {ref:.2f} / {exact:.3f} / {fast:.3f} / {forward:.3f} | {ref / fast:.0f}x "
-              f"| {agree:.0%} | {mean_gap:.3f} / {max_gap:.3f} | {spread:.3f} | {agg:.3f} | {'yes' if same else 'no'} |")
-
+              f"| {exact / fast:.1f}x | {agree:.0%} | {mean_gap:.3f} / {max_gap:.3f} | {spread:.3f} | {agg:.3f} "
+              f"| {'yes' if same else 'no'} ({'-' if stable is None else 'yes' if stable else 'no'}) |")
 
 if __name__ == "__main__":
     main()

@@ -166,24 +166,30 @@ def test_support_holds_the_triangles_over_hidden_pixels():
     assert differ.mean() <= 0.01
 
 
-def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals():
-    # scikit-image's coffee and chelsea, 48x64 crops; masks from 1% to 75% kept. Triangle and
-    # Qhull may split co-circular kept pixels along different diagonals: that is the only
-    # difference, so the sparsest masks agree everywhere and dense ones on most pixels (measured:
-    # up to 8% of pixels differ at 50% kept, where most hidden pixels sit between four
-    # co-circular kept neighbours).
+@pytest.mark.parametrize("height, width", [(48, 64), (72, 80)])
+def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height, width):
+    # scikit-image's coffee and chelsea crops; masks from 1% to 75% kept. 48x64 is triangulated by
+    # Qhull (at most blur.QHULL_PIXELS pixels), 72x80 by Triangle. Either may split co-circular
+    # kept pixels along other diagonals than Qhull on every kept pixel: that is the only
+    # difference. Measured: Qhull on the support agrees everywhere up to 20% kept and on 96% of
+    # pixels at 75% (most hidden pixels then sit between four co-circular kept neighbours);
+    # Triangle differs on up to 1.6% of pixels at 1-2% kept and 9% at 50%.
     from skimage import data
 
-    images = np.stack([data.coffee()[100:196:2, 200:328:2], data.chelsea()[50:146:2, 150:278:2]])
+    images = np.stack([data.coffee()[100:100 + 2 * height:2, 200:200 + 2 * width:2],
+                       data.chelsea()[50:50 + 2 * height:2, 150:150 + 2 * width:2]])
     rng = np.random.default_rng(1)
     fractions = np.array([0.01, 0.02, 0.05, 0.2, 0.5, 0.75])
-    masks = rng.random((12, 48, 64)) < np.tile(fractions, 2)[:, None, None]
+    masks = rng.random((12, height, width)) < np.tile(fractions, 2)[:, None, None]
     index = np.repeat([0, 1], 6)
     fast = blurring.blur_fast(images, masks, index).astype(np.int64)
     exact = blurring.blur_exact(images, masks, index).astype(np.int64)
     differ = np.any(fast != exact, axis=-1).mean(axis=(1, 2))
-    assert np.all(differ[np.tile(fractions, 2) == 0.01] == 0), differ
-    assert np.all(differ <= 0.1), differ
+    if height * width <= blurring.QHULL_PIXELS:
+        assert np.all(differ[np.tile(fractions, 2) <= 0.2] == 0), differ
+        assert np.all(differ <= 0.05), differ
+    else:
+        assert np.all(differ <= 0.1), differ
     # Threads or not, one mask or many: the same fill.
     np.testing.assert_array_equal(blurring.blur_fast(images, masks, index, workers=1), fast)
     np.testing.assert_array_equal(blurring.blur_fast(images, masks[5:6], index[5:6])[0], fast[5])

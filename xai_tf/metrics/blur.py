@@ -12,7 +12,8 @@ rounded to 8 bits.
   vertex of a triangle over a hidden pixel are triangulated (``support``: the kept pixels next to
   a hidden one, plus a coarse lattice); the triangles over hidden pixels are the same. (2) They are
   triangulated by Shewchuk's Triangle (the ``triangle`` package), ~10x faster than Qhull on grid
-  points, which are full of co-circular quadruples. (3) Hidden pixels are rasterised triangle by
+  points, which are full of co-circular quadruples (images of up to ``QHULL_PIXELS`` pixels keep
+  Qhull: cheap there, and closer to ``blur_exact``). (3) Hidden pixels are rasterised triangle by
   triangle in a numba-compiled loop (cached on disk: a later process loads it, it does not
   compile again) with the exact fill's integer arithmetic. Where four or more kept pixels are
   co-circular, Triangle and Qhull may pick different diagonals (both are Delaunay
@@ -162,6 +163,13 @@ def _check_blur_args(images, masks, image_index):
 #: Spacing of the lattice of kept pixels added to the support (``support``).
 LATTICE = 8
 
+#: Images of at most this many pixels (64x64) are triangulated by Qhull, as ``blur_exact`` does:
+#: their supports are small enough for Qhull to be cheap, and Qhull on the support picks the same
+#: diagonals as on every kept pixel far more often than Triangle does. Small images have few
+#: pixels to average over, so a diagonal moves their entropy more (measured at 64x64 with Shannon
+#: entropy: per-image |AUC fast - exact| 0.009 with Triangle, see benchmarks/bench_pic.py).
+QHULL_PIXELS = 64 * 64
+
 
 def support(mask: np.ndarray) -> np.ndarray:
     """Kept pixels that decide the Delaunay-linear fill of boolean ``mask`` ``(H, W)`` (True = kept).
@@ -183,17 +191,17 @@ def support(mask: np.ndarray) -> np.ndarray:
     return np.argwhere(chosen)
 
 
-def _triangulate(points: np.ndarray) -> np.ndarray:
+def _triangulate(points: np.ndarray, qhull: bool = False) -> np.ndarray:
     """Delaunay triangles ``(T, 3)`` of integer ``points`` ``(K, 2)``: Shewchuk's Triangle (``triangle``
-    package) when installed, ~10x faster than Qhull on grid points; else Qhull."""
-    if triangle is None:
+    package), ~10x faster than Qhull on grid points; Qhull when asked or when Triangle is missing."""
+    if qhull or triangle is None:
         return Delaunay(points.astype(np.float64)).simplices
     return triangle.triangulate({"vertices": points.astype(np.float64)}, "Q")["triangles"]
 
 
-def _fast_linear_fill(image: np.ndarray, mask: np.ndarray, known: np.ndarray) -> np.ndarray:
+def _fast_linear_fill(image: np.ndarray, mask: np.ndarray, known: np.ndarray, qhull: bool = False) -> np.ndarray:
     """``_linear_fill`` from ``_triangulate``'s triangles, rasterised by the compiled kernel when numba is there."""
-    triangles = _triangulate(known)
+    triangles = _triangulate(known, qhull)
     if _kernel is None:  # NumPy rasteriser (the exact fill's)
         rows, cols, vertices, weights, area = _rasterise(known, triangles, mask)
         values = image[known[:, 0], known[:, 1]].astype(np.int64)
@@ -255,10 +263,11 @@ def blur_fast(images, masks, image_index=None, workers: int | None = None) -> np
     images, masks, image_index = _check_blur_args(images, masks, image_index)
     masks = with_corners(masks)
     output = np.empty((len(masks),) + images.shape[1:], dtype=np.uint8)
+    qhull = masks.shape[1] * masks.shape[2] <= QHULL_PIXELS
 
     def fill(m):
         image = images[image_index[m]]
-        output[m] = image if masks[m].all() else _fast_linear_fill(image, masks[m], support(masks[m]))
+        output[m] = image if masks[m].all() else _fast_linear_fill(image, masks[m], support(masks[m]), qhull)
 
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(masks) == 1:

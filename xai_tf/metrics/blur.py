@@ -176,10 +176,14 @@ def support(mask: np.ndarray) -> np.ndarray:
 
     A triangle of the Delaunay triangulation of all kept pixels that covers a hidden pixel has an
     empty circumcircle; removing other kept points keeps it empty, so it stays a triangle of the
-    triangulation of any subset that contains its vertices. Its vertices border the hidden pixels
-    inside that circle, so the kept pixels next to a hidden pixel (3x3 neighbourhood) carry every
-    such triangle. Kept pixels on a ``LATTICE`` grid are added so that the triangles over large
-    kept areas stay small (cheap to rasterise); corners are always in. Returns ``(K, 2)`` int
+    triangulation of any subset that contains its vertices. Those vertices lie on a circle whose
+    inside holds no kept pixel but at least one hidden pixel; a vertex's neighbour towards the
+    centre lies inside the circle (radius >= 1; a smaller circle's hidden pixel is itself a
+    neighbour), so it is hidden. Hence the kept pixels with a hidden pixel among their 8
+    neighbours carry those triangles (argued, not proven at the image border; the tests check the
+    fill against ``blur_exact``). Kept pixels on a ``LATTICE`` grid are added so that
+    the triangles over large kept areas stay small (cheap to rasterise); corners are always in.
+    Returns ``(K, 2)`` int
     (row, col), row-major. Fills agree with ``blur_exact_one`` except where co-circular grid points
     let Qhull choose another diagonal (both choices are Delaunay triangulations).
     """

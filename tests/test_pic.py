@@ -195,6 +195,22 @@ def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height
     np.testing.assert_array_equal(blurring.blur_fast(images, masks[5:6], index[5:6])[0], fast[5])
 
 
+def test_fast_blur_fallbacks_without_numba_or_triangle(monkeypatch):
+    # Without numba the NumPy rasteriser gives the same values (same integer arithmetic); without
+    # Triangle the support is triangulated by Qhull (the exact fill's triangulator).
+    rng = np.random.default_rng(4)
+    images = (rng.random((1, 72, 80, 3)) * 255).astype(np.uint8)
+    masks = rng.random((3, 72, 80)) < np.array([0.01, 0.2, 0.6])[:, None, None]
+    index = np.zeros(3, np.int64)
+    compiled = blurring.blur_fast(images, masks, index)
+    monkeypatch.setattr(blurring, "_kernel", None)
+    np.testing.assert_array_equal(blurring.blur_fast(images, masks, index), compiled)
+    monkeypatch.setattr(blurring, "triangle", None)
+    kept = blurring.with_corners(masks)
+    expected = np.stack([blurring._linear_fill(images[0], mask, blurring.support(mask)) for mask in kept])
+    np.testing.assert_array_equal(blurring.blur_fast(images, masks, index), expected)
+
+
 def test_random_masks_are_seeded_sized_and_shared_across_methods(model, images):
     masks = draw_random_masks(3, 20, 30, fraction=0.05, seed=4)
     assert masks.shape == (3, 20, 30) and np.all(masks.sum(axis=(1, 2)) == int(20 * 30 * 0.05))

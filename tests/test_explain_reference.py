@@ -6,7 +6,7 @@ import saliency.core as pair
 import tensorflow as tf
 from conftest import random_images, tiny_cnn
 
-from xai_tf.explainers import cam, explain
+from xai_tf.explainers import cam, explain, perturbation
 from xai_tf.explainers.base import Request, adapter_for, layer_gradients
 from xai_tf.models.graph import flatten, run_model
 
@@ -177,6 +177,64 @@ def test_occlusion_peaks_on_the_region_the_logit_averages():
     assert maps[0, 14 + 8, 12 + 8] == maps.max()  # the centre of the region
     assert maps[0, 40:, 40:].max() == 0  # windows there never touch the region
     assert maps.min() >= 0
+
+
+def _captum_occlusion_by_hand(weights, image, target, window=15, stride=5):
+    """Captum's ``Occlusion(sliding_window_shapes=(C, window, window), strides=(C, stride, stride),
+    baselines=0)`` on a model whose target output is ``sum(weights[..., target] * x)``, written out
+    as Captum does it: ``ceil((size - window) / stride) + 1`` shifts per axis at multiples of the
+    stride, each window cropped by the image edge, one forward pass per window, and per pixel the
+    sum of the drops of the windows covering it divided by their number."""
+    size = image.shape[0]
+    shifts = int(np.ceil((size - window) / stride)) + 1
+    total = np.zeros((size, size))
+    count = np.zeros((size, size))
+    for i in range(shifts):
+        for j in range(shifts):
+            mask = np.zeros((size, size))
+            mask[i * stride:i * stride + window, j * stride:j * stride + window] = 1  # slicing crops at the edge
+            occluded = image * (1 - mask[..., None])
+            drop = (weights[..., target] * image).sum() - (weights[..., target] * occluded).sum()
+            total += drop * mask
+            count += mask
+    return total / count
+
+
+@pytest.mark.parametrize("size", [32, 24])
+def test_occlusion_default_tiling_equals_captum_by_hand(size):
+    # At 32: windows start at 0, 5, 10, 15, 20 and the last one is cut to 12 pixels (20..31); at 24:
+    # 0, 5, 10 (cut to 14). The flush tiling (cover_edges=True) puts its last window at 17 (9).
+    np.testing.assert_array_equal(perturbation.window_starts(32, 15, 5), [0, 5, 10, 15, 20])
+    np.testing.assert_array_equal(perturbation.window_starts(32, 15, 5, cover_edges=True), [0, 5, 10, 15, 17])
+    np.testing.assert_array_equal(perturbation.window_starts(24, 15, 5), [0, 5, 10])
+    np.testing.assert_array_equal(perturbation.window_starts(24, 15, 5, cover_edges=True), [0, 5, 9])
+    rng = np.random.default_rng(3)
+    inputs = keras.Input((size, size, 3))
+    dense = keras.layers.Dense(2, name="logits")  # linear head: the target score is the logit itself
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    weights = rng.standard_normal((size, size, 3, 2)).astype(np.float32)
+    dense.set_weights([weights.reshape(-1, 2), np.array([0.3, -0.2], np.float32)])
+    images = rng.random((2, size, size, 3)).astype(np.float32)
+    targets = np.array([1, 0])
+    maps = explain(model, images, "occlusion", targets=targets, verbose=0)
+    for n in range(2):
+        expected = _captum_occlusion_by_hand(weights.astype(np.float64), images[n].astype(np.float64), targets[n])
+        np.testing.assert_allclose(maps[n], expected, rtol=1e-4, atol=1e-4)
+    # The full-window tiling differs exactly where its flush window changes the average: the far
+    # rows/columns (from its start on: 17 at 32, 9 at 24); the rest is the same.
+    flush = explain(model, images, "occlusion", targets=targets, verbose=0, cover_edges=True)
+    edge = 17 if size == 32 else 9
+    np.testing.assert_allclose(flush[:, :edge, :edge], maps[:, :edge, :edge], rtol=1e-5, atol=1e-5)
+    assert np.all(np.abs(flush[:, edge:, edge:] - maps[:, edge:, edge:]).max(axis=(1, 2)) > 1e-2)
+
+
+def test_occlusion_rejects_strides_that_leave_gaps_and_non_boolean_cover_edges():
+    model = tiny_cnn(head="softmax", seed=1)
+    images = random_images(1, seed=1)
+    with pytest.raises(ValueError, match="stride"):
+        explain(model, images, "occlusion", window=4, stride=6, verbose=0)
+    with pytest.raises(TypeError, match="cover_edges"):
+        explain(model, images, "occlusion", cover_edges="yes", verbose=0)
 
 
 def _two_layer_net():

@@ -1,8 +1,9 @@
 """Perturbation methods: Occlusion (paper 001) and LIME (paper 002).
 
 Occlusion is our own batched implementation of Captum's ``Occlusion`` (the paper used Captum, a
-PyTorch library): every window position of every image is one row of a compiled forward pass; the
-occluded images are built on the device from window coordinates. LIME uses the ``lime`` package
+PyTorch library), with Captum's tiling by default (``window_starts``): every window position of
+every image is one row of a compiled forward pass; the occluded images are built on the device
+from window coordinates. LIME uses the ``lime`` package
 (``LimeImageExplainer``) with our batched model call as ``classifier_fn``.
 """
 from __future__ import annotations
@@ -14,14 +15,28 @@ from xai_tf._checks import check_choice, check_positive
 from xai_tf.explainers.base import Request, chunks, image_step_chunks, scores_of
 
 
-def window_starts(size: int, window: int, stride: int) -> np.ndarray:
-    """Start offsets of windows along one axis: ``0, stride, ...`` plus one window flush with the
-    far edge when the stride does not land there, so every pixel is covered (Captum leaves the
-    last ``(size - window) % stride`` pixels uncovered)."""
-    starts = list(range(0, size - window + 1, stride))
-    if starts[-1] != size - window:
-        starts.append(size - window)
-    return np.asarray(starts, np.int32)
+def window_starts(size: int, window: int, stride: int, cover_edges: bool = False) -> np.ndarray:
+    """Start offsets of occlusion windows along one axis of length ``size``.
+
+    cover_edges=False (default): Captum's ``Occlusion`` tiling (unchanged since Occlusion was added, 2019):
+        ``ceil((size - window) / stride) + 1`` windows at ``0, stride, 2 stride, ...``; when the
+        stride does not land on ``size - window``, the last window starts past it and is cut off by
+        the far edge (Captum pads the window with a negative amount): it is ``size - start``
+        pixels wide, e.g. 12 of 15 at size 32, stride 5 (starts 0, 5, 10, 15, 20).
+    cover_edges=True: only full windows; the last one is moved flush with the far edge
+        (``size - window``) when the stride does not land there (xai-tf's earlier tiling; starts
+        0, 5, 10, 15, 17 at size 32).
+    Both cover every pixel (``stride <= window``). Returns ``(P,)`` int32.
+    """
+    if window >= size:
+        return np.zeros(1, np.int32)
+    if cover_edges:
+        starts = list(range(0, size - window + 1, stride))
+        if starts[-1] != size - window:
+            starts.append(size - window)
+        return np.asarray(starts, np.int32)
+    count = -(-(size - window) // stride) + 1  # ceil((size - window) / stride) + 1
+    return (np.arange(count) * stride).astype(np.int32)
 
 
 def _occlusion_function(request: Request):
@@ -56,16 +71,33 @@ def _pair(value, name):
     return (int(value), int(value))
 
 
-def occlusion(request: Request, *, window=15, stride=5, baseline: float = 0.0) -> np.ndarray:
+def occlusion(request: Request, *, window=15, stride=5, baseline: float = 0.0, cover_edges: bool = False) -> np.ndarray:
     """Occlusion (Zeiler & Fergus 2014) with paper 001's settings: a ``window`` x ``window`` patch
     (default 15) slid with ``stride`` 5 is set to ``baseline`` (default 0 = black) on all channels;
-    each pixel gets the mean drop of the target logit over the windows that cover it."""
+    each pixel gets the mean drop of the target score over the windows that cover it.
+
+    window, stride: int or ``(rows, cols)``; ``stride <= window`` (else pixels between windows
+        would get no value; Captum rejects it too).
+    cover_edges: False (default) tiles like Captum's ``Occlusion(sliding_window_shapes=(C, w, w),
+        strides=(C, s, s), baselines=baseline)``, which paper 001 used: windows at multiples of
+        the stride, the last one cut off by the image edge when the stride does not land there
+        (at 224 pixels, window 15, stride 5, the last window is 14 pixels wide). True uses full
+        windows only, the last one moved flush with the far edge (xai-tf's tiling before; the
+        edge pixels are then averaged over full-size windows). See ``window_starts``.
+    """
     window, stride = _pair(window, "window"), _pair(stride, "stride")
+    if not isinstance(cover_edges, (bool, np.bool_)):
+        raise TypeError(f"cover_edges must be True or False; got {cover_edges!r}")
     height, width = request.images.shape[1:3]
     if window[0] > height or window[1] > width:
         raise ValueError(f"window={window} is larger than the images ({height}, {width})")
+    for axis, (w, s, size) in enumerate(zip(window, stride, (height, width))):
+        if s > w and w < size:
+            raise ValueError(f"stride={stride} must not exceed window={window} (axis {axis}): the pixels "
+                             "between two windows would not be covered")
     baseline = float(baseline)
-    row_starts, col_starts = window_starts(height, window[0], stride[0]), window_starts(width, window[1], stride[1])
+    row_starts = window_starts(height, window[0], stride[0], cover_edges)
+    col_starts = window_starts(width, window[1], stride[1], cover_edges)
     tops = np.repeat(row_starts, len(col_starts))
     lefts = np.tile(col_starts, len(row_starts))
     targets = request.targets.astype(np.int32)

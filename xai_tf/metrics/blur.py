@@ -1,19 +1,33 @@
 """Blurred images for Performance Information Curves: fill the pixels a mask hides from the pixels it keeps.
 
-Two interpolators, both working on 8-bit images (``uint8`` values, as PAIR's PIC does):
+Both fills work on 8-bit images (``uint8`` values, as PAIR's PIC does) and compute the same thing:
+linear interpolation over the Delaunay triangulation of the kept pixels (corners always kept),
+rounded to 8 bits.
 
-- ``blur_exact``: PAIR's ``saliency.metrics.pic.create_blurred_image`` (linear interpolation over the
-  Delaunay triangulation of the kept pixels, corners always kept, mean colour outside the hull,
-  rounded to 8 bits) reproduced value for value. PAIR calls ``scipy.interpolate.griddata`` once per
-  channel, which triangulates the same points once per channel; here one ``scipy.spatial.Delaunay``
-  serves all channels (``LinearNDInterpolator`` with vector values does the same arithmetic per
-  channel), and many masks are filled in parallel threads (Qhull releases the GIL).
-- ``blur_fast``: an XLA-compiled masked push-pull pyramid (Gortler et al. 1996, "The Lumigraph",
-  section 3.2; a normalised-convolution pyramid: 2x2 box pull, bilinear push, clamped weights):
-  kept pixels stay exact, hidden pixels get a smooth fill from coarser levels. It fills a batch of
-  masks per compiled call, on the GPU when there is one. It approximates the Delaunay fill (same
-  kept pixels, smooth in between), so PIC curves agree with ``blur_exact`` closely but not bit for
-  bit; see ``benchmarks/bench_pic.py`` and the measurements above ``CHUNK``.
+- ``blur_exact``: PAIR's ``saliency.metrics.pic.create_blurred_image`` reproduced value for value
+  (the reference). PAIR calls ``scipy.interpolate.griddata`` once per channel, which triangulates
+  the same points once per channel; here one ``scipy.spatial.Delaunay`` (Qhull, the same points in
+  the same order) serves all channels, and many masks are filled in parallel threads.
+- ``blur_fast``: the same fill, cheaper in three ways. (1) Only the kept pixels that can be a
+  vertex of a triangle over a hidden pixel are triangulated (``support``: the kept pixels next to
+  a hidden one, plus a coarse lattice); the triangles over hidden pixels are the same. (2) They are
+  triangulated by Shewchuk's Triangle (the ``triangle`` package), ~10x faster than Qhull on grid
+  points, which are full of co-circular quadruples (images of up to ``QHULL_PIXELS`` pixels keep
+  Qhull: cheap there, and closer to ``blur_exact``). (3) Hidden pixels are rasterised triangle by
+  triangle in a numba-compiled loop (cached on disk: a later process loads it, it does not
+  compile again) with the exact fill's integer arithmetic. Where four or more kept pixels are
+  co-circular, Triangle and Qhull may pick different diagonals (both are Delaunay
+  triangulations), so a few percent of filled pixels differ at dense masks; PIC AUCs move by about
+  as much as when the exact fill's points are merely re-ordered. Without ``triangle`` the support
+  is triangulated by Qhull, without numba rasterised in NumPy (same values, slower).
+
+Why not a pyramid: the previous ``blur_fast`` was a compiled push-pull pyramid (Gortler et al.
+1996). On scikit-image photographs at 224x224 with a random map its fills moved the normalised
+Shannon entropy of the threshold images by 0.1-0.9 of the blurred-to-original range (0.03-0.05
+with WebP), because the histogram entropy of a photograph barely changes with blurring (ranges of
+0.05-0.15 bits), while Triangle on the support moved it by <= 0.02 (<= 0.004 with WebP); the
+pyramid also made the fully blurred image differ from PAIR's, which decides which images are
+scored at all. See ``benchmarks/bench_pic.py`` and the README's PIC table.
 """
 from __future__ import annotations
 
@@ -21,7 +35,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import tensorflow as tf
+from scipy import ndimage
 from scipy.spatial import Delaunay
 
 
@@ -43,7 +57,15 @@ def blur_exact_one(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return image.copy()
     # Same points in the same (row-major) order as PAIR's np.argwhere, so Qhull builds the same
     # triangulation (grids are full of co-circular points: the input order decides the diagonals).
-    known = np.argwhere(mask)
+    return _linear_fill(image, mask, np.argwhere(mask))
+
+
+def _linear_fill(image: np.ndarray, mask: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Delaunay-linear fill of the hidden pixels of ``image`` from the kept pixels ``known`` ``(K, 2)``.
+
+    ``known`` holds every kept pixel (``blur_exact_one``) or a subset that contains the vertices of
+    every triangle over a hidden pixel (``blur_fast``: see ``support``). Corners must be kept.
+    """
     triangles = Delaunay(known.astype(np.float64)).simplices
     rows, cols, vertices, weights, area = _rasterise(known, triangles, mask)
     # Linear interpolation in exact integer arithmetic (vertices and pixels are on the integer grid),
@@ -136,126 +158,126 @@ def _check_blur_args(images, masks, image_index):
 
 
 # ----------------------------------------------------------------------------------------------
-# Fast push-pull fill
+# Fast fill: the same Delaunay-linear fill, from fewer points, triangulated and rasterised faster
 # ----------------------------------------------------------------------------------------------
-# Pull = 2x2 box mean of the known pixels; push = bilinear 2x upsampling; clamped weights.
-# Measured with benchmarks/bench_pic.py's model, images and maps (Shannon entropy, 224x224, 13
-# thresholds, 16 images; per-image mean |AUC fast - AUC exact| on random / smooth maps): this box
-# pull 0.10 / 0.045 at ~1.3 ms per fill; Gortler's binomial [1, 3, 3, 1] pull (the previous
-# version) 0.12 / 0.086 at ~3 ms (XLA) or ~6 ms (depthwise_conv2d + tf.image.resize); box pull
-# with [1, 2, 1] smoothing of the coarse levels 0.13-0.18 / 0.09-0.13; on 8 images, one or two
-# residual passes (the pyramid run again on what the fill misses at kept pixels) 0.18-0.20 /
-# 0.015-0.02 at 2-3x the cost. Earlier: Laplace relaxation (a harmonic fill) lowers Shannon entropy
-# (cusps at isolated kept pixels); unclamped weights and bicubic push are worse. For scale: the
-# exact fill's own per-image AUCs move by 0.125 / 0.083 when only the seed masks change, and
-# re-ordering the Delaunay input points (other diagonals on co-circular points) moves them by
-# 0.001: a Delaunay-linear fill agrees to 0.03 per image under this entropy, no pyramid tried does.
-# Every step is a reshape, slice or add (no convolution, no tf.image.resize), which XLA fuses.
+#: Spacing of the lattice of kept pixels added to the support (``support``).
+LATTICE = 8
 
-#: Masks filled per compiled call. Fixed so that XLA compiles once per image size (a new batch size
-#: would recompile, ~1.5 s); 8-16 masks of 224x224 is also the fastest per fill on a 2-core CPU.
-CHUNK = 16
+#: Images of at most this many pixels (64x64) are triangulated by Qhull, as ``blur_exact`` does:
+#: their supports are small enough for Qhull to be cheap, and Qhull on the support picks the same
+#: diagonals as on every kept pixel far more often than Triangle does. Small images have few
+#: pixels to average over, so a diagonal moves their entropy more (measured at 64x64 with Shannon
+#: entropy: per-image |AUC fast - exact| 0.009 with Triangle, see benchmarks/bench_pic.py).
+QHULL_PIXELS = 64 * 64
 
 
-def _halves(x: tf.Tensor, axis: int) -> tuple[tf.Tensor, tf.Tensor]:
-    """Even and odd entries of ``x`` ``(B, H, W, C)`` along ``axis`` 1 or 2 (even length), by a free reshape."""
-    _, height, width, channels = x.shape
-    if axis == 1:
-        pairs = tf.reshape(x, [-1, height // 2, 2 * width, channels])   # row 2i then row 2i + 1
-        return pairs[:, :, :width], pairs[:, :, width:]
-    pairs = tf.reshape(x, [-1, height, width // 2, 2 * channels])        # column 2j then 2j + 1
-    return pairs[..., :channels], pairs[..., channels:]
+def support(mask: np.ndarray) -> np.ndarray:
+    """Kept pixels that decide the Delaunay-linear fill of boolean ``mask`` ``(H, W)`` (True = kept).
 
-
-def _interleave(even: tf.Tensor, odd: tf.Tensor, axis: int) -> tf.Tensor:
-    """Inverse of ``_halves``: entries ``even[i], odd[i]`` alternate along ``axis``."""
-    _, height, width, channels = even.shape
-    if axis == 1:
-        return tf.reshape(tf.concat([even, odd], axis=2), [-1, 2 * height, width, channels])
-    return tf.reshape(tf.concat([even, odd], axis=3), [-1, height, 2 * width, channels])
-
-
-def _pull(stacked: tf.Tensor) -> tf.Tensor:
-    """One pyramid level down: 2x2 box mean of ``[v * w, w]`` channels (H and W even)."""
-    for axis in (1, 2):
-        even, odd = _halves(stacked, axis)
-        stacked = (even + odd) * 0.5
-    return stacked
-
-
-def _upsample(x: tf.Tensor, height: int, width: int) -> tf.Tensor:
-    """Bilinear 2x upsampling with half-pixel centres and clamped edges (``tf.image.resize``'s
-    bilinear for an exact factor 2: weights 3/4 and 1/4), cropped to ``height`` x ``width``."""
-    def part(tensor, axis, start, stop):
-        index = [slice(None)] * 4
-        index[axis] = slice(start, stop)
-        return tensor[tuple(index)]
-
-    for axis, length in ((1, height), (2, width)):
-        before = tf.concat([part(x, axis, 0, 1), part(x, axis, None, -1)], axis=axis)  # x[i - 1], edge repeated
-        after = tf.concat([part(x, axis, 1, None), part(x, axis, -1, None)], axis=axis)  # x[i + 1], edge repeated
-        x = part(_interleave(0.75 * x + 0.25 * before, 0.75 * x + 0.25 * after, axis), axis, 0, length)
-    return x
-
-
-def _push_pull(images: tf.Tensor, masks: tf.Tensor) -> tf.Tensor:
-    """Fill hidden pixels of ``images`` ``(B, H, W, C)`` float32 where ``masks`` ``(B, H, W)`` is False.
-
-    H and W must be static (the pyramid depth is unrolled at trace time). Returns the fill for every
-    pixel (kept pixels get their own value).
+    A triangle of the Delaunay triangulation of all kept pixels that covers a hidden pixel has an
+    empty circumcircle; removing other kept points keeps it empty, so it stays a triangle of the
+    triangulation of any subset that contains its vertices. Those vertices lie on a circle whose
+    inside holds no kept pixel but at least one hidden pixel; a vertex's neighbour towards the
+    centre lies inside the circle (radius >= 1; a smaller circle's hidden pixel is itself a
+    neighbour), so it is hidden. Hence the kept pixels with a hidden pixel among their 8
+    neighbours carry those triangles (argued, not proven at the image border; the tests check the
+    fill against ``blur_exact``). Kept pixels on a ``LATTICE`` grid are added so that
+    the triangles over large kept areas stay small (cheap to rasterise); corners are always in.
+    Returns ``(K, 2)`` int
+    (row, col), row-major. Fills agree with ``blur_exact_one`` except where co-circular grid points
+    let Qhull choose another diagonal (both choices are Delaunay triangulations).
     """
-    weight = tf.cast(masks, tf.float32)[..., None]
-    levels = [tf.concat([images * weight, weight], axis=-1)]  # [weighted values, known fraction], finest first
-    while levels[-1].shape[1] > 1 or levels[-1].shape[2] > 1:
-        level = levels[-1]
-        # Odd sizes get one more row/column of zero weight, so 2x down/up sampling stays aligned.
-        level = tf.pad(level, [[0, 0], [0, level.shape[1] % 2], [0, level.shape[2] % 2], [0, 0]])
-        levels.append(_pull(level))
-    top = levels[-1]
-    estimate = top[..., :-1] / tf.maximum(top[..., -1:], 1e-12)  # coarsest: mean of all known pixels
-    for level in reversed(levels[:-1]):
-        numerator, weight = level[..., :-1], level[..., -1:]
-        up = _upsample(estimate, level.shape[1], level.shape[2])
-        # Any known pixel under a cell makes the cell's own mean win (Gortler's clamped weights,
-        # clamped at the first sample): the fill follows the nearest known pixels instead of a
-        # wide average. At level 0 the weight is 0 or 1, so kept pixels keep their value.
-        estimate = tf.where(weight > 0, numerator / tf.maximum(weight, 1e-12), up)
-    return estimate
+    mask = with_corners(mask)
+    near = ndimage.binary_dilation(~mask, structure=np.ones((3, 3), bool))
+    chosen = mask & near
+    chosen[::LATTICE, ::LATTICE] |= mask[::LATTICE, ::LATTICE]
+    chosen[0, 0] = chosen[0, -1] = chosen[-1, 0] = chosen[-1, -1] = True
+    return np.argwhere(chosen)
 
 
-_FILLERS: dict = {}
+def _triangulate(points: np.ndarray, qhull: bool = False) -> np.ndarray:
+    """Delaunay triangles ``(T, 3)`` of integer ``points`` ``(K, 2)``: Shewchuk's Triangle (``triangle``
+    package), ~10x faster than Qhull on grid points; Qhull when asked or when Triangle is missing."""
+    if qhull or triangle is None:
+        return Delaunay(points.astype(np.float64)).simplices
+    return triangle.triangulate({"vertices": points.astype(np.float64)}, "Q")["triangles"]
 
 
-def _filler(height: int, width: int, channels: int):
-    """One XLA-compiled fill per image size, for batches of exactly ``CHUNK`` masks."""
-    key = (height, width, channels)
-    if key not in _FILLERS:
-        # Every input has a fixed shape: XLA compiles once per concrete shape.
-        @tf.function(jit_compile=True, input_signature=[
-            tf.TensorSpec([CHUNK, height, width, channels], tf.uint8),
-            tf.TensorSpec([CHUNK, height, width], tf.bool)])
-        def fill(images, masks):
-            # _push_pull already returns kept pixels unchanged (value * 1 / 1 at level 0), and they
-            # are whole numbers, so rounding leaves them as they are.
-            return tf.round(_push_pull(tf.cast(images, tf.float32), masks))
-        _FILLERS[key] = fill
-    return _FILLERS[key]
+def _fast_linear_fill(image: np.ndarray, mask: np.ndarray, known: np.ndarray, qhull: bool = False) -> np.ndarray:
+    """``_linear_fill`` from ``_triangulate``'s triangles, rasterised by the compiled kernel when numba is there."""
+    triangles = _triangulate(known, qhull)
+    if _kernel is None:  # NumPy rasteriser (the exact fill's)
+        rows, cols, vertices, weights, area = _rasterise(known, triangles, mask)
+        values = image[known[:, 0], known[:, 1]].astype(np.int64)
+        filled = np.einsum("pv,pvc->pc", weights, values[vertices]) / area[:, None]
+        result = image.astype(np.float32) * mask[..., None].astype(np.float32)
+        result[rows, cols] = filled.astype(np.float32)
+    else:
+        result = image.astype(np.float32) * mask[..., None].astype(np.float32)
+        _kernel(known.astype(np.int64), triangles.astype(np.int64), mask,
+                image[known[:, 0], known[:, 1]].astype(np.int64), result)
+    return np.round(result).astype(np.uint8)
 
 
-def blur_fast(images, masks, image_index=None) -> tf.Tensor:
-    """Fill many masks with the compiled push-pull pyramid, ``CHUNK`` masks per call.
+def _rasterise_kernel(points, triangles, mask, values, out):
+    """Write the linear interpolant of ``values`` ``(K, C)`` into the hidden pixels of ``out`` ``(H, W, C)``.
+
+    Same integer barycentric arithmetic as ``_rasterise``: a pixel on an edge shared by two
+    triangles gets the same float64 quotient from either (equal rationals, correctly rounded).
+    """
+    for t in range(triangles.shape[0]):
+        a, b, c = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+        ar, ac, br, bc, cr, cc = points[a, 0], points[a, 1], points[b, 0], points[b, 1], points[c, 0], points[c, 1]
+        area = (br - ar) * (cc - ac) - (bc - ac) * (cr - ar)
+        if area == 0:
+            continue
+        for r in range(min(ar, br, cr), max(ar, br, cr) + 1):
+            for col in range(min(ac, bc, cc), max(ac, bc, cc) + 1):
+                if mask[r, col]:
+                    continue
+                wa = (cr - br) * (col - bc) - (cc - bc) * (r - br)
+                wb = (ar - cr) * (col - cc) - (ac - cc) * (r - cr)
+                wc = (br - ar) * (col - ac) - (bc - ac) * (r - ar)
+                if (area > 0 and wa >= 0 and wb >= 0 and wc >= 0) or (area < 0 and wa <= 0 and wb <= 0 and wc <= 0):
+                    for k in range(out.shape[2]):
+                        out[r, col, k] = (wa * values[a, k] + wb * values[b, k] + wc * values[c, k]) / area
+
+
+try:  # the compiled rasteriser; cached on disk, so a later process loads it instead of compiling
+    import numba
+
+    _kernel = numba.njit(cache=True, nogil=True)(_rasterise_kernel)
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps the module importable without it
+    _kernel = None
+
+try:
+    import triangle
+except ImportError:  # pragma: no cover
+    triangle = None
+
+
+def blur_fast(images, masks, image_index=None, workers: int | None = None) -> np.ndarray:
+    """Fill many masks with the Delaunay-linear fill of each mask's ``support`` (see the module docstring).
 
     images: ``(N, H, W, C)`` uint8. masks: ``(M, H, W)`` bool, True = kept (corners are added, as
     PAIR does). image_index: ``(M,)`` which image each mask applies to (default ``arange(M)``).
-    Returns a float32 ``tf.Tensor`` ``(M, H, W, C)`` holding 8-bit values (rounded half to even
-    like ``blur_exact``); kept pixels equal the image exactly.
+    workers: threads (default: CPU count). Returns ``(M, H, W, C)`` uint8, equal to ``blur_exact``
+    except where co-circular kept pixels let the triangulations choose different diagonals.
     """
     images, masks, image_index = _check_blur_args(images, masks, image_index)
-    count = len(masks)
-    padding = -count % CHUNK  # the last call is padded with copies of the first mask, then cropped
-    masks = with_corners(np.concatenate([masks, np.repeat(masks[:1], padding, axis=0)]))
-    image_index = np.concatenate([image_index, np.repeat(image_index[:1], padding)])
-    fill = _filler(*images.shape[1:])
-    parts = [fill(tf.constant(images[image_index[start:start + CHUNK]]), tf.constant(masks[start:start + CHUNK]))
-             for start in range(0, len(masks), CHUNK)]
-    return tf.concat(parts, axis=0)[:count]
+    masks = with_corners(masks)
+    output = np.empty((len(masks),) + images.shape[1:], dtype=np.uint8)
+    qhull = masks.shape[1] * masks.shape[2] <= QHULL_PIXELS
+
+    def fill(m):
+        image = images[image_index[m]]
+        output[m] = image if masks[m].all() else _fast_linear_fill(image, masks[m], support(masks[m]), qhull)
+
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(masks) == 1:
+        for m in range(len(masks)):
+            fill(m)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fill, range(len(masks))))
+    return output

@@ -150,11 +150,12 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     thresholds: increasing fractions in (0, 1) of the pixels to reveal; default ``PAIR_THRESHOLDS``
         (0.005 ... 0.75, 13 values, PAIR's notebook and paper 004).
     entropy: ``"webp"`` lossless WebP size (PAIR) or ``"shannon"`` 256-bin histogram entropy (paper 004).
-    blur: ``"fast"`` XLA-compiled push-pull fill (batched, GPU-ready, approximate; the first call per
-        image size compiles, ~1.5 s) or ``"exact"`` PAIR's Delaunay-linear fill (value for value). With
-        ``entropy="webp"`` the two agree closely per image; with ``"shannon"`` per-image AUCs differ
-        more (the histogram entropy barely changes with blurring, so small fill differences move the
-        normalised x axis): use ``"exact"`` when per-image Shannon AUCs matter.
+    blur: ``"fast"`` (default) or ``"exact"``: both fill hidden pixels by PAIR's linear interpolation
+        over the Delaunay triangulation of the kept pixels. ``"exact"`` is PAIR's fill value for
+        value (Qhull on every kept pixel); ``"fast"`` triangulates only the kept pixels that border
+        hidden ones (with Shewchuk's Triangle above 64x64) and rasterises in compiled code: the
+        same fill except where co-circular pixels allow another diagonal; per image 1.5-14x faster
+        than exact and 29-700x faster than PAIR's code (README table; ``xai_tf.metrics.blur``).
     random_mask_fraction: fraction of pixels kept in the fully blurred image (default 0.01, PAIR).
     min_pred_value: images whose original score is below this are excluded; in [0, 1] (default 0.8, PAIR).
     keep_monotonous: make each curve non-decreasing (default True, as in the paper).

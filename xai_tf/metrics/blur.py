@@ -31,12 +31,13 @@ scored at all. See ``benchmarks/bench_pic.py`` and the README's PIC table.
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import ndimage
 from scipy.spatial import Delaunay
+
+from xai_tf._checks import worker_count
 
 
 def with_corners(masks: np.ndarray) -> np.ndarray:
@@ -125,7 +126,7 @@ def blur_exact(images: np.ndarray, masks: np.ndarray, image_index=None, workers:
     Returns ``(M, H, W, C)`` uint8.
     """
     images, masks, image_index = _check_blur_args(images, masks, image_index)
-    workers = workers or os.cpu_count() or 1
+    workers = worker_count(workers)
     output = np.empty((len(masks),) + images.shape[1:], dtype=np.uint8)
 
     def fill(m):
@@ -273,7 +274,7 @@ def blur_fast(images, masks, image_index=None, workers: int | None = None) -> np
         image = images[image_index[m]]
         output[m] = image if masks[m].all() else _fast_linear_fill(image, masks[m], support(masks[m]), qhull)
 
-    workers = workers or os.cpu_count() or 1
+    workers = worker_count(workers)
     if workers == 1 or len(masks) == 1:
         for m in range(len(masks)):
             fill(m)

@@ -31,12 +31,11 @@ maps of the trained model with those of randomised models by the Spearman rank c
 ``|map|`` (the runner's ``randomization_full`` / ``_semi`` columns) and give no cut-off: the methods
 they call insensitive to the model (guided backprop, guided Grad-CAM) stay near 1 under full
 randomisation, the sensitive ones (gradient, Grad-CAM) fall near 0. ``RANDOMIZATION_THRESHOLD = 0.5``
-is the midpoint between "unchanged" (1) and "unrelated" (0), our choice: a mode **passes** when the
-upper confidence bound of the mean similarity is below it, **fails** when the lower bound is at or
-above it, and is **inconclusive** otherwise; a method fails when any scored mode fails. Images whose
-similarity is undefined (a constant map, typically an all-zero CAM after its ReLU) are dropped and
-counted with that reason.
-
+(declared by the metric, ``xai_tf.metrics.randomization``) is the midpoint between "unchanged" (1)
+and "unrelated" (0), our choice: a mode **passes** when the upper confidence bound of the mean
+similarity is below it, **fails** when the lower bound is at or above it, and is **inconclusive**
+otherwise; a method fails when any scored mode fails. Images whose similarity is undefined (a
+constant map, typically an all-zero CAM after its ReLU) are dropped and counted with that reason.
 All functions are pure: no files are read, nothing is printed; the report renders the returned dict.
 """
 from __future__ import annotations
@@ -58,8 +57,7 @@ COARSE_LEVELS = 16
 FEW_IMAGES = 10
 #: Share of images whose mean saliency inside the mask is below that outside, from which it is a warning.
 BACKGROUND_SHARE = 0.25
-RANDOMIZATION_MODES = ("full", "semi")
-PIC_KINDS = ("sic", "aic")
+RANDOMIZATION_MODES, PIC_KINDS = ("full", "semi"), ("sic", "aic")
 GROUND_TRUTH_FINDINGS = ("share of saliency inside the ground-truth mask", "mean saliency inside / outside the mask",
                          "maximum inside the mask", "Pointing Game")
 

@@ -256,7 +256,8 @@ class PICCallback(_ProbeCallback):
     log_dir: folder for TensorBoard scalars, tag ``pic/<kind>/<method>``, step = the 0-based epoch.
         Default ``None``: ``logs`` and ``history`` only.
     entropy: ``"shannon"`` (default here: no image encoding, paper 004) or ``"webp"`` (PAIR).
-    blur: ``"fast"`` (default here: compiled, batched) or ``"exact"`` (PAIR's Delaunay fill, slow).
+    blur: ``"fast"`` (default: PAIR's Delaunay-linear fill on each mask's support, see the README's PIC table) or
+        ``"exact"`` (PAIR's fill on every kept pixel, value for value, slower).
     thresholds: fractions of pixels revealed; default PAIR's 13 (``xai_tf.metrics.pic.PAIR_THRESHOLDS``).
     seed: seed of the explainers' randomness and of PIC's random masks (same masks every epoch and
         for every method, so AUCs compare across epochs and methods); default 0.

@@ -34,7 +34,7 @@ def config(images: int, size: int) -> dict:
                    {"name": "v2", "model": "custom-v2", "epochs": 1}],
         "methods": ["random", "vanilla_gradient", {"integrated_gradients": {"steps": 8}}],
         "denoisers": ["none", {"gaussian": {"sigma": 1.0}}],
-        "metrics": ["sic", "pointing_game"], "chunk_size": 8,
+        "metrics": ["sic", "pointing_game"], "chunk_size": 8, "report": False,
     }
 
 

@@ -21,6 +21,7 @@ Format (YAML shown; a dict of the same shape works)::
     batch_size: 64
     targets: predicted
     resources: null                  # e.g. {GPU: 1}: Dask resources every model-heavy task asks for
+    report: true                     # also write report.html (xai_tf.study.report)
 
 Training settings of a built model are ``xai_tf.runs.TRAIN_DEFAULTS``' keys except the data ones
 (``data``, ``n``, ``image_size``, ``color``, ``skip_bad``, ``seed``: the study's ``data`` gives them,
@@ -34,14 +35,14 @@ import json
 from importlib import resources as package_resources
 from pathlib import Path
 
-from xai_tf._checks import check_choice, check_positive, check_seed
+from xai_tf._checks import check_bool, check_choice, check_positive, check_seed
 
 DATA_KEYS = ("source", "n", "image_size", "seed", "color", "skip_bad")
 DATA_DEFAULTS = {"source": "synthetic", "n": 600, "image_size": 64, "seed": 0, "color": "grayscale",
                  "skip_bad": False}
 SPLITS = ("held-out", "train", "all")
 TOP_KEYS = ("name", "out", "data", "split", "models", "methods", "denoisers", "metrics", "options", "seed",
-            "chunk_size", "batch_size", "targets", "resources")
+            "chunk_size", "batch_size", "targets", "resources", "report")
 NOT_PER_MODEL = ("data", "n", "image_size", "color", "skip_bad", "seed")
 
 
@@ -222,6 +223,7 @@ def check_config(raw: dict) -> dict:
         "methods": methods, "denoisers": denoisers, "metrics": list(metrics), "options": options,
         "seed": check_seed(raw.get("seed", 0)), "chunk_size": chunk_size, "batch_size": batch_size,
         "targets": check_choice(raw.get("targets", "predicted"), "targets", TARGETS), "resources": resources,
+        "report": check_bool(raw.get("report", True), "report"),
     }
 
 

@@ -12,7 +12,8 @@ Folders under ``out``:
 - ``table.csv`` / ``table.json`` (model x method x denoiser: each metric column and the seconds
   the cell cost), ``models.csv`` / ``models.json`` (accuracy and F1 per model from the train runs'
   held-out reports) and ``study.json`` (the checked configuration and every cell's folder, hash,
-  images, units computed and seconds). See ``xai_tf.study.output``.
+  images, units computed and seconds). See ``xai_tf.study.output``;
+- ``report.yaml`` / ``report.html`` unless the config says ``report: false`` (``xai_tf.study.report``).
 
 The client (this process) alone writes these folders; units computed elsewhere come back as values
 (``xai_tf.study.tasks``), and each (cell, chunk) is written once (a result that arrives twice, e.g. a
@@ -242,6 +243,10 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
         finally:
             for store in stores.values():
                 store.release()
+    if study["report"]:
+        from xai_tf.study.report import write_report
+
+        engine.say(verbose, f"wrote {write_report(out, study)}")
     result = output.write_study(out, study, cells, summaries, seconds=time.perf_counter() - started)
     result.update(computed={"train": counts["train"][0], "units": counts["score"][0]},
                   skipped={"train": counts["train"][1], "cell_chunks": counts["score"][1]})

@@ -235,3 +235,13 @@ def test_parse_shard_auto_reads_the_slurm_array(monkeypatch):
     monkeypatch.delenv("SLURM_ARRAY_TASK_ID")
     with pytest.raises(ValueError, match="SLURM_ARRAY_TASK_ID"):
         parse_shard("auto")
+
+
+def test_cli_study_needs_a_name_or_a_config(capsys):
+    from xai_tf.cli import main
+
+    assert main(["study"]) == 2
+    assert "paper004-synthetic" in capsys.readouterr().err
+    assert main(["study", "paper004-synthetic", "--config", "x.yaml"]) == 2
+    assert main(["study", "no-such-study"]) == 2
+    assert "neither a file nor a shipped study" in capsys.readouterr().err

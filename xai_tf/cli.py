@@ -1,4 +1,4 @@
-"""The ``xai-tf`` command line: train, data, explain, evaluate, demo, report.
+"""The ``xai-tf`` command line: train, data, explain, evaluate, demo, report, study.
 
 Every subcommand is a thin layer over the library: it parses arguments, calls the public functions,
 and writes results under ``--out``. Heavy imports (TensorFlow) happen inside the subcommands so
@@ -144,6 +144,22 @@ def run_report(args) -> None:
     print(f"wrote {path}")
 
 
+# ----------------------------------------------------------------------------------------------- study
+def run_study(args) -> int:
+    """``xai-tf study NAME`` or ``xai-tf study --config FILE``: a whole study (``xai_tf.study.run``)."""
+    from xai_tf import study
+
+    if (args.name is None) == (args.config is None):
+        raise ValueError(f"give a shipped study's name ({', '.join(study.shipped_studies())}) or --config FILE, "
+                         "not both")
+    result = study.run(args.config or args.name, out=args.out, dask=args.dask, verbose=args.verbose)
+    computed, skipped = result["computed"], result["skipped"]
+    print(f"{computed['train']} models trained ({skipped['train']} reused), {computed['units']} units computed "
+          f"({skipped['cell_chunks']} cell chunks reused), {result['seconds']:.0f} s; results in {result['out']}")
+    print((Path(result["out"]) / "table.csv").read_text(), end="")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xai-tf", description="Explain Keras image classifiers.")
@@ -187,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
     demo.set_defaults(handler=run_demo)
+
+    study = commands.add_parser(
+        "study", help="a whole study (models x methods x denoisers x metrics) from one config, resumable",
+        description="Train the models, explain, denoise and score every cell; rerun to resume. See xai_tf.study.")
+    study.add_argument("name", nargs="?", default=None, help="a shipped study (e.g. paper004-synthetic)")
+    study.add_argument("--config", default=None, help="study .yaml or .json (see xai_tf.study.config)")
+    study.add_argument("--out", default=None, help="output folder (default: the config's out, else runs/study/NAME)")
+    study.add_argument("--dask", default=None,
+                       help="local:N (a LocalCluster of N processes) or tcp://host:8786 (a running scheduler); "
+                            "default in-process")
+    study.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
+    study.set_defaults(handler=run_study)
 
     from xai_tf.report.config import SCHEMA
 

@@ -22,18 +22,46 @@ TARGETS = ("predicted", "label")
 
 
 def parse_shard(shard) -> tuple[int, int] | None:
-    """``None``, ``"k/n"`` or ``(k, n)`` -> ``(k, n)`` with ``1 <= k <= n``."""
+    """``None``, ``"k/n"``, ``(k, n)`` or ``"auto"`` -> ``(k, n)`` with ``1 <= k <= n``.
+
+    ``"auto"`` reads a SLURM array job's environment: ``n = SLURM_ARRAY_TASK_COUNT`` and
+    ``k = (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) // SLURM_ARRAY_TASK_STEP + 1`` (MIN defaults to
+    0 and STEP to 1 when unset), so ``--array=0-3`` and ``--array=1-4`` both give shards 1/4 ... 4/4.
+    """
     if shard is None:
         return None
+    if isinstance(shard, str) and shard.strip() == "auto":
+        return _slurm_shard()
     if isinstance(shard, str):
         parts = shard.split("/")
         if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise ValueError(f"shard must look like 'k/n' (e.g. 2/4); got {shard!r}")
+            raise ValueError(f"shard must look like 'k/n' (e.g. 2/4) or 'auto'; got {shard!r}")
         shard = (int(parts[0]), int(parts[1]))
     k, n = (int(v) for v in shard)
     if not 1 <= k <= n:
         raise ValueError(f"shard must be k/n with 1 <= k <= n; got {k}/{n}")
     return k, n
+
+
+def _slurm_shard() -> tuple[int, int]:
+    """The (k, n) of this SLURM array task (see ``parse_shard``); ValueError outside an array job."""
+    import os
+
+    names = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise ValueError(f"shard='auto' needs {' and '.join(missing)} (set by `sbatch --array`); use shard='k/n' "
+                         "outside a SLURM array job")
+    values = {}
+    for name, default in (("SLURM_ARRAY_TASK_ID", None), ("SLURM_ARRAY_TASK_COUNT", None),
+                          ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_STEP", "1")):
+        text = os.environ.get(name) or default
+        if not text.strip().isdigit():
+            raise ValueError(f"shard='auto': {name}={text!r} is not a non-negative integer")
+        values[name] = int(text)
+    step = values["SLURM_ARRAY_TASK_STEP"] or 1
+    k = (values["SLURM_ARRAY_TASK_ID"] - values["SLURM_ARRAY_TASK_MIN"]) // step + 1
+    return parse_shard((k, values["SLURM_ARRAY_TASK_COUNT"]))
 
 
 def shard_chunks(n: int, chunk_size: int, shard) -> list[tuple[int, np.ndarray]]:
@@ -109,14 +137,41 @@ class ChunkScorer:
     def score(self, chunk: int, method: str, indices: np.ndarray) -> tuple[list[dict], dict]:
         """``(rows, arrays)`` of one unit: one row per image, and the arrays saved beside the rows."""
         from xai_tf.explainers import explain
-        from xai_tf.metrics.protocol import Chunk
 
         images = self.data.images[indices]
         targets = self.targets(indices)
-        chunk_seed = seed_for(self.seed, chunk)
         params = dict(self.method_params.get(method, {}))
         maps = explain(self.model, images, method, targets, batch_size=self.batch_size, verbose=0,
-                       seed=chunk_seed, **params)
+                       seed=seed_for(self.seed, chunk), **params)
+        return self.score_maps(chunk, method, indices, targets, maps)
+
+    def score_maps(self, chunk: int, method: str, indices: np.ndarray, targets: np.ndarray,
+                   maps: np.ndarray) -> tuple[list[dict], dict]:
+        """``(rows, arrays)`` of one unit whose maps are given (e.g. denoised maps of ``method``).
+
+        Parameters
+        ----------
+        chunk : int
+            The chunk number (its seed is ``seed_for(seed, chunk)``, as in :meth:`score`).
+        method : str
+            The method that made ``maps``; metrics with ``scores == "method"`` re-run it as it is.
+        indices : ndarray
+            ``(B,)`` positions of the chunk's images in the data.
+        targets : ndarray
+            ``(B,)`` int64 explained classes (:meth:`targets`).
+        maps : ndarray
+            ``(B, H, W)`` maps scored by the metrics with ``scores == "maps"``.
+
+        Returns
+        -------
+        tuple
+            ``(rows, arrays)`` exactly as :meth:`score` returns for the maps the method made.
+        """
+        from xai_tf.metrics.protocol import Chunk
+
+        images = self.data.images[indices]
+        chunk_seed = seed_for(self.seed, chunk)
+        params = dict(self.method_params.get(method, {}))
         unit = Chunk(model=self.model, method=method, images=images, indices=indices, targets=targets, maps=maps,
                      seed=self.seed, chunk_seed=chunk_seed, batch_size=self.batch_size, params=params,
                      masks=None if self.data.masks is None else self.data.masks[indices],

@@ -1,0 +1,243 @@
+"""A study's configuration: read (YAML/JSON file, dict or a shipped study's name), checked, normalised.
+
+Format (YAML shown; a dict of the same shape works)::
+
+    name: my-study                   # optional; default the file's stem
+    data: {source: synthetic, n: 600, image_size: 64, seed: 0, color: grayscale}   # or source: <folder>
+    split: held-out                  # held-out (default; the train runs' recorded split), train or all
+    models:
+      - {name: v1, model: custom-v1, epochs: 5}              # trained with xai_tf.runs.train
+      - {name: vgg, model: vgg16, mode: fine_tune, weights: null, epochs: 5}
+      - {name: mine, path: runs/train/model.keras}          # loaded with xai_tf.models.load_model
+    methods:
+      - random
+      - {integrated_gradients: {steps: 16}}
+      - {name: ig64, method: integrated_gradients, params: {steps: 64}}
+    denoisers: [none, {gaussian: {sigma: 1.0}}]
+    metrics: [sic, aic, pointing_game]
+    options: {}                      # the metrics' options (xai_tf.metrics.registry.default_options())
+    seed: 0                          # methods' and metrics' seed
+    chunk_size: 8                    # images per unit of work
+    batch_size: 64
+    targets: predicted
+    resources: null                  # e.g. {GPU: 1}: Dask resources every model-heavy task asks for
+    report: true                     # also write report.html (xai_tf.study.report)
+
+Training settings of a built model are ``xai_tf.runs.TRAIN_DEFAULTS``' keys except the data ones
+(``data``, ``n``, ``image_size``, ``color``, ``skip_bad``, ``seed``: the study's ``data`` gives them,
+so every model is trained on the same images and split). ``weights: null`` means no pre-trained
+weights (nothing is downloaded); ask for ImageNet with ``weights: imagenet``.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources as package_resources
+from pathlib import Path
+
+from xai_tf._checks import check_bool, check_choice, check_positive, check_seed
+
+DATA_KEYS = ("source", "n", "image_size", "seed", "color", "skip_bad")
+DATA_DEFAULTS = {"source": "synthetic", "n": 600, "image_size": 64, "seed": 0, "color": "grayscale",
+                 "skip_bad": False}
+SPLITS = ("held-out", "train", "all")
+TOP_KEYS = ("name", "out", "data", "split", "models", "methods", "denoisers", "metrics", "options", "seed",
+            "chunk_size", "batch_size", "targets", "resources", "report")
+NOT_PER_MODEL = ("data", "n", "image_size", "color", "skip_bad", "seed")
+
+
+def shipped_studies() -> tuple[str, ...]:
+    """Names of the studies shipped with xai-tf (``xai-tf study NAME``)."""
+    folder = package_resources.files("xai_tf.study") / "studies"
+    return tuple(sorted(entry.name[:-len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")))
+
+
+def read_config(config) -> dict:
+    """The raw study configuration: a dict as is (copied), a ``.yaml``/``.json`` path, or a shipped name."""
+    if isinstance(config, dict):
+        return copy.deepcopy(config)
+    if not isinstance(config, (str, Path)):
+        raise TypeError(f"config must be a dict, a .yaml/.json path or a shipped study name; got "
+                        f"{type(config).__name__}")
+    path = Path(config)
+    if not path.is_file():
+        if str(config) in shipped_studies():
+            path = Path(str(package_resources.files("xai_tf.study") / "studies" / f"{config}.yaml"))
+        else:
+            raise ValueError(f"config {str(config)!r} is neither a file nor a shipped study ({', '.join(shipped_studies())})")
+    text = path.read_text()
+    if path.suffix == ".json":
+        raw = json.loads(text)
+    else:
+        import yaml
+        raw = yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise TypeError(f"config {path} must hold a mapping at the top level; got {type(raw).__name__}")
+    raw.setdefault("name", path.stem)
+    return raw
+
+
+def _named(entry, what: str, index: int) -> tuple[str, str, dict]:
+    """``"x"``, ``{x: {params}}`` or ``{name:, <kind>:, params:}`` -> ``(label, registry name, params)``."""
+    key = "method" if what == "methods" else "denoiser"
+    if isinstance(entry, str):
+        return entry, entry, {}
+    if isinstance(entry, dict) and "name" in entry:
+        unknown = sorted(set(entry) - {"name", key, "params"})
+        if unknown:
+            raise ValueError(f"{what}[{index}] has unknown key(s) {unknown}; expected name, {key}, params")
+        params = entry.get("params") or {}
+        if not isinstance(params, dict):
+            raise TypeError(f"{what}[{index}].params must be a mapping; got {type(params).__name__}")
+        return str(entry["name"]), str(entry.get(key, entry["name"])), dict(params)
+    if isinstance(entry, dict) and len(entry) == 1:
+        (name, params), = entry.items()
+        if params is not None and not isinstance(params, dict):
+            raise TypeError(f"{what}[{index}] {name}: parameters must be a mapping; got {type(params).__name__}")
+        return str(name), str(name), dict(params or {})
+    raise TypeError(f"{what}[{index}] must be a name, {{name: {{params}}}} or {{name:, {key}:, params:}}; got {entry!r}")
+
+
+def _unique(labels, what: str) -> None:
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; {repeated} appear twice (give one a `name:`)")
+
+
+def _check_model(entry, index: int) -> dict:
+    from xai_tf.runs import TRAIN_DEFAULTS
+
+    if not isinstance(entry, dict) or not entry.get("name"):
+        raise TypeError(f"models[{index}] must be a mapping with a name; got {entry!r}")
+    entry = dict(entry)
+    name = str(entry.pop("name"))
+    if "/" in name or name.startswith("."):
+        raise ValueError(f"models[{index}].name {name!r} must be a plain folder name")
+    if "path" in entry:
+        if len(entry) != 1:
+            raise ValueError(f"models[{index}] ({name}) gives a path and training settings {sorted(set(entry) - {'path'})}; "
+                             "a loaded model takes only name and path")
+        return {"name": name, "path": str(entry["path"])}
+    if "model" not in entry:
+        raise ValueError(f"models[{index}] ({name}) needs `model:` (custom-v1, custom-v2 or a backbone) or `path:`")
+    per_data = sorted(set(entry) & set(NOT_PER_MODEL))
+    if per_data:
+        raise ValueError(f"models[{index}] ({name}) sets {per_data}: the study's `data` gives these to every model")
+    unknown = sorted(set(entry) - set(TRAIN_DEFAULTS))
+    if unknown:
+        raise ValueError(f"models[{index}] ({name}) has unknown training setting(s) {unknown}; valid: "
+                         f"{', '.join(k for k in TRAIN_DEFAULTS if k not in NOT_PER_MODEL)}")
+    if entry.get("weights", "absent") is None:
+        entry["weights"] = "none"  # null: no pre-trained weights (xai_tf.runs maps None to imagenet)
+    entry.setdefault("weights", "none")
+    return {"name": name, "train": entry}
+
+
+def check_config(raw: dict) -> dict:
+    """The checked, normalised study configuration (every default filled in).
+
+    Raises ValueError/TypeError naming the entry for an unknown key, method, denoiser, metric,
+    option or parameter, before anything is trained or written.
+    """
+    from xai_tf import denoising
+    from xai_tf.evaluation.runner import TARGETS, check_options
+    from xai_tf.explainers import list_methods, method_parameters
+    from xai_tf.metrics.registry import METRICS
+
+    unknown = sorted(set(raw) - set(TOP_KEYS))
+    if unknown:
+        raise ValueError(f"config has unknown key(s) {unknown}; valid: {', '.join(TOP_KEYS)}")
+    data = raw.get("data") or {}
+    if not isinstance(data, dict):
+        raise TypeError(f"config data must be a mapping ({', '.join(DATA_KEYS)}); got {data!r}")
+    bad = sorted(set(data) - set(DATA_KEYS))
+    if bad:
+        raise ValueError(f"config data has unknown key(s) {bad}; valid: {', '.join(DATA_KEYS)}")
+    data = {**DATA_DEFAULTS, **data}
+    check_positive(data["n"], "data.n", integer=True)
+    check_positive(data["image_size"], "data.image_size", integer=True)
+    data["seed"] = check_seed(data["seed"])
+    check_choice(data["color"], "data.color", ("grayscale", "rgb"))
+    if not data["source"]:
+        raise ValueError("data.source must be 'synthetic' or a data set path")
+    data["source"] = str(data["source"])
+
+    models = [_check_model(entry, i) for i, entry in enumerate(raw.get("models") or [])]
+    if not models:
+        raise ValueError("config models must list at least one model")
+    _unique([m["name"] for m in models], "models")
+
+    methods = []
+    for index, entry in enumerate(raw.get("methods") or []):
+        label, method, params = _named(entry, "methods", index)
+        check_choice(method, f"methods[{index}]", list_methods())
+        accepted = set(method_parameters(method)) | {"layer"}
+        wrong = sorted(set(params) - accepted)
+        if wrong:
+            raise TypeError(f"methods[{index}] ({label}) has unexpected parameter(s) {wrong}; {method} accepts: "
+                            f"{', '.join(sorted(accepted))}")
+        methods.append({"name": label, "method": method, "params": params})
+    if not methods:
+        raise ValueError("config methods must list at least one method")
+    _unique([m["name"] for m in methods], "methods")
+
+    denoisers = []
+    for index, entry in enumerate(raw.get("denoisers") or ["none"]):
+        label, denoiser, params = _named(entry, "denoisers", index)
+        if denoiser == "none":
+            if params:
+                raise TypeError(f"denoisers[{index}]: 'none' takes no parameters; got {sorted(params)}")
+            denoisers.append({"name": label, "denoiser": "none", "params": {}})
+            continue
+        check_choice(denoiser, f"denoisers[{index}]", ("none",) + denoising.methods())
+        # the full parameters (defaults filled, each checked) are what the cell's hash sees
+        wrong = sorted(set(params) - set(denoising.defaults(denoiser)))
+        if wrong:
+            raise TypeError(f"denoisers[{index}] ({label}) has unknown parameter(s) {wrong}; {denoiser} accepts: "
+                            f"{', '.join(denoising.defaults(denoiser))}")
+        denoisers.append({"name": label, "denoiser": denoiser, "params": {**denoising.defaults(denoiser), **params}})
+    _unique([d["name"] for d in denoisers], "denoisers")
+
+    metrics = raw.get("metrics") or []
+    if isinstance(metrics, str):
+        metrics = [part.strip() for part in metrics.split(",") if part.strip()]
+    if not metrics:
+        raise ValueError(f"config metrics must list at least one of {', '.join(METRICS)}")
+    for index, name in enumerate(metrics):
+        check_choice(name, f"metrics[{index}]", tuple(METRICS))
+    rerun = [name for name in metrics if METRICS[name].scores == "method"]
+    if rerun and any(d["denoiser"] != "none" for d in denoisers):
+        raise ValueError(f"metrics {rerun} re-run the method, which knows nothing of the denoiser: on a denoised cell "
+                         "they would compare denoised maps with raw ones. Score them in a study whose denoisers are "
+                         "[none]")
+    options = check_options(metrics, raw.get("options"))
+    chunk_size = int(check_positive(raw.get("chunk_size", 8), "chunk_size", integer=True))
+    batch_size = int(check_positive(raw.get("batch_size", 64), "batch_size", integer=True))
+    resources = raw.get("resources")
+    if resources is not None and (not isinstance(resources, dict)
+                                  or not all(isinstance(v, (int, float)) for v in resources.values())):
+        raise TypeError(f"resources must be a mapping like {{GPU: 1}}; got {resources!r}")
+    return {
+        "name": str(raw.get("name") or "study"), "out": raw.get("out"), "data": data,
+        "split": check_choice(raw.get("split", "held-out"), "split", SPLITS), "models": models,
+        "methods": methods, "denoisers": denoisers, "metrics": list(metrics), "options": options,
+        "seed": check_seed(raw.get("seed", 0)), "chunk_size": chunk_size, "batch_size": batch_size,
+        "targets": check_choice(raw.get("targets", "predicted"), "targets", TARGETS), "resources": resources,
+        "report": check_bool(raw.get("report", True), "report"),
+    }
+
+
+def train_settings_of(config: dict, model: dict) -> dict:
+    """The ``xai_tf.runs.train`` settings of a built model: the study's data plus the model's own."""
+    data = config["data"]
+    return {"data": data["source"], "n": data["n"], "image_size": data["image_size"], "color": data["color"],
+            "skip_bad": data["skip_bad"], "seed": data["seed"], **model["train"]}
+
+
+def load_settings(config: dict) -> dict:
+    """The ``xai_tf.runs.load_data`` settings of the study's data (``TRAIN_DEFAULTS``' keys)."""
+    from xai_tf.runs import train_settings
+
+    data = config["data"]
+    return train_settings(data=data["source"], n=data["n"], image_size=data["image_size"], color=data["color"],
+                          skip_bad=data["skip_bad"], seed=data["seed"])

@@ -1,0 +1,253 @@
+"""``run(config)``: a whole study (train, explain, denoise, score, summarise), resumable cell by cell.
+
+Folders under ``out``:
+
+- ``models/<model>/``: the train run of each built model (``xai_tf.runs`` format) plus
+  ``study-train.json`` (the settings it was trained with: a model is retrained only when they change);
+- ``cells/<model>__<method>__<denoiser>__<hash>/``: one evaluation store per cell
+  (``xai_tf.evaluation.store.Store``: ``config.json``, ``results.jsonl``, ``arrays/``, and its
+  ``summary.json`` / ``table.csv``). ``hash`` covers only what decides the cell's results (see
+  :func:`cell_config`), so changing one method's parameters gives that method's cells new folders
+  and leaves every other cell as it is; an unchanged cell is skipped chunk by chunk;
+- ``table.csv`` / ``table.json`` (model x method x denoiser: each metric column and the seconds
+  the cell cost), ``models.csv`` / ``models.json`` (accuracy and F1 per model from the train runs'
+  held-out reports) and ``study.json`` (the checked configuration and every cell's folder, hash,
+  images, units computed and seconds). See ``xai_tf.study.output``;
+- ``report.yaml`` / ``report.html`` unless the config says ``report: false`` (``xai_tf.study.report``).
+
+The client (this process) alone writes these folders; units computed elsewhere come back as values
+(``xai_tf.study.tasks``), and each (cell, chunk) is written once (a result that arrives twice, e.g. a
+task rerun after its worker died, is ignored).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from xai_tf.study import config as study_config
+from xai_tf.study import engine, output, tasks
+
+TRAIN_MARKER = "study-train.json"
+
+
+def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fingerprint: str,
+                indices: np.ndarray) -> dict:
+    """What decides one cell's results, in the evaluation store's ``config.json`` format.
+
+    The model enters by its weights' fingerprint (not its name or path), the data by its
+    fingerprint and the images' indices; then the method and its parameters, the denoiser and its
+    full parameters, the metrics and all their options, the seed, chunk size, batch size and targets.
+    """
+    return {
+        "methods": [method["method"]], "metrics": study["metrics"], "seed": study["seed"],
+        "chunk_size": study["chunk_size"], "batch_size": study["batch_size"], "targets": study["targets"],
+        "options": study["options"], "method_params": {method["method"]: method["params"]}, "shard": None,
+        "model_weights": model["weights"], "data_images": len(indices), "data_shape": model["data_shape"],
+        "data_fingerprint": data_fingerprint, "data_indices": [int(i) for i in indices],
+        "denoiser": denoiser["denoiser"], "denoiser_params": denoiser["params"],
+    }
+
+
+def config_hash(config: dict) -> str:
+    """12 hex digits of SHA-256 over the cell configuration's canonical JSON."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _write_train_run(folder: Path, result: dict, settings: dict) -> None:
+    from xai_tf.evaluation.store import write_atomic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / TRAIN_MARKER).unlink(missing_ok=True)  # a half-written folder is retrained next time
+    for name, data in result["files"].items():
+        if name == "config.json":  # the run trained in a temporary folder: record where it lives now
+            record = json.loads(data)
+            record.setdefault("arguments", {})["out"] = str(folder)
+            data = json.dumps(record, indent=2, default=str).encode()
+        write_atomic(folder / name, data)
+    write_atomic(folder / TRAIN_MARKER, json.dumps({"settings": settings, "seconds": result["seconds"]},
+                                                   indent=2, default=str).encode())
+
+
+def _trained(folder: Path, settings: dict) -> bool:
+    marker = folder / TRAIN_MARKER
+    if not (marker.is_file() and (folder / "model.keras").is_file()):
+        return False
+    try:
+        return json.loads(marker.read_text()).get("settings") == json.loads(json.dumps(settings, default=str))
+    except ValueError:
+        return False
+
+
+def _todo(store, method: str, chunk_size: int, count: int) -> list[tuple[int, np.ndarray]]:
+    """The chunks of a cell still to compute; rows of chunks to redo are dropped first."""
+    from xai_tf.evaluation.runner import shard_chunks
+
+    rows = store.read_rows()
+    done = {row["image"] for row in rows}
+    todo = [(chunk, positions) for chunk, positions in shard_chunks(count, chunk_size, None)
+            if not (all(int(i) in done for i in positions) and store.read_arrays(chunk, method, positions) is not None)]
+    redo = {int(i) for _, positions in todo for i in positions}
+    if redo & done:
+        store.rewrite([row for row in rows if row["image"] not in redo])
+    return todo
+
+
+def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dict:
+    """Run a study: train its models, then score every model x method x denoiser cell.
+
+    Parameters
+    ----------
+    config : dict, path or str
+        The study (``xai_tf.study.config`` describes the format): a dict, a ``.yaml``/``.json`` file
+        or a shipped study's name (``xai_tf.study.shipped_studies()``).
+    out : path, optional
+        Output folder; default the config's ``out``, else ``runs/study/<name>``.
+    dask : None, "local:N", "tcp://host:port" or distributed.Client
+        Where the units run (``xai_tf.study.engine``); default in this process.
+    verbose : int
+        0 quiet, 1 (default) one line per unit of work on stderr.
+    on_result : callable, optional
+        ``on_result(kind, key)`` after each unit's results are written (``kind`` "train" or "score").
+
+    Returns
+    -------
+    dict
+        ``study.json``'s content: ``config``, ``cells`` (per cell: model, method, denoiser, hash,
+        folder, images, computed and skipped chunks, seconds, complete), ``models`` (accuracy and
+        F1), ``computed`` / ``skipped`` totals, ``out``.
+    """
+    from xai_tf.evaluation.store import Store, fingerprint
+    from xai_tf.metrics.registry import METRICS
+    from xai_tf.models import load_model
+    from xai_tf.models.head import head_of
+    from xai_tf.runs import load_data, run_folder_of, split_of
+
+    study = study_config.check_config(study_config.read_config(config))
+    engine.check_dask(dask)
+    out = Path(out or study["out"] or Path("runs") / "study" / study["name"])
+    settings = study_config.load_settings(study)
+    dataset = load_data(settings, verbose=0)
+    data_fingerprint = fingerprint([dataset.images, dataset.labels])
+    for name in study["metrics"]:
+        if METRICS[name].ground_truth and dataset.masks is None and not dataset.boxes:
+            raise ValueError(f"metric {name!r} needs ground truth ({METRICS[name].ground_truth}): the study's data has "
+                             "neither masks nor boxes")
+    for model in study["models"]:
+        if "path" in model and not Path(model["path"]).is_file():
+            raise ValueError(f"models: {model['name']}: no model file at {model['path']}")
+    started = time.perf_counter()
+    counts = {"train": [0, 0], "score": [0, 0]}
+    with engine.engine_for(dask, study["resources"]) as pool:
+        # 1. train what is not trained yet with these settings
+        to_train = {}
+        for model in study["models"]:
+            if "train" in model:
+                model["folder"] = out / "models" / model["name"]
+                model["path"] = str(model["folder"] / "model.keras")
+                model["settings"] = study_config.train_settings_of(study, model)
+                if _trained(model["folder"], model["settings"]):
+                    counts["train"][1] += 1
+                else:
+                    to_train[f"xai-tf-train-{model['name']}-{config_hash(model['settings'])}"] = model
+
+        def trained(key, result):
+            model = to_train[key]
+            _write_train_run(model["folder"], result, model["settings"])
+            counts["train"][0] += 1
+            engine.say(verbose, f"trained {model['name']} ({result['seconds']:.0f} s)")
+            if on_result is not None:
+                on_result("train", key)
+
+        pool.run(tasks.train_task, [(key, m["settings"]) for key, m in to_train.items()], trained, study["resources"])
+
+        # 2. the cells: one store each; what is left to compute, grouped so one explanation serves every denoiser
+        cells, stores, groups = [], {}, {}
+        try:
+            for model in study["models"]:
+                keras_model = load_model(model["path"], name=f"models: {model['name']}")
+                model["weights"] = fingerprint(keras_model.get_weights())
+                model["data_shape"] = [int(v) for v in keras_model.input_shape[1:]]
+                if tuple(model["data_shape"]) != dataset.images.shape[1:]:
+                    raise ValueError(f"models: {model['name']} takes images {model['data_shape']}; the study's data "
+                                     f"are {list(dataset.images.shape[1:])} (set data.image_size / data.color)")
+                if head_of(keras_model).num_classes != len(dataset.class_names):
+                    raise ValueError(f"models: {model['name']} predicts {head_of(keras_model).num_classes} classes; "
+                                     f"the data has {len(dataset.class_names)}")
+                folder = run_folder_of(model["path"])
+                if study["split"] != "all" and folder is None:
+                    raise ValueError(f"models: {model['name']}: split {study['split']!r} needs the split its train run "
+                                     f"recorded (no split.json beside {model['path']}); use split: all")
+                indices = split_of(folder, dataset, study["split"])[1] if folder is not None else \
+                    np.arange(len(dataset), dtype=np.int64)
+                del keras_model
+                for method in study["methods"]:
+                    for denoiser in study["denoisers"]:
+                        cfg = cell_config(study, model, method, denoiser, data_fingerprint, indices)
+                        digest = config_hash(cfg)
+                        cell = {"model": model["name"], "method": method["name"], "denoiser": denoiser["name"],
+                                "hash": digest, "folder": out / "cells" /
+                                f"{model['name']}__{method['name']}__{denoiser['name']}__{digest}",
+                                "registry_method": method["method"], "images": len(indices)}
+                        store = Store(cell["folder"], verbose)
+                        store.root.mkdir(parents=True, exist_ok=True)
+                        store.acquire("study")
+                        stores[digest] = store
+                        store.check_config(cfg)
+                        todo = _todo(store, method["method"], study["chunk_size"], len(indices))
+                        cell.update(computed=0, skipped=-(-len(indices) // study["chunk_size"]) - len(todo))
+                        cells.append(cell)
+                        for chunk, positions in todo:
+                            group = groups.setdefault((model["name"], method["name"], chunk), {
+                                "model_path": str(Path(model["path"]).resolve()), "model_weights": model["weights"],
+                                "data": settings, "data_fingerprint": data_fingerprint,
+                                "indices": [int(i) for i in indices], "chunk": int(chunk),
+                                "positions": [int(p) for p in positions], "method": method["method"],
+                                "params": method["params"], "denoisers": [], "metrics": study["metrics"],
+                                "options": study["options"], "seed": study["seed"],
+                                "batch_size": study["batch_size"], "targets": study["targets"], "cells": {}})
+                            group["denoisers"].append(denoiser)
+                            group["cells"][denoiser["name"]] = digest
+            by_hash = {cell["hash"]: cell for cell in cells}
+            units, labels, written = {}, {}, set()
+            for (model_name, method_name, chunk), group in groups.items():
+                digest = config_hash({key: value for key, value in group.items() if key != "data"})
+                key = f"xai-tf-score-{model_name}-{method_name}-{chunk}-{digest}"
+                units[key], labels[key] = group, f"{model_name} x {method_name}"
+
+            def scored(key, results):
+                group = units[key]
+                for denoiser_name, (rows, arrays) in results.items():
+                    digest = group["cells"][denoiser_name]
+                    if (digest, group["chunk"]) in written:
+                        continue  # the same unit twice (a rerun task): written once
+                    stores[digest].write_arrays(group["chunk"], group["method"], arrays)
+                    stores[digest].append(rows)
+                    written.add((digest, group["chunk"]))
+                    by_hash[digest]["computed"] += 1
+                counts["score"][0] += 1
+                engine.say(verbose, f"unit {counts['score'][0]}/{len(units)}: {labels[key]} chunk {group['chunk']} "
+                           f"({', '.join(results)})")
+                if on_result is not None:
+                    on_result("score", key)
+
+            engine.say(verbose, f"{len(cells)} cells, {len(units)} units to compute "
+                       f"({sum(c['skipped'] for c in cells)} cell chunks already done)")
+            pool.run(tasks.score_task, [(key, {k: v for k, v in group.items() if k != "cells"})
+                                        for key, group in units.items()], scored, study["resources"])
+            counts["score"][1] = sum(cell["skipped"] for cell in cells)
+            summaries = {cell["hash"]: output.summarize_cell(cell) for cell in cells}
+        finally:
+            for store in stores.values():
+                store.release()
+    if study["report"]:
+        from xai_tf.study.report import write_report
+
+        engine.say(verbose, f"wrote {write_report(out, study)}")
+    result = output.write_study(out, study, cells, summaries, seconds=time.perf_counter() - started)
+    result.update(computed={"train": counts["train"][0], "units": counts["score"][0]},
+                  skipped={"train": counts["train"][1], "cell_chunks": counts["score"][1]})
+    return result

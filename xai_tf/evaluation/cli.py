@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--methods", required=True, help="comma-separated method names (xai_tf.list_methods())")
     parser.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
     parser.add_argument("--out", required=True, help="output folder (one per shard)")
-    parser.add_argument("--shard", default=None, help="k/n: score only the k-th of n shards (1-based)")
+    parser.add_argument("--shard", default=None, help="k/n: score only the k-th of n shards (1-based), or auto: "
+                        "this SLURM array task's (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)")
     add_data_arguments(parser, for_model=True)
     parser.add_argument("--seed", type=int, default=0, help="seed of the methods and metrics (default 0)")
     parser.add_argument("--chunk-size", type=int, default=8, help="images per unit of work (default 8)")

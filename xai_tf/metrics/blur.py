@@ -132,13 +132,18 @@ def blur_exact(images: np.ndarray, masks: np.ndarray, image_index=None, workers:
     def fill(m):
         output[m] = blur_exact_one(images[image_index[m]], masks[m])
 
-    if workers == 1 or len(masks) == 1:
-        for m in range(len(masks)):
+    _each_mask(fill, len(masks), workers)
+    return output
+
+
+def _each_mask(fill, count: int, workers: int) -> None:
+    """``fill(m)`` for every mask ``m``, in a thread pool (Qhull and the numba kernel release the GIL)."""
+    if workers == 1 or count == 1:
+        for m in range(count):
             fill(m)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fill, range(len(masks))))
-    return output
+            list(pool.map(fill, range(count)))
 
 
 def _check_blur_args(images, masks, image_index):
@@ -274,11 +279,5 @@ def blur_fast(images, masks, image_index=None, workers: int | None = None) -> np
         image = images[image_index[m]]
         output[m] = image if masks[m].all() else _fast_linear_fill(image, masks[m], support(masks[m]), qhull)
 
-    workers = worker_count(workers)
-    if workers == 1 or len(masks) == 1:
-        for m in range(len(masks)):
-            fill(m)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fill, range(len(masks))))
+    _each_mask(fill, len(masks), worker_count(workers))
     return output

@@ -245,3 +245,33 @@ def test_cli_study_needs_a_name_or_a_config(capsys):
     assert main(["study", "paper004-synthetic", "--config", "x.yaml"]) == 2
     assert main(["study", "no-such-study"]) == 2
     assert "neither a file nor a shipped study" in capsys.readouterr().err
+
+
+def test_the_study_report_holds_the_cells(in_process, tmp_path):
+    import re as regex
+
+    from xai_tf.report import build
+    from xai_tf.report.evaluation_sections import format_value
+
+    out, _ = in_process
+    html = build({"study": str(out)}, out=tmp_path / "report.html").read_text()
+    assert "<h2>Study: models x methods x denoisers</h2>" in html
+    table = json.loads((out / "table.json").read_text())
+    cells = json.loads((out / "study.json").read_text())["cells"]
+    # the denoiser effect is the table's difference of the same cell with and without the denoiser
+    with_, without = ({(r["model"], r["method"]): r for r in table if r["denoiser"] == denoiser}
+                      for denoiser in ("gaussian", "none"))
+    cells_of = [with_[("v1", "vanilla_gradient")], without[("v1", "vanilla_gradient")]]
+    scored = [m for m in ("sic", "pointing_game") if any(row.get(m) is not None for row in table)]  # as the report
+    effects = [format_value(None if a.get(m) is None or b.get(m) is None else a[m] - b[m])
+               for a, b in [cells_of] for m in scored]
+    assert "<td>v1</td><td>vanilla_gradient</td><td>gaussian</td>" + "".join(f"<td>{e}</td>" for e in effects) in html
+    # the Difference of Means is |mean hits of v1 - mean hits of v2| over the cells' per-image rows
+    hits = {}
+    for cell in cells:
+        if cell["denoiser"] == "none" and cell["method"] == "random":
+            rows = (Path(cell["folder"]) / "results.jsonl").read_text().splitlines()
+            hits[cell["model"]] = np.mean([json.loads(line)["pointing_game"] for line in rows])
+    dom = abs(hits["v1"] - hits["v2"])
+    assert regex.search(rf"<td>random</td>\s*<td>{dom:.3f}</td>", html)
+    assert html.count("aggregated SIC of every method (paper 004).</figcaption>") == 2  # one figure per model

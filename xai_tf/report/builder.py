@@ -30,6 +30,7 @@ from xai_tf._versions import package_versions
 from xai_tf.report import figures
 from xai_tf.report.config import ReportConfigError, load_config, resolve
 from xai_tf.report.evaluation_sections import EvaluationSections, format_value
+from xai_tf.report.study_sections import StudySections
 from xai_tf.viz.figures import figure_uri, write_figures
 
 SECTIONS = (("data", "Data set"), ("training", "Training"), ("classification", "Classification"),
@@ -71,10 +72,13 @@ def _model_identity(path: Path, load_model) -> tuple[str, tuple]:
 
 
 # ------------------------------------------------------------------------------------------ sections
-class _Builder(EvaluationSections):
+class _Builder(EvaluationSections, StudySections):
     def __init__(self, config: dict, base: Path, config_path: Path | None):
         self.config, self.base, self.config_path = config, base, config_path
-        self.sections = {key: {"id": key, "title": title, "notes": [], "items": []} for key, title in SECTIONS}
+        titles = list(SECTIONS)
+        if config.get("study"):  # a study's section, before the provenance
+            titles.insert(len(titles) - 1, ("study", "Study: models x methods x denoisers"))
+        self.sections = {key: {"id": key, "title": title, "notes": [], "items": []} for key, title in titles}
         self.data = None
         self.runs: list[dict] = []
         self.fingerprints: dict[str, str] = {}  # weights fingerprint -> run name
@@ -403,6 +407,8 @@ def build(config, out=None) -> Path:
     builder.explanation_section()
     builder.denoise_section()
     builder.evaluation_sections()
+    if config.get("study"):
+        builder.study_section()
     builder.provenance_section()
 
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),

@@ -32,9 +32,10 @@ config file's folder, or to the working directory for a dict)::
       methods: [tv, bilateral, median, wavelet, nlm, gaussian]   # default: all denoisers
       explanation: gradcam                   #   which method's map (default gradcam, else the first)
     evaluation: [eval]                       # evaluation runner folders (shards of one run are merged)
+    study: study_out                         # a study's output folder (xai_tf.study): its cells' tables
 """
 
-TOP_KEYS = ("title", "out", "data", "runs", "explain", "denoise", "evaluation", "figure_formats")
+TOP_KEYS = ("title", "out", "data", "runs", "explain", "denoise", "evaluation", "figure_formats", "study")
 DATA_KEYS = ("source", "n", "image_size", "seed", "color", "samples_per_class")
 RUN_KEYS = ("name", "dir")
 EXPLAIN_KEYS = ("dir", "per_class", "denoised_grid")

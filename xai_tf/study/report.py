@@ -2,8 +2,9 @@
 
 It writes ``out/report.yaml`` (the report config: the study's data and every model's train run)
 and ``out/report.html``: the data set, the training curves and the held-out classification reports
-(accuracy and F1 per model, paper 004's table). The cells' results are in ``table.csv`` /
-``table.json``; the report builder takes one evaluation per report, so the cells are not drawn yet.
+(accuracy and F1 per model, paper 004's table) and the study section (``xai_tf.report.study_sections``:
+scores per model x method with the random baseline and each cell's cost, aggregated curves per model,
+the denoiser effect, the Difference of Means across architectures, the Pointing Game per class).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def report_config(out, study: dict) -> dict:
         config["data"] = {"source": data["source"], "image_size": data["image_size"], "color": data["color"]}
     if runs:
         config["runs"] = runs
+    config["study"] = str(Path(out).resolve())  # the cells: scores, curves, denoiser effect, consistency
     return config
 
 

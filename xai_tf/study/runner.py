@@ -243,11 +243,11 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
         finally:
             for store in stores.values():
                 store.release()
-    if study["report"]:
+    result = output.write_study(out, study, cells, summaries, seconds=time.perf_counter() - started)
+    if study["report"]:  # after study.json: the report's study section reads it
         from xai_tf.study.report import write_report
 
         engine.say(verbose, f"wrote {write_report(out, study)}")
-    result = output.write_study(out, study, cells, summaries, seconds=time.perf_counter() - started)
     result.update(computed={"train": counts["train"][0], "units": counts["score"][0]},
                   skipped={"train": counts["train"][1], "cell_chunks": counts["score"][1]})
     return result

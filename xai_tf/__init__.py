@@ -23,6 +23,7 @@ _LAZY = {
     "callbacks": ("xai_tf.callbacks", None),
     "report": ("xai_tf.report", None),
     "runs": ("xai_tf.runs", None),
+    "study": ("xai_tf.study", None),
     "explainers": ("xai_tf.explainers", None),
     "denoising": ("xai_tf.denoising", None),
     "explain": ("xai_tf.explainers", "explain"),
@@ -32,7 +33,7 @@ _LAZY = {
 }
 
 __all__ = ["__version__", "callbacks", "data", "denoise", "denoising", "evaluate", "explain", "explainers",
-           "list_methods", "metrics", "models", "report", "runs", "viz"]
+           "list_methods", "metrics", "models", "report", "runs", "study", "viz"]
 
 
 def __getattr__(name: str):

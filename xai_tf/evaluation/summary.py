@@ -12,6 +12,7 @@ Table 1) and the aggregated PIC curves ``pic_sic.png`` / ``pic_aic.png`` (``xai_
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from pathlib import Path
@@ -89,6 +90,7 @@ def summarize(folders, write_to=None) -> dict:
     for method in methods:
         method_rows = [row for row in rows if row["method"] == method]
 
+        @functools.cache  # read once per method, when a metric first asks (AIC and SIC both do)
         def stored(method=method):
             return [item for store in stores for item in store.method_arrays(method)]
 

@@ -306,9 +306,8 @@ class PICCallback(_ProbeCallback):
 
         results: dict[str, dict] = {kind: {} for kind in self.kinds}
         with kept_global_random_state():
-            targets = self.targets
-            if targets is None:  # one set of targets for the maps and for PIC
-                targets = head_of(self.model).predicted_classes(self.images, self.batch_size)
+            # one set of targets for the maps and for PIC (the head's rule)
+            targets = head_of(self.model).targets(self.images, self.targets, self.batch_size)
             for method in self.methods:
                 maps = self._explain(method, targets)
                 for kind in self.kinds:

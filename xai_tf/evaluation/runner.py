@@ -129,10 +129,11 @@ class ChunkScorer:
         return self._randomized[mode]
 
     def targets(self, indices: np.ndarray) -> np.ndarray:
-        if self.targets_from == "label":
-            return self.data.labels[indices].astype(np.int64)
+        """The explained classes of the images at ``indices`` (the model head's targets rule), int64."""
         from xai_tf.models.head import head_of
-        return head_of(self.model).predicted_classes(self.data.images[indices], self.batch_size)
+
+        given = self.data.labels[indices] if self.targets_from == "label" else None
+        return head_of(self.model).targets(self.data.images[indices], given, self.batch_size, name="labels")
 
     def score(self, chunk: int, method: str, indices: np.ndarray) -> tuple[list[dict], dict]:
         """``(rows, arrays)`` of one unit: one row per image, and the arrays saved beside the rows."""

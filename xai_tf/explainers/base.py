@@ -181,11 +181,6 @@ class ModelAdapter:
             return activations
         return self.cached(("activations", layers), build)
 
-    # -- host-side helpers ------------------------------------------------------------------------
-    def predicted_classes(self, images: np.ndarray, batch_size: int) -> np.ndarray:
-        """The model's predicted classes (the head's one rule)."""
-        return self.head.predicted_classes(images, batch_size)
-
 
 def adapter_for(model) -> ModelAdapter:
     """The :class:`ModelAdapter` of ``model``, built on first use and kept in the model head's one cache."""

@@ -121,10 +121,7 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     if unknown:
         raise TypeError(f"{method} got unexpected parameter(s) {unknown}; it accepts: "
                         f"{', '.join(accepted) if accepted else '(none)'}")
-    if targets is None:
-        targets = adapter.predicted_classes(images, batch_size)
-    else:
-        targets = adapter.head.check_targets(targets, len(images))
+    targets = adapter.head.targets(images, targets, batch_size)
     request = Request(adapter=adapter, images=images, targets=targets, batch_size=int(batch_size),
                       verbose=verbose, seed=int(seed), layer=layer, method=method)
     maps = np.asarray(METHODS[method](request, **params), dtype=np.float32)

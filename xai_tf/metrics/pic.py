@@ -179,7 +179,11 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     min_pred_value, num_data_points = options.min_pred_value, options.num_data_points
 
     head = head_of(model)
-    pixels = _quantise(head.check_images(images, "images"))
+    images = head.check_images(images, "images")
+    # The class is decided on the float images, as explain decides it, before quantising: an image
+    # whose 8-bit copy flips the prediction is still scored for the class its map explains.
+    targets = head.targets(images, targets, batch_size)
+    pixels = _quantise(images)
     n, height, width, _ = pixels.shape
     options.check_images(pixels)
     maps = check_maps(maps, "maps")
@@ -206,10 +210,6 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     fully_blurred = fill(pixels, seeds)
     timings["blur"] += time.perf_counter() - clock
     probabilities = scorer.probabilities(np.concatenate([pixels, _as_numpy_uint8(fully_blurred)]), timings)
-    if targets is None:
-        targets = scorer.predicted_class(probabilities[:n])
-    else:
-        targets = head.check_targets(targets, n)
     original_score = scorer.score(probabilities[:n], targets)
     blurred_score = scorer.score(probabilities[n:], targets)
     clock = time.perf_counter()

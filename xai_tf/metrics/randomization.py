@@ -158,15 +158,13 @@ def randomization_check(model, images, method: str, mode: str = "full", seed: in
     similarity = check_choice(similarity, "similarity", SIMILARITIES)
     check_positive(batch_size, "batch_size", integer=True)
     images = check_images(images, "images")
-    if targets is None:
-        targets = head_of(model).predicted_classes(images, batch_size)
+    targets = head_of(model).targets(images, targets, batch_size)
 
     def maps_of(network):
         return explain(network, images, method, targets, batch_size=batch_size, verbose=0, seed=seed,
                        **method_params)
 
     reference = maps_of(model)
-    targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (len(images),)).copy()
     if mode in ("full", "semi"):
         copy = randomized_copy(model, mode, seed)
         layers = [layer.name for layer in (weighted_layers(copy) if mode == "full" else head_layers(copy))]

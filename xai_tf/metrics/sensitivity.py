@@ -104,20 +104,14 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
     if callable(method):
         if method_params:
             raise TypeError("method_params apply to registered methods only; bind them into the callable")
-        targets = None if targets is None else np.asarray(targets, dtype=np.int64).reshape(-1)
-        if targets is None:
-            targets = head_of(model).predicted_classes(images, batch_size)
 
         def explain_fn(batch, batch_targets):
             return np.asarray(method(batch, batch_targets), dtype=np.float64)
     else:
-        if targets is None:
-            targets = head_of(model).predicted_classes(images, batch_size)
-
         def explain_fn(batch, batch_targets):
             return explain(model, batch, method, batch_targets, batch_size=batch_size, verbose=0, seed=seed,
                            **method_params)
-    targets = np.broadcast_to(np.asarray(targets, dtype=np.int64), (n,))
+    targets = head_of(model).targets(images, targets, batch_size)
 
     original = np.asarray(explain_fn(images, targets), dtype=np.float64)
     copies = perturb(images, radius, n_samples, seed, indices)  # (N, S, H, W, C)

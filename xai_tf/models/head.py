@@ -13,6 +13,11 @@ check and the evaluation runner. The rules (DESIGN.md "Targets"):
   [0, 1] (rows summing to 1 for several units) are probabilities, anything else logits.
 - The predicted class is ONE rule: the argmax of the class probabilities; for one unit, class 1
   when ``p >= 0.5`` (equivalently ``logit >= 0``).
+- The explained class is ONE rule, :meth:`ModelHead.targets`: ``None`` means the predicted class
+  of the float images as given (never of a quantised or perturbed copy), ints are checked against
+  the number of classes, one per image or one for all. ``explain``, AIC/SIC, Max-Sensitivity, the
+  randomisation check, the callbacks and the evaluation runner all resolve targets through it, so
+  with ``targets=None`` a metric scores the class the method explained.
 
 The compiled functions (``tf.function`` with a free batch dimension, traced once per model) live
 in one cache per model, shared with the explainers' gradient functions (:meth:`ModelHead.cached`).
@@ -171,6 +176,37 @@ class ModelHead:
     def predicted_classes(self, images, batch_size: int = 64) -> np.ndarray:
         """The class the model predicts on each image (inference mode), int64 ``(N,)``."""
         return self.classes_from_probabilities(self.probabilities(images, batch_size))
+
+    def targets(self, images, targets=None, batch_size: int = 64, name: str = "targets") -> np.ndarray:
+        """THE targets rule: the class each image is explained and scored for, int64 ``(N,)``.
+
+        Parameters
+        ----------
+        images : ndarray
+            ``(N, H, W, C)`` float images in [0, 1], as the method sees them.
+        targets : None, int or array of int
+            ``None``: the predicted class of ``images`` (:meth:`predicted_classes`); one int: that
+            class for every image; ``(N,)`` ints: one class per image.
+        batch_size : int
+            Images per model call when the prediction is needed (default 64).
+        name : str
+            The argument's name in error messages.
+
+        Returns
+        -------
+        ndarray
+            ``(N,)`` int64 classes in ``[0, num_classes)``.
+
+        Raises
+        ------
+        TypeError
+            ``targets`` are not integers.
+        ValueError
+            A class outside ``[0, num_classes)``, or not one class per image.
+        """
+        if targets is None:
+            return self.predicted_classes(images, batch_size)
+        return self.check_targets(targets, len(images), name)
 
     def class_probability(self, probabilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Probability of each row's ``targets`` class ``(N,)`` (one unit: ``p`` or ``1 - p``)."""

@@ -61,7 +61,7 @@ def demo_model(args):
 def score(model, images, maps, seed):
     """SIC and AIC AUCs as the evaluation runner asks for them (per-image random masks, defaults)."""
     height, width = images.shape[1:3]
-    masks = np.concatenate([draw_random_masks(1, height, width, 0.01, seed=[seed, i]) for i in range(len(images))])
+    masks = draw_random_masks(len(images), height, width, 0.01, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # excluded images are expected on a small model
         return {kind: pic(model, images, maps, kind=kind, verbose=0, random_masks=masks) for kind in ("sic", "aic")}

@@ -12,7 +12,8 @@ from conftest import tiny_cnn
 
 from xai_tf import data as xai_data
 from xai_tf.callbacks import PICCallback
-from xai_tf.evaluation import build_parser, cli_main, evaluate
+from xai_tf.evaluation import build_parser, cli_main, evaluate, pic_results
+from xai_tf.metrics.pic import draw_random_masks, pic
 from xai_tf.metrics.protocol import Metric, Option, number
 from xai_tf.metrics.registry import METRICS, register, unregister
 from xai_tf.models.head import head_of
@@ -83,6 +84,77 @@ def test_pic_callback_on_a_linear_unit_picks_the_targets_evaluate_picks(data, tm
     np.testing.assert_array_equal(callback_targets, evaluate_targets)
     assert np.all(evaluate_targets == 1)
 
+
+
+def sum_unit_model(size: int, bias: float):
+    """One linear unit: the sum of the pixels plus ``bias`` (class 1 when positive)."""
+    inputs = keras.Input((size, size, 1))
+    outputs = keras.layers.Dense(1, name="logit")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, outputs)
+    model.get_layer("logit").set_weights([np.ones((size * size, 1), np.float32), np.array([bias], np.float32)])
+    return model
+
+
+@pytest.mark.filterwarnings("ignore:pic. all:RuntimeWarning")
+def test_pic_scores_the_class_explain_explains_when_quantisation_flips_the_prediction():
+    size = 16
+    model = sum_unit_model(size, bias=-0.05)
+    # 0.3/255 per pixel: the float image sums to 0.075 (logit +0.025, class 1); its 8-bit copy is all 0
+    # (logit -0.05, class 0). PIC scores the 8-bit copy, but the class must be the one explain explains.
+    image = np.full((1, size, size, 1), 0.3 / 255, np.float32)
+    head = head_of(model)
+    assert head.predicted_classes(image)[0] == 1
+    assert head.predicted_classes(np.round(image * 255) / 255)[0] == 0
+    explained = head.targets(image)  # the rule explain uses for targets=None
+    maps = np.random.default_rng(0).random((1, size, size)).astype(np.float32)
+    for kind in ("sic", "aic"):
+        result = pic(model, image, maps, kind=kind, min_pred_value=0.0, thresholds=[0.5], entropy="shannon")
+        np.testing.assert_array_equal(result.targets, explained)
+        np.testing.assert_array_equal(result.targets, [1])
+
+
+def test_head_targets_checks_range_and_broadcasts_one_class(data):
+    model = tiny_cnn(input_shape=(32, 32, 1), num_classes=3)
+    head = head_of(model)
+    np.testing.assert_array_equal(head.targets(data.images, 2), np.full(len(data.images), 2))
+    np.testing.assert_array_equal(head.targets(data.images), head.predicted_classes(data.images))
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 2\]"):
+        head.targets(data.images, 3)
+    with pytest.raises(ValueError, match="one class per image"):
+        head.targets(data.images, [0, 1])
+    # the metrics that used to broadcast targets without a range check now go through the head
+    from xai_tf.metrics.randomization import randomization_check
+    from xai_tf.metrics.sensitivity import max_sensitivity
+
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 2\]"):
+        max_sensitivity(model, data.images, "vanilla_gradient", targets=5, n_samples=1)
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 2\]"):
+        randomization_check(model, data.images, "vanilla_gradient", targets=[0, 1, 2, 3, 4, 7])
+
+
+def test_the_same_seed_gives_the_callback_and_the_runner_the_same_pic_masks(data, tmp_path):
+    model = tiny_cnn(input_shape=(32, 32, 1), num_classes=2)
+    options = {"pic_entropy": "shannon", "pic_thresholds": [0.1, 0.5], "pic_min_pred_value": 0.0}
+    evaluate(model, data, "vanilla_gradient", "sic", tmp_path / "eval", options=options, seed=3, chunk_size=4,
+             verbose=0)
+    stored = pic_results([tmp_path / "eval"], "sic")["vanilla_gradient"]
+
+    def callback_result(seed):
+        callback = PICCallback(data.images, "vanilla_gradient", kind="sic", seed=seed, entropy="shannon",
+                               thresholds=[0.1, 0.5], min_pred_value=0.0)
+        callback.set_model(model)
+        return callback.score_probes()["sic"]["vanilla_gradient"]
+
+    # The entropies of the fully blurred images are those of the random masks' fill: equal only for
+    # equal masks (images 4 and 5 sit in the runner's second chunk).
+    same, other = callback_result(3), callback_result(4)
+    np.testing.assert_allclose(same.entropies[:, 0], stored.entropies[:, 0])
+    np.testing.assert_allclose(same.aucs, stored.aucs, equal_nan=True)
+    assert not np.allclose(other.entropies[:, 0], stored.entropies[:, 0])
+    expected = draw_random_masks(len(data.images), 32, 32, 0.01, seed=3)
+    np.testing.assert_array_equal(same.random_masks, expected)
+    np.testing.assert_array_equal(
+        draw_random_masks(2, 32, 32, 0.01, seed=3, indices=[4, 5]), expected[4:6])
 
 # ------------------------------------------------------------------------------- metric protocol
 class MapPeakMetric(Metric):

@@ -12,7 +12,7 @@ from conftest import tiny_cnn
 
 import xai_tf
 from xai_tf import cli, runs
-from xai_tf.evaluation.store import fingerprint
+from xai_tf._io import fingerprint
 from xai_tf.report import ReportConfigError, build
 
 

@@ -292,11 +292,16 @@ def test_fast_agrees_with_exact_on_digits(entropy):
     model = region_model(SIZE, REGION, channels=1, bias=0.2)
     rng = np.random.default_rng(0)
     maps = np.concatenate([rng.random((4, SIZE, SIZE)), informative_maps(images[4:], REGION)]).astype(np.float32)
-    exact = pic(model, images, maps, entropy=entropy, blur="exact", min_pred_value=0.5, verbose=0)
-    fast = pic(model, images, maps, entropy=entropy, blur="fast", min_pred_value=0.5, verbose=0)
-    np.testing.assert_array_equal(exact.included, fast.included)
-    assert exact.num_included >= 2
-    assert np.max(np.abs(exact.aucs[exact.included] - fast.aucs[fast.included])) <= 0.01
+    # Shannon entropy excludes most upsampled digits (their fully blurred copy has the richer
+    # histogram), so the comparison pools three seeds of random masks.
+    differences = []
+    for seed in (0, 1, 2):
+        exact = pic(model, images, maps, entropy=entropy, blur="exact", min_pred_value=0.5, verbose=0, seed=seed)
+        fast = pic(model, images, maps, entropy=entropy, blur="fast", min_pred_value=0.5, verbose=0, seed=seed)
+        np.testing.assert_array_equal(exact.included, fast.included)
+        differences.extend(np.abs(exact.aucs[exact.included] - fast.aucs[fast.included]))
+    assert len(differences) >= 2
+    assert np.max(differences) <= 0.01
 
 
 def test_curve_is_monotone_normalised_and_auc_is_its_trapezoid(model, images):

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from xai_tf import study
-from xai_tf.evaluation.runner import parse_shard
+from xai_tf.evaluation.shards import parse_shard
 
 CONFIG = {
     "name": "tiny",

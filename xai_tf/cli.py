@@ -77,7 +77,7 @@ def run_explain(args) -> None:
 
     import xai_tf
     from xai_tf._checks import check_names
-    from xai_tf.evaluation.store import fingerprint
+    from xai_tf._io import fingerprint
     from xai_tf.models import load_model
     from xai_tf.models.head import head_of
     from xai_tf.viz import method_grid

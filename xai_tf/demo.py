@@ -9,9 +9,10 @@
 2. ``explain/``: ``probe_per_class`` held-out FRI and FRII images explained with EVERY registered
    method (``xai_tf.list_methods()``), in ``xai-tf explain``'s format (maps.npz, images.npz with
    the ground-truth masks added, explain.json with the model's weight fingerprint).
-3. ``evaluation/``: the evaluation runner on the first ``eval_images`` held-out images (of the split
-   ``train/split.json`` records) with ``EVAL_METHODS`` and every registered metric
-   (``xai_tf.metrics.METRICS``: AIC, SIC, Max-Sensitivity, XAI entropy, Pointing Game, randomisation).
+3. ``evaluation/``: ``xai_tf.evaluate`` (the evaluation unit of ``xai_tf.evaluation.units``, as
+   ``xai-tf evaluate`` and the studies run it) on the first ``eval_images`` held-out images (of the
+   split ``train/split.json`` records) with ``EVAL_METHODS`` and the registry's default metrics
+   (``xai_tf.metrics.registry.DEFAULT_METRICS``).
 4. ``report.yaml`` and ``report.html`` (``xai_tf.report.build``); the path is printed.
 
 Evaluation methods (``EVAL_METHODS``): Max-Sensitivity re-explains every image 10 times (paper
@@ -23,7 +24,7 @@ backpropagation (modified backprop), plus ``random`` as the baseline every AUC i
 Every method is still explained and drawn in the report's grids.
 
 Resuming: each stage skips work already done with the same settings: training is skipped when
-``train/config.json`` holds the same arguments and ``model.keras`` exists; explanations are cached
+``xai_tf.runs.trained_with`` says so (the rule studies use too); explanations are cached
 per method (``explain/parts/``) keyed by the model's weight fingerprint; the runner resumes itself
 (``evaluation.settings.json`` records its settings: other settings start it afresh). When the model
 is retrained, the old explanations and evaluation are removed first.
@@ -60,9 +61,7 @@ def _train(folder: Path, n, image_size, epochs, seed, verbose) -> bool:
     from xai_tf import runs
 
     wanted = _train_settings(n, image_size, epochs, seed)
-    stored = runs.trained_settings(folder)
-    same = stored is not None and {key: stored.get(key) for key in wanted} == json.loads(json.dumps(wanted))
-    if (folder / "model.keras").is_file() and same:
+    if runs.trained_with(folder, wanted):
         _stage(f"training skipped: {folder / 'model.keras'} exists with the same settings", verbose)
         return False
     _stage(f"training the custom CNN v2 ({epochs} epochs, {n} images of {image_size}x{image_size})", verbose)
@@ -80,6 +79,7 @@ def _explain(folder: Path, model, fingerprint: str, held_out, per_class: int, se
     """Explain the probe images with every method, cached per method; writes an explain folder (``xai_tf.runs``)."""
     import xai_tf
     from xai_tf import runs
+    from xai_tf._io import write_json
     from xai_tf.models.head import head_of
 
     parts = folder / "parts"
@@ -89,7 +89,7 @@ def _explain(folder: Path, model, fingerprint: str, held_out, per_class: int, se
     if parts.exists() and (not state_file.is_file() or json.loads(state_file.read_text()) != state):
         shutil.rmtree(parts)  # cached maps of another model or other images
     parts.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps(state))
+    write_json(state_file, state)
     probes = held_out.subset(indices)
     predictions = head_of(model).predicted_classes(probes.images)
     methods = list(xai_tf.list_methods())
@@ -128,8 +128,9 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
     import xai_tf
     from xai_tf import runs
     from xai_tf._checks import check_positive
-    from xai_tf.evaluation import evaluate, fingerprint
-    from xai_tf.metrics.registry import METRICS
+    from xai_tf._io import fingerprint, write_json
+    from xai_tf.evaluation import evaluate
+    from xai_tf.metrics.registry import DEFAULT_METRICS
     from xai_tf.models import load_model
     from xai_tf.report import build
 
@@ -163,7 +164,7 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
     _explain(explain_dir, model, weights, held_out, probe_per_class, seed, verbose)
 
     count = min(eval_images, len(held_out))
-    eval_metrics = list(METRICS)  # every registered metric (the registry feeds the demo)
+    eval_metrics = list(DEFAULT_METRICS)  # the registry names them (no metric name is written here)
     _stage(f"3/4 evaluate {', '.join(eval_methods)} on {count} held-out images ({', '.join(eval_metrics)}) "
            f"-> {eval_dir}", verbose)
     settings = {"model_weights": weights, "images": count, "methods": eval_methods, "seed": seed}
@@ -171,7 +172,7 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
     if eval_dir.exists() and (not settings_file.is_file() or json.loads(settings_file.read_text()) != settings):
         _stage(f"removing {eval_dir}: it was run with other settings", verbose)
         shutil.rmtree(eval_dir)
-    settings_file.write_text(json.dumps(settings))
+    write_json(settings_file, settings)
     evaluate(model, held_out.subset(np.arange(count)), eval_methods, eval_metrics, eval_dir, seed=seed,
              verbose=verbose, extra_config={"model_path": str(train_dir / "model.keras"), "data_source": "synthetic",
                                             "held_out_of": {"n": n, "image_size": image_size, "seed": seed}})
@@ -186,7 +187,9 @@ def run(out_dir="runs/demo", n: int = 600, image_size: int = 64, epochs: int = 6
         "evaluation": ["evaluation"],
     }
     import yaml
-    (out / "report.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    from xai_tf._io import write_atomic
+    write_atomic(out / "report.yaml", yaml.safe_dump(config, sort_keys=False).encode())
     path = build(out / "report.yaml", out=out / "report.html")
     print(f"report: {path.resolve()} (demo took {time.time() - started:.0f} s; regenerate it with "
           f"`xai-tf report --config {out / 'report.yaml'}`)", flush=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._io import fingerprint, write_json
 from xai_tf._versions import package_versions
 
 MODEL_CHOICES_HELP = "custom-v1, custom-v2 or a backbone: vgg16, vgg19, resnet50, resnet50v2, densenet121, " \
@@ -35,13 +36,6 @@ TRAIN_DEFAULTS = {
     "binary_head": False, "epochs": 10, "batch_size": 32, "learning_rate": 1e-3, "lr_step_every": None,
     "no_augment": False, "val_fraction": 0.2, "denoise": None, "seed": 0,
 }
-
-
-def write_json(path: Path, payload) -> None:
-    """``payload`` as indented JSON at ``path`` (folders created)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=str))
 
 
 def train_settings(**settings) -> dict:
@@ -114,7 +108,6 @@ def train(out, *, verbose: int = 1, **settings) -> dict:
         The held-out classification report.
     """
     from xai_tf import models
-    from xai_tf.evaluation.store import fingerprint
 
     settings = train_settings(**settings)
     started = time.time()
@@ -137,6 +130,9 @@ def train(out, *, verbose: int = 1, **settings) -> dict:
     keras.utils.set_random_seed(settings["seed"])
     model = build_model(settings, dataset.images.shape[1:], len(dataset.class_names))
     out.mkdir(parents=True, exist_ok=True)  # only now: a bad setting above leaves no folder behind
+    # config.json is written last and says what the folder was trained with (trained_with): remove
+    # an older one first, so a run stopped half-way is never taken for a finished one.
+    (out / "config.json").unlink(missing_ok=True)
     result = models.fit(model, train_set, held_out, epochs=settings["epochs"], batch_size=settings["batch_size"],
                         augment=not settings["no_augment"], learning_rate=settings["learning_rate"],
                         lr_step_every=settings["lr_step_every"], checkpoint=out / "best.keras",
@@ -186,6 +182,30 @@ def trained_settings(folder) -> dict | None:
     except ValueError:
         return None
     return None if not isinstance(config, dict) else config.get("arguments")
+
+
+def trained_with(folder, settings: dict) -> bool:
+    """THE "already trained with these settings?" rule: ``model.keras`` is there and ``config.json`` records them.
+
+    Used by the demo and the studies to skip training. ``config.json`` is the last file a train run
+    writes (:func:`train`), so a run stopped half-way answers False and is trained again.
+
+    Parameters
+    ----------
+    folder : path
+        A train run folder.
+    settings : dict
+        The wanted settings (``TRAIN_DEFAULTS``' keys); other recorded arguments (``out``) are ignored.
+
+    Returns
+    -------
+    bool
+    """
+    stored = trained_settings(folder)
+    if stored is None or not (Path(folder) / "model.keras").is_file():
+        return False
+    wanted = json.loads(json.dumps(settings, default=str))  # as JSON reads back (tuples -> lists)
+    return {key: stored.get(key) for key in wanted} == wanted
 
 
 def write_explain_folder(folder, *, images, labels, predictions, maps: dict, class_names, meta: dict,
@@ -289,7 +309,6 @@ def split_of(folder, data, split: str = "held-out"):
         fingerprints are named).
     """
     from xai_tf._checks import check_choice
-    from xai_tf.evaluation.store import fingerprint
 
     split = check_choice(split, "split", SPLITS)
     if split == "all":

@@ -29,15 +29,29 @@ results do not depend on which shard or process computed them, and ``merge`` of 
 equals one unsharded run. Each shard writes its own folder; a lock file refuses a second process on
 the same folder, and the recorded shard refuses another shard in it.
 
-Modules: ``runner`` (``evaluate``, the units of work), ``store`` (the folder: lock, config, rows,
-arrays, ``fingerprint``), ``summary`` (data only; figures by ``xai_tf.viz``), ``merge``, ``cli``.
-Metrics come from ``xai_tf.metrics.registry.METRICS`` (the metric protocol).
+Modules: ``units`` (the evaluation unit: plan, resume, explain, score; used by ``evaluate``, the
+studies and the demo), ``config`` (the one builder of ``config.json`` and the checks before it),
+``shards`` (``--shard`` parsing and the chunks of a shard), ``store`` (the folder: lock, config,
+rows, arrays), ``runner`` (``evaluate``), ``summary`` (data only; figures by ``xai_tf.viz``),
+``merge``, ``cli``. Metrics come from ``xai_tf.metrics.registry.METRICS`` (the metric protocol);
+files are written and fingerprinted by ``xai_tf._io``.
 """
+from xai_tf._io import fingerprint
 from xai_tf.evaluation.cli import build_parser, cli_main
+from xai_tf.evaluation.config import build_config, check_options
 from xai_tf.evaluation.merge import merge
-from xai_tf.evaluation.runner import check_options, evaluate, parse_shard, shard_chunks
-from xai_tf.evaluation.store import CONFIG, RESULTS, EvaluationError, Store, fingerprint
+from xai_tf.evaluation.runner import evaluate
+from xai_tf.evaluation.shards import parse_shard, shard_chunks
+from xai_tf.evaluation.store import CONFIG, RESULTS, EvaluationError, Store
 from xai_tf.evaluation.summary import pic_results, read_results, summarize
+from xai_tf.evaluation.units import (
+           Unit,
+           UnitScorer,
+           chunk_seed,
+           pending_units,
+           plan_units,
+)
 
-__all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "build_parser", "check_options", "cli_main", "evaluate",
-           "fingerprint", "merge", "parse_shard", "pic_results", "read_results", "shard_chunks", "summarize"]
+__all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "Unit", "UnitScorer", "build_config", "build_parser",
+           "check_options", "chunk_seed", "cli_main", "evaluate", "fingerprint", "merge", "parse_shard",
+           "pending_units", "pic_results", "plan_units", "read_results", "shard_chunks", "summarize"]

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from xai_tf.evaluation.runner import TARGETS
+from xai_tf.evaluation.config import TARGETS
 from xai_tf.runs import VERBOSE_HELP, add_data_arguments
 
 

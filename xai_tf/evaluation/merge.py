@@ -1,10 +1,9 @@
 """``merge(folders, out_dir)``: shards of one run -> one summary and one results file."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from xai_tf.evaluation.store import RESULTS, write_atomic
+from xai_tf.evaluation.store import Store
 from xai_tf.evaluation.summary import read_shards, summarize
 
 
@@ -23,6 +22,13 @@ def merge(folders, out_dir=None) -> dict:
     -------
     dict
         The merged summary (``xai_tf.evaluation.summarize``).
+
+    Raises
+    ------
+    ValueError
+        No folder given.
+    EvaluationError
+        The folders are not disjoint shards of one configuration.
     """
     folders = [Path(folder) for folder in folders]
     if not folders:
@@ -30,5 +36,5 @@ def merge(folders, out_dir=None) -> dict:
     out = Path(out_dir) if out_dir is not None else folders[0].parent / "merged"
     summary = summarize(folders, write_to=out)
     _, rows, _ = read_shards(folders)
-    write_atomic(out / RESULTS, b"".join(json.dumps(row).encode() + b"\n" for row in rows))
+    Store(out).rewrite(rows)  # the store's one writer of results files
     return summary

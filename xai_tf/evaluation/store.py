@@ -10,12 +10,11 @@ Files (see ``xai_tf.evaluation`` for what they hold):
   atomically; a corrupt file is reported and removed so the unit is redone;
 - ``.lock``: the process writing the folder (a stale lock of a stopped process is removed).
 
-:func:`fingerprint` is the one hash of arrays (model weights, images and labels) used by the
-runner, the report and the run folders to tell whether two things are the same.
+Every file is written through ``xai_tf._io`` (atomic writes; :func:`xai_tf._io.fingerprint` is the
+one hash of arrays). The units of work that fill a store are ``xai_tf.evaluation.units``'.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._io import write_atomic
 from xai_tf._versions import package_versions
 
 RESULTS = "results.jsonl"
@@ -35,32 +35,6 @@ LOCK = ".lock"
 
 class EvaluationError(ValueError):
     """A problem with an output folder (other configuration, another process, unreadable files)."""
-
-
-def fingerprint(arrays) -> str:
-    """Short SHA-256 (16 hex digits) of a sequence of arrays: dtypes, shapes and bytes.
-
-    Parameters
-    ----------
-    arrays : iterable of array-like
-        E.g. ``model.get_weights()``, or ``[images, labels]``.
-    """
-    digest = hashlib.sha256()
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(str((array.dtype.str, array.shape)).encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()[:16]
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (never half a file)."""
-    temporary = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 def json_value(value):
@@ -156,6 +130,21 @@ class Store:
     def release(self) -> None:
         (self.root / LOCK).unlink(missing_ok=True)
 
+    # opening ------------------------------------------------------------------------------------
+    def open(self, config: dict, label: str) -> None:
+        """Create the folder, take its lock (``label``: who holds it) and record or check ``config``.
+
+        Raises EvaluationError when another live process holds the folder or it holds another
+        configuration (the lock is released again then). Call :meth:`release` when done.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.acquire(label)
+        try:
+            self.check_config(config)
+        except BaseException:
+            self.release()
+            raise
+
     # config -------------------------------------------------------------------------------------
     def check_config(self, config: dict) -> None:
         """Write ``config.json`` in a new folder; in an old one, refuse a different configuration."""
@@ -202,6 +191,7 @@ class Store:
         return rows
 
     def rewrite(self, rows: list[dict]) -> None:
+        """Replace the results file with ``rows`` (atomically): repairs, redone units and merges."""
         write_atomic(self.results, b"".join(json.dumps(row).encode() + b"\n" for row in rows))
 
     def append(self, rows: list[dict]) -> None:
@@ -236,6 +226,15 @@ class Store:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         write_atomic(self.array_path(chunk, method), buffer.getvalue())
+
+    def write_unit(self, unit, rows: list[dict], arrays: dict) -> None:
+        """Store one finished unit (``xai_tf.evaluation.units.Unit``): its arrays first, then its rows.
+
+        In that order, a run stopped in between leaves arrays without rows, which resuming redoes;
+        never rows whose arrays are missing.
+        """
+        self.write_arrays(unit.chunk, unit.method, arrays)
+        self.append(rows)
 
     def method_arrays(self, method: str, with_maps: bool = False) -> list[tuple[int, dict]]:
         """Every stored unit of ``method``: ``[(first image index, {name: array})]`` in file order.

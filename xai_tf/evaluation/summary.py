@@ -11,22 +11,14 @@ Table 1) and the aggregated PIC curves ``pic_sic.png`` / ``pic_aic.png`` (``xai_
 """
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 from pathlib import Path
 
 import numpy as np
 
-from xai_tf.evaluation.runner import parse_shard, shard_chunks
-from xai_tf.evaluation.store import (
-    EvaluationError,
-    Store,
-    plain_rows,
-    read_config,
-    write_atomic,
-)
+from xai_tf._io import csv_text, write_atomic, write_json
+from xai_tf.evaluation.shards import parse_shard, shard_chunks
+from xai_tf.evaluation.store import EvaluationError, Store, plain_rows, read_config
 
 
 def _columns(config: dict) -> list[tuple[str, object]]:
@@ -155,13 +147,8 @@ def read_results(folders) -> dict:
 
 def table_csv(summary: dict) -> str:
     """The method x column table as CSV text (6 significant digits, empty where missing)."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["method"] + summary["metrics"])
-    for method in summary["methods"]:
-        entry = summary["table"][method]
-        writer.writerow([method] + ["" if entry.get(c) is None else f"{entry[c]:.6g}" for c in summary["metrics"]])
-    return text.getvalue()
+    return csv_text(["method", *summary["metrics"]],
+                    [{**summary["table"][method], "method": method} for method in summary["methods"]])
 
 
 def write_summary(summary: dict, out, folders) -> None:
@@ -170,7 +157,7 @@ def write_summary(summary: dict, out, folders) -> None:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "summary.json", json.dumps(summary, indent=2).encode())
+    write_json(out / "summary.json", summary)
     write_atomic(out / "table.csv", table_csv(summary).encode())
     for kind in ("sic", "aic"):
         by_method = pic_results(folders, kind) if kind in summary["pic"] else {}

@@ -20,9 +20,12 @@ call. Differences, all deliberate:
   ``round(255 x)`` exactly as PAIR works on ``uint8`` arrays: blurred images are rounded to 8 bits,
   entropies are measured on the 8-bit arrays, and the model sees ``uint8 / 255`` (so for images read
   from 8-bit files, the original image is unchanged).
-- The random mask comes from ``numpy.random.default_rng(seed)`` (one per image, in order), not from
-  NumPy's global state: the same ``seed`` gives every method the same masks on the same images, as
-  PAIR recommends for a fair comparison. ``random_masks=`` takes saved masks instead.
+- The random mask of each image comes from ``xai_tf._random.rng_for(seed, index)`` (``index``: the
+  image's position in its data set, ``indices=``, default ``0..N-1``), not from NumPy's global
+  state: the same ``seed`` gives every method the same masks on the same images, as PAIR
+  recommends for a fair comparison, and the evaluation runner, the studies and ``PICCallback`` draw
+  the same mask for the same image whatever chunk or batch it is in. ``random_masks=`` takes saved
+  masks instead.
 - Excluded images are reported (``PicResult.excluded``) instead of raising; a constant map (every
   threshold reveals the same pixels, so it ranks nothing) is excluded with its reason, where PAIR
   would score it as the diagonal.
@@ -44,6 +47,7 @@ from xai_tf._checks import (
     check_positive,
 )
 from xai_tf._progress import progress
+from xai_tf._random import rng_for
 from xai_tf.metrics import blur as blurring
 from xai_tf.metrics import information
 from xai_tf.metrics.pic_curves import AGGREGATES, PicResult, aggregate_curves, pic_curve
@@ -116,24 +120,44 @@ class PICOptions:
                              "use entropy='shannon'")
 
 
-def draw_random_masks(count: int, height: int, width: int, fraction: float = 0.01, seed: int = 0) -> np.ndarray:
+def draw_random_masks(count: int, height: int, width: int, fraction: float = 0.01, seed: int = 0,
+                      indices=None) -> np.ndarray:
     """The seed pixels of the fully blurred images: ``(count, height, width)`` bool, ``int(H W fraction)`` True each.
 
-    PAIR's ``generate_random_mask`` drawn from ``numpy.random.default_rng(seed)``, one mask per image
-    in order (default fraction 0.01: Kapishnikov et al. 2021).
+    PAIR's ``generate_random_mask`` (default fraction 0.01: Kapishnikov et al. 2021), the mask of
+    image ``i`` drawn from ``rng_for(seed, indices[i])``: the one rule for PIC's random masks, so an
+    image gets the same mask in ``pic``, the evaluation runner and ``PICCallback``.
+
+    Parameters
+    ----------
+    count, height, width : int
+        Number and size of the masks.
+    fraction : float
+        Fraction of the pixels kept, in [0, 1) (default 0.01).
+    seed : int
+        The run's seed.
+    indices : sequence of int, optional
+        ``(count,)`` positions of the images in their data set; default ``0 .. count - 1``.
+
+    Returns
+    -------
+    ndarray
+        ``(count, height, width)`` bool.
     """
-    rng = np.random.default_rng(seed)
+    indices = np.arange(count) if indices is None else np.asarray(indices)
+    if indices.shape != (count,):
+        raise ValueError(f"indices must have one entry per mask ({count}); got shape {indices.shape}")
     pixels = height * width
     masks = np.zeros((count, pixels), dtype=bool)
-    for row in masks:
-        row[rng.choice(pixels, size=int(pixels * fraction), replace=False)] = True
+    for row, index in zip(masks, indices):
+        row[rng_for(seed, int(index)).choice(pixels, size=int(pixels * fraction), replace=False)] = True
     return masks.reshape(count, height, width)
 
 
 def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, entropy: str = "webp",
         blur: str = "fast", random_mask_fraction: float = 0.01, min_pred_value: float = 0.8,
         keep_monotonous: bool = True, num_data_points: int = 1000, seed: int = 0, batch_size: int = 64,
-        aggregate: str = "median", verbose: int = 1, random_masks=None) -> PicResult:
+        aggregate: str = "median", verbose: int = 1, random_masks=None, indices=None) -> PicResult:
     """Softmax (SIC) or Accuracy (AIC) Information Curves of saliency ``maps`` for ``model`` on ``images``.
 
     Parameters (the options are :class:`PICOptions`' fields; checked there)
@@ -160,11 +184,13 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     min_pred_value: images whose original score is below this are excluded; in [0, 1] (default 0.8, PAIR).
     keep_monotonous: make each curve non-decreasing (default True, as in the paper).
     num_data_points: curve samples before the final x = 1 point (default 1000, PAIR).
-    seed: seed of the random masks (same seed = same masks for every method).
+    seed: seed of the random masks (same seed = same masks for every method; ``draw_random_masks``).
     batch_size: blurred images per blur call and per model call (default 64).
     aggregate: ``"median"`` (PAIR's default) or ``"mean"`` over included images.
     verbose: 0 silent, 1 progress bar on a terminal, 2 always.
     random_masks: optional ``(N, H, W)`` bool masks to use instead of drawing them from ``seed``.
+    indices: positions of the images in their data set (default ``0..N-1``): fixes each image's
+        random mask, whichever batch or chunk it is scored in.
 
     Returns
     -------
@@ -192,7 +218,7 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
                          f"got {maps.shape}")
     thresholds = check_thresholds(options.thresholds)
     if random_masks is None:
-        seeds = draw_random_masks(n, height, width, random_mask_fraction, seed)
+        seeds = draw_random_masks(n, height, width, random_mask_fraction, seed, indices)
     else:
         seeds = np.asarray(random_masks)
         if seeds.dtype != bool or seeds.shape != (n, height, width):

@@ -1,9 +1,9 @@
 """AIC and SIC in the evaluation runner: the metric protocol (``xai_tf.metrics.protocol``) for PIC.
 
 The runner's ``pic_*`` options map onto :class:`~xai_tf.metrics.pic.PICOptions`; each chunk is
-scored by :func:`~xai_tf.metrics.pic.pic` with one random mask per image drawn from
-``rng_for(seed, image index)`` (the same masks whichever chunk or shard scores the image, and for
-every method); the chunk's ``PicResult`` is stored with its maps, and the summary is the AUC of
+scored by :func:`~xai_tf.metrics.pic.pic` with the run's seed and the images' indices, so each image's
+random mask is ``rng_for(seed, image index)``'s (the same whichever chunk or shard scores the image,
+for every method, and in ``PICCallback``); the chunk's ``PicResult`` is stored with its maps, and the summary is the AUC of
 the curve aggregated over every stored chunk (PAIR's median), not a mean of per-image AUCs.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 
 from xai_tf._checks import check_choice
-from xai_tf._random import rng_for
 from xai_tf.metrics.pic import (
     BLURS,
     ENTROPIES,
@@ -22,7 +21,6 @@ from xai_tf.metrics.pic import (
     PICOptions,
     PicResult,
     check_thresholds,
-    draw_random_masks,
     pic,
 )
 from xai_tf.metrics.protocol import Chunk, Metric, Option, choice, number
@@ -75,16 +73,12 @@ class PICMetric(Metric):
 
     def score(self, chunk: Chunk, options: dict):
         settings = pic_options(options)
-        height, width = chunk.images.shape[1:3]
-        # One mask per image from (seed, image index): the same masks whichever chunk or shard scores it.
-        masks = np.concatenate([draw_random_masks(1, height, width, settings.random_mask_fraction,
-                                                  seed=rng_for(chunk.seed, int(i))) for i in chunk.indices])
         with warnings.catch_warnings():  # excluded images are recorded per row, not warned about per chunk
             warnings.simplefilter("ignore", RuntimeWarning)
             result = pic(chunk.model, chunk.images, chunk.maps, kind=self.name, targets=chunk.targets,
                          thresholds=settings.thresholds, entropy=settings.entropy, blur=settings.blur,
                          min_pred_value=settings.min_pred_value, random_mask_fraction=settings.random_mask_fraction,
-                         batch_size=chunk.batch_size, verbose=0, random_masks=masks)
+                         batch_size=chunk.batch_size, verbose=0, seed=chunk.seed, indices=chunk.indices)
         stored = result.to_dict()
         stored["timings"] = {}  # wall-clock times would make identical runs differ
         columns = {self.name: list(result.aucs), f"{self.name}_excluded": list(result.excluded)}

@@ -6,11 +6,9 @@ checks against ``sklearn.metrics.classification_report``.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
+from xai_tf._io import write_json
 from xai_tf.models.head import head_of
 from xai_tf.models.training import as_arrays, check_labels
 
@@ -105,8 +103,7 @@ def classification_report(model, data, class_names=None, *, batch_size: int = 64
     report = report_from_predictions(labels, predict_classes(model, images, batch_size), class_names,
                                      num_classes=head_of(model).num_classes)
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(report, indent=2))
+        write_json(path, report)
     if verbose:
         print(format_report(report))
     return report

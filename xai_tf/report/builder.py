@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._io import write_atomic, write_json
 from xai_tf._versions import package_versions
 from xai_tf.report import figures
 from xai_tf.report.config import ReportConfigError, load_config, resolve
@@ -42,7 +43,7 @@ FINGERPRINT_CACHE = ".model_fingerprint.json"
 
 def _weights_fingerprint(model) -> str:
     # The runner's own fingerprint, so that the two can be compared.
-    from xai_tf.evaluation import fingerprint
+    from xai_tf._io import fingerprint
     return fingerprint(model.get_weights())
 
 
@@ -65,7 +66,7 @@ def _model_identity(path: Path, load_model) -> tuple[str, tuple]:
     model = load_model(path)
     fingerprint, shape = _weights_fingerprint(model), tuple(int(v) for v in model.input_shape[1:])
     try:
-        cache.write_text(json.dumps({"file": key, "weights": fingerprint, "input_shape": list(shape)}))
+        write_json(cache, {"file": key, "weights": fingerprint, "input_shape": list(shape)})
     except OSError:
         pass
     return fingerprint, shape
@@ -424,7 +425,7 @@ def build(config, out=None) -> Path:
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"out={str(out)!r} must end in .html")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    write_atomic(out, html.encode("utf-8"))
     if builder.grids:  # the method and denoising grids as files too, for papers and slides
         write_figures(builder.grids, out.parent / "figures", formats=config.get("figure_formats") or ("png",))
     return out

@@ -140,7 +140,7 @@ def check_config(raw: dict) -> dict:
     option or parameter, before anything is trained or written.
     """
     from xai_tf import denoising
-    from xai_tf.evaluation.runner import TARGETS, check_options
+    from xai_tf.evaluation.config import TARGETS, check_options
     from xai_tf.explainers import list_methods, method_parameters
     from xai_tf.metrics.registry import METRICS
 

@@ -13,12 +13,11 @@
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
 import numpy as np
+
+from xai_tf._io import csv_text, write_json
 
 
 def summarize_cell(cell: dict) -> dict:
@@ -33,16 +32,19 @@ def summarize_cell(cell: dict) -> dict:
 
 
 def model_scores(study: dict) -> list[dict]:
-    """``[{"model", "accuracy", "f1_macro", "f1_weighted", "held_out", "train_seconds"}]`` from the runs."""
+    """``[{"model", "accuracy", "f1_macro", "f1_weighted", "held_out", "train_seconds"}]`` from the runs.
+
+    ``train_seconds`` is what the train run's ``config.json`` records (``xai_tf.runs.train``).
+    """
     from xai_tf.runs import read_json, run_folder_of
 
     rows = []
     for model in study["models"]:
         folder = run_folder_of(model["path"])
         report = read_json(folder / "report.json", f"model {model['name']}") if folder is not None else None
-        marker = read_json(folder / "study-train.json", f"model {model['name']}") if folder is not None else None
+        record = read_json(folder / "config.json", f"model {model['name']}") if folder is not None else None
         row = {"model": model["name"], "accuracy": None, "f1_macro": None, "f1_weighted": None, "held_out": None,
-               "train_seconds": None if not marker else marker.get("seconds")}
+               "train_seconds": (record or {}).get("seconds")}
         if report:
             row.update(accuracy=report["accuracy"], f1_macro=report["macro avg"]["f1-score"],
                        f1_weighted=report["weighted avg"]["f1-score"], held_out=report["macro avg"]["support"])
@@ -72,30 +74,19 @@ def combined_rows(cells: list[dict], summaries: dict) -> tuple[list[str], list[d
     return columns, rows
 
 
-def csv_text(columns: list[str], rows: list[dict]) -> str:
-    """Rows as CSV (floats with 6 significant digits, empty where missing)."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else f"{row[c]:.6g}" if isinstance(row[c], float) else row[c]
-                         for c in columns])
-    return text.getvalue()
-
-
 def write_study(out, study: dict, cells: list[dict], summaries: dict, seconds: float) -> dict:
     """Write the tables and ``study.json`` into ``out``; returns ``study.json``'s content."""
-    from xai_tf.evaluation.store import write_atomic
+    from xai_tf._io import write_atomic
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     columns, rows = combined_rows(cells, summaries)
     write_atomic(out / "table.csv", csv_text(columns, rows).encode())
-    write_atomic(out / "table.json", json.dumps(rows, indent=2).encode())
+    write_json(out / "table.json", rows)
     models = model_scores(study)
     model_columns = ["model", "accuracy", "f1_macro", "f1_weighted", "held_out", "train_seconds"]
     write_atomic(out / "models.csv", csv_text(model_columns, models).encode())
-    write_atomic(out / "models.json", json.dumps(models, indent=2).encode())
+    write_json(out / "models.json", models)
     record = {
         "config": {key: value for key, value in study.items()},
         "cells": [{key: (str(value) if isinstance(value, Path) else value) for key, value in cell.items()}
@@ -104,5 +95,5 @@ def write_study(out, study: dict, cells: list[dict], summaries: dict, seconds: f
     }
     record["config"]["models"] = [{key: str(value) if isinstance(value, Path) else value
                                    for key, value in model.items()} for model in study["models"]]
-    write_atomic(out / "study.json", json.dumps(record, indent=2, default=str).encode())
+    write_json(out / "study.json", record)
     return record

@@ -33,7 +33,7 @@ def write_report(out, study: dict) -> Path:
     """Write ``report.yaml`` and ``report.html`` into ``out``; returns the HTML path."""
     import yaml
 
-    from xai_tf.evaluation.store import write_atomic
+    from xai_tf._io import write_atomic
     from xai_tf.report import build
 
     config = report_config(out, study)

@@ -2,8 +2,9 @@
 
 Folders under ``out``:
 
-- ``models/<model>/``: the train run of each built model (``xai_tf.runs`` format) plus
-  ``study-train.json`` (the settings it was trained with: a model is retrained only when they change);
+- ``models/<model>/``: the train run of each built model (``xai_tf.runs`` format; its ``config.json``
+  records the settings it was trained with: a model is retrained only when they change, by the
+  rule the demo uses too, ``xai_tf.runs.trained_with``);
 - ``cells/<model>__<method>__<denoiser>__<hash>/``: one evaluation store per cell
   (``xai_tf.evaluation.store.Store``: ``config.json``, ``results.jsonl``, ``arrays/``, and its
   ``summary.json`` / ``table.csv``). ``hash`` covers only what decides the cell's results (see
@@ -17,7 +18,9 @@ Folders under ``out``:
 
 The client (this process) alone writes these folders; units computed elsewhere come back as values
 (``xai_tf.study.tasks``), and each (cell, chunk) is written once (a result that arrives twice, e.g. a
-task rerun after its worker died, is ignored).
+task rerun after its worker died, is ignored). The cells are evaluation stores filled by the
+evaluation unit (``xai_tf.evaluation.units``: the same planning, resuming and writing as
+``xai_tf.evaluate``; ``config.json`` from ``xai_tf.evaluation.config.build_config``).
 """
 from __future__ import annotations
 
@@ -28,10 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._io import fingerprint, write_atomic
+from xai_tf.evaluation.config import build_config, check_ground_truth
+from xai_tf.evaluation.store import Store
+from xai_tf.evaluation.units import Unit, pending_units, plan_units
 from xai_tf.study import config as study_config
 from xai_tf.study import engine, output, tasks
-
-TRAIN_MARKER = "study-train.json"
 
 
 def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fingerprint: str,
@@ -42,14 +47,12 @@ def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fin
     fingerprint and the images' indices; then the method and its parameters, the denoiser and its
     full parameters, the metrics and all their options, the seed, chunk size, batch size and targets.
     """
-    return {
-        "methods": [method["method"]], "metrics": study["metrics"], "seed": study["seed"],
-        "chunk_size": study["chunk_size"], "batch_size": study["batch_size"], "targets": study["targets"],
-        "options": study["options"], "method_params": {method["method"]: method["params"]}, "shard": None,
-        "model_weights": model["weights"], "data_images": len(indices), "data_shape": model["data_shape"],
-        "data_fingerprint": data_fingerprint, "data_indices": [int(i) for i in indices],
-        "denoiser": denoiser["denoiser"], "denoiser_params": denoiser["params"],
-    }
+    return build_config(
+        methods=[method["method"]], metrics=study["metrics"], options=study["options"],
+        method_params={method["method"]: method["params"]}, seed=study["seed"], chunk_size=study["chunk_size"],
+        batch_size=study["batch_size"], targets=study["targets"], shard=None, model_weights=model["weights"],
+        data_images=len(indices), data_shape=model["data_shape"], data_fingerprint=data_fingerprint,
+        data_indices=[int(i) for i in indices], denoiser=denoiser["denoiser"], denoiser_params=denoiser["params"])
 
 
 def config_hash(config: dict) -> str:
@@ -57,43 +60,16 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _write_train_run(folder: Path, result: dict, settings: dict) -> None:
-    from xai_tf.evaluation.store import write_atomic
-
+def _write_train_run(folder: Path, result: dict) -> None:
+    """Write a train run computed elsewhere into ``folder``; its ``config.json`` last (``runs.trained_with``)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / TRAIN_MARKER).unlink(missing_ok=True)  # a half-written folder is retrained next time
-    for name, data in result["files"].items():
-        if name == "config.json":  # the run trained in a temporary folder: record where it lives now
-            record = json.loads(data)
-            record.setdefault("arguments", {})["out"] = str(folder)
-            data = json.dumps(record, indent=2, default=str).encode()
+    (folder / "config.json").unlink(missing_ok=True)  # a half-written folder is retrained next time
+    files = dict(result["files"])
+    record = json.loads(files.pop("config.json"))
+    record.setdefault("arguments", {})["out"] = str(folder)  # it trained in a temporary folder: where it lives now
+    for name, data in files.items():
         write_atomic(folder / name, data)
-    write_atomic(folder / TRAIN_MARKER, json.dumps({"settings": settings, "seconds": result["seconds"]},
-                                                   indent=2, default=str).encode())
-
-
-def _trained(folder: Path, settings: dict) -> bool:
-    marker = folder / TRAIN_MARKER
-    if not (marker.is_file() and (folder / "model.keras").is_file()):
-        return False
-    try:
-        return json.loads(marker.read_text()).get("settings") == json.loads(json.dumps(settings, default=str))
-    except ValueError:
-        return False
-
-
-def _todo(store, method: str, chunk_size: int, count: int) -> list[tuple[int, np.ndarray]]:
-    """The chunks of a cell still to compute; rows of chunks to redo are dropped first."""
-    from xai_tf.evaluation.runner import shard_chunks
-
-    rows = store.read_rows()
-    done = {row["image"] for row in rows}
-    todo = [(chunk, positions) for chunk, positions in shard_chunks(count, chunk_size, None)
-            if not (all(int(i) in done for i in positions) and store.read_arrays(chunk, method, positions) is not None)]
-    redo = {int(i) for _, positions in todo for i in positions}
-    if redo & done:
-        store.rewrite([row for row in rows if row["image"] not in redo])
-    return todo
+    write_atomic(folder / "config.json", json.dumps(record, indent=2, default=str).encode())
 
 
 def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dict:
@@ -120,11 +96,9 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
         folder, images, computed and skipped chunks, seconds, complete), ``models`` (accuracy and
         F1), ``computed`` / ``skipped`` totals, ``out``.
     """
-    from xai_tf.evaluation.store import Store, fingerprint
-    from xai_tf.metrics.registry import METRICS
     from xai_tf.models import load_model
     from xai_tf.models.head import head_of
-    from xai_tf.runs import load_data, run_folder_of, split_of
+    from xai_tf.runs import load_data, run_folder_of, split_of, trained_with
 
     study = study_config.check_config(study_config.read_config(config))
     engine.check_dask(dask)
@@ -132,10 +106,7 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
     settings = study_config.load_settings(study)
     dataset = load_data(settings, verbose=0)
     data_fingerprint = fingerprint([dataset.images, dataset.labels])
-    for name in study["metrics"]:
-        if METRICS[name].ground_truth and dataset.masks is None and not dataset.boxes:
-            raise ValueError(f"metric {name!r} needs ground truth ({METRICS[name].ground_truth}): the study's data has "
-                             "neither masks nor boxes")
+    check_ground_truth(study["metrics"], dataset, "the study's data")
     for model in study["models"]:
         if "path" in model and not Path(model["path"]).is_file():
             raise ValueError(f"models: {model['name']}: no model file at {model['path']}")
@@ -149,14 +120,14 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                 model["folder"] = out / "models" / model["name"]
                 model["path"] = str(model["folder"] / "model.keras")
                 model["settings"] = study_config.train_settings_of(study, model)
-                if _trained(model["folder"], model["settings"]):
+                if trained_with(model["folder"], model["settings"]):
                     counts["train"][1] += 1
                 else:
                     to_train[f"xai-tf-train-{model['name']}-{config_hash(model['settings'])}"] = model
 
         def trained(key, result):
             model = to_train[key]
-            _write_train_run(model["folder"], result, model["settings"])
+            _write_train_run(model["folder"], result)
             counts["train"][0] += 1
             engine.say(verbose, f"trained {model['name']} ({result['seconds']:.0f} s)")
             if on_result is not None:
@@ -193,14 +164,14 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                                 f"{model['name']}__{method['name']}__{denoiser['name']}__{digest}",
                                 "registry_method": method["method"], "images": len(indices)}
                         store = Store(cell["folder"], verbose)
-                        store.root.mkdir(parents=True, exist_ok=True)
-                        store.acquire("study")
+                        store.open(cfg, "study")
                         stores[digest] = store
-                        store.check_config(cfg)
-                        todo = _todo(store, method["method"], study["chunk_size"], len(indices))
-                        cell.update(computed=0, skipped=-(-len(indices) // study["chunk_size"]) - len(todo))
+                        units = plan_units(len(indices), study["chunk_size"], [method["method"]])
+                        todo = pending_units(store, units)
+                        cell.update(computed=0, skipped=len(units) - len(todo))
                         cells.append(cell)
-                        for chunk, positions in todo:
+                        for unit in todo:
+                            chunk, positions = unit.chunk, unit.indices
                             group = groups.setdefault((model["name"], method["name"], chunk), {
                                 "model_path": str(Path(model["path"]).resolve()), "model_weights": model["weights"],
                                 "data": settings, "data_fingerprint": data_fingerprint,
@@ -224,8 +195,8 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                     digest = group["cells"][denoiser_name]
                     if (digest, group["chunk"]) in written:
                         continue  # the same unit twice (a rerun task): written once
-                    stores[digest].write_arrays(group["chunk"], group["method"], arrays)
-                    stores[digest].append(rows)
+                    unit = Unit(group["chunk"], group["method"], np.asarray(group["positions"], dtype=np.int64))
+                    stores[digest].write_unit(unit, rows, arrays)
                     written.add((digest, group["chunk"]))
                     by_hash[digest]["computed"] += 1
                 counts["score"][0] += 1

@@ -3,9 +3,10 @@
 - :func:`train_task`: train one model (``xai_tf.runs.train``) in a temporary folder and return the
   run folder's files as bytes: the client writes them (one writer, and no shared disk needed).
 - :func:`score_task`: explain one chunk of held-out images for one model x method, then, for each
-  denoiser asked for, denoise the maps (``none`` keeps them) and score them with the metrics
-  (``xai_tf.evaluation.runner.ChunkScorer.score_maps``). One explanation serves every denoiser cell
-  of the chunk. Returns ``{denoiser name: (rows, arrays)}``; it writes nothing.
+  denoiser asked for, denoise the maps (``none`` keeps them) and score them with the metrics: the
+  evaluation unit's own steps (``xai_tf.evaluation.units.UnitScorer``: ``explain`` with the chunk's
+  seed, then ``score_maps``). One explanation serves every denoiser cell of the chunk. Returns
+  ``{denoiser name: (rows, arrays)}``; it writes nothing.
 
 Each worker process keeps what it loaded in a small cache (models keyed by path and weight
 fingerprint, data sets by their settings, scorers by model and metric options), so a model is
@@ -78,7 +79,7 @@ def train_task(settings: dict) -> dict:
 def load_data(settings: dict, expected_fingerprint: str):
     """The study's data set (cached per worker), checked against the client's fingerprint."""
     from xai_tf import runs
-    from xai_tf.evaluation.store import fingerprint
+    from xai_tf._io import fingerprint
 
     def make():
         dataset = runs.load_data(settings, verbose=0)
@@ -93,7 +94,7 @@ def load_data(settings: dict, expected_fingerprint: str):
 
 def load_model(path: str, weights: str):
     """The model saved at ``path`` (cached per worker), checked against the client's weight fingerprint."""
-    from xai_tf.evaluation.store import fingerprint
+    from xai_tf._io import fingerprint
     from xai_tf.models import load_model as load
 
     def make():
@@ -124,10 +125,8 @@ def score_task(unit: dict) -> dict:
         ``{denoiser name: (rows, arrays)}``; ``arrays["seconds"]`` is ``[explain, denoise + score]``
         seconds of that cell's share.
     """
-    from xai_tf._random import seed_for
     from xai_tf.denoising import denoise
-    from xai_tf.evaluation.runner import ChunkScorer
-    from xai_tf.explainers import explain
+    from xai_tf.evaluation.units import Unit, UnitScorer
 
     model = load_model(unit["model_path"], unit["model_weights"])
     dataset = load_data(unit["data"], unit["data_fingerprint"])
@@ -135,25 +134,24 @@ def score_task(unit: dict) -> dict:
 
     def make_scorer():
         subset = dataset.subset(indices)
-        return ChunkScorer(model, subset, unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
+        return UnitScorer(model, subset, unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
                            {unit["method"]: unit["params"]}, unit["targets"])
 
     scorer_key = ("scorer", unit["model_path"], unit["model_weights"], unit["data_fingerprint"],
                   json.dumps([unit["indices"], unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
                               unit["method"], unit["params"], unit["targets"]], sort_keys=True))
     scorer = cached(scorer_key, make_scorer)
-    positions = np.asarray(unit["positions"], dtype=np.int64)
+    work = Unit(int(unit["chunk"]), unit["method"], np.asarray(unit["positions"], dtype=np.int64))
     started = time.perf_counter()
-    targets = scorer.targets(positions)
-    maps = explain(model, scorer.data.images[positions], unit["method"], targets, batch_size=unit["batch_size"],
-                   verbose=0, seed=seed_for(unit["seed"], unit["chunk"]), **unit["params"])
+    targets = scorer.targets(work.indices)
+    maps = scorer.explain(work, targets)
     explain_seconds = time.perf_counter() - started
     results = {}
     for entry in unit["denoisers"]:
         started = time.perf_counter()
         cell_maps = maps if entry["denoiser"] == "none" else denoise(maps, entry["denoiser"], workers=1, verbose=0,
                                                                      **entry["params"])
-        rows, arrays = scorer.score_maps(unit["chunk"], unit["method"], positions, targets, cell_maps)
+        rows, arrays = scorer.score_maps(work, targets, cell_maps)
         arrays["seconds"] = np.array([explain_seconds, time.perf_counter() - started])
         results[entry["name"]] = (rows, arrays)
     return results

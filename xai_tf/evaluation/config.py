@@ -1,0 +1,122 @@
+"""What decides an evaluation's results: the one builder of ``config.json`` and the checks before it.
+
+``build_config`` is the only place the content of an evaluation store's ``config.json`` is put
+together: ``xai_tf.evaluate`` (one folder per run or shard) and ``xai_tf.study`` (one folder per
+model x method x denoiser cell, hashed) both call it, so the two cannot drift apart. The store
+compares it with the folder's recorded one before resuming (``Store.open``).
+
+The checks every caller runs before anything is written live here too: ``check_options`` (the
+registered metrics' options), ``check_ground_truth`` (metrics that need masks or boxes) and the
+``targets`` choices.
+"""
+from __future__ import annotations
+
+#: ``targets=`` of an evaluation: explain the model's predicted class or the data's label.
+TARGETS = ("predicted", "label")
+
+
+def check_options(metrics, options: dict | None) -> dict:
+    """All options of the registered metrics: defaults overridden by ``options``, each checked.
+
+    Parameters
+    ----------
+    metrics : list of str
+        The metrics asked for (their names are checked by the caller).
+    options : dict or None
+        ``{option name: value}`` overrides of ``xai_tf.metrics.registry.default_options()``.
+
+    Returns
+    -------
+    dict
+        ``{option name: checked value}`` for every registered option.
+
+    Raises
+    ------
+    ValueError
+        An option no registered metric has (the valid ones are listed), or a bad value.
+    TypeError
+        A value of the wrong type (the option's own check, naming the option).
+    """
+    from xai_tf.metrics.registry import all_options
+
+    known = all_options()
+    unknown = sorted(set(options or {}) - set(known))
+    if unknown:
+        raise ValueError(f"options {unknown} are unknown; valid: {', '.join(known)}")
+    given = dict(options or {})
+    checked = {}
+    for name, option in known.items():
+        try:
+            checked[name] = option.check(given.get(name, option.default))
+        except (TypeError, ValueError) as error:
+            if name in str(error):
+                raise
+            raise type(error)(f"options[{name!r}]: {error}") from None
+    return checked
+
+
+def check_ground_truth(metrics, data, what: str = "the data") -> None:
+    """ValueError when a metric needs localisation truth (masks or boxes) that ``data`` lacks.
+
+    Parameters
+    ----------
+    metrics : list of str
+        Registered metric names.
+    data : LabelledImages
+        The images scored (``masks`` and ``boxes`` are read).
+    what : str
+        How the error names the data (default "the data").
+    """
+    from xai_tf.metrics.registry import METRICS
+
+    for name in metrics:
+        if METRICS[name].ground_truth and data.masks is None and not data.boxes:
+            raise ValueError(f"metric {name!r} needs ground truth ({METRICS[name].ground_truth}): {what} has "
+                             "neither masks nor boxes")
+
+
+def build_config(*, methods, metrics, options: dict, method_params: dict, seed: int, chunk_size: int,
+                 batch_size: int, targets: str, shard, model_weights: str, data_images: int, data_shape,
+                 data_fingerprint: str, **extra) -> dict:
+    """The content of an evaluation store's ``config.json``: everything that decides its results.
+
+    Parameters
+    ----------
+    methods, metrics : list of str
+        Method and metric names, in order.
+    options : dict
+        Every metric option, checked (:func:`check_options`).
+    method_params : dict
+        ``{method: {parameter: value}}``.
+    seed, chunk_size, batch_size : int
+        The run's seed (methods' and metrics' randomness), images per unit of work, images per
+        compiled model call.
+    targets : {"predicted", "label"}
+        The explained class.
+    shard : None or (k, n)
+        The shard this folder holds (``None``: all images).
+    model_weights : str
+        Fingerprint of the model's weights (``xai_tf._io.fingerprint``).
+    data_images : int
+        Number of images in the scored data.
+    data_shape : sequence of int
+        ``(H, W, C)`` of the images.
+    data_fingerprint : str
+        Fingerprint of the data set's images and labels.
+    **extra
+        More JSON-able entries that decide or describe the results (the model's name and path, the
+        data's source and indices, a study cell's denoiser), recorded and compared like the rest.
+
+    Returns
+    -------
+    dict
+        JSON-able; two runs resume each other exactly when their configs are equal.
+    """
+    return {
+        "methods": list(methods), "metrics": list(metrics), "seed": int(seed), "chunk_size": int(chunk_size),
+        "batch_size": int(batch_size), "targets": targets, "options": options,
+        "method_params": {method: dict(params) for method, params in method_params.items()},
+        "shard": None if shard is None else f"{shard[0]}/{shard[1]}",
+        "model_weights": model_weights, "data_images": int(data_images), "data_shape": [int(v) for v in data_shape],
+        "data_fingerprint": data_fingerprint, **extra,
+    }

@@ -1,0 +1,202 @@
+"""The evaluation unit: plan, resume, explain, score, write. One API for ``evaluate``, studies and the demo.
+
+A unit of work is one chunk of ``chunk_size`` consecutive images explained by one method and scored
+by the chosen metrics (:class:`Unit`). Everything that runs evaluations goes through these steps,
+in this order, and nothing else decides them:
+
+1. :func:`plan_units`: the units of a configuration (the shard's chunks x the methods);
+2. :func:`pending_units`: the units a store still lacks (the one resume rule: a unit is done when
+   every image has its row and the chunk's arrays read back; the rows of units to redo are dropped
+   first, so the results file never holds two rows for one image);
+3. :meth:`UnitScorer.explain`: the unit's maps, with the chunk's seed (:func:`chunk_seed`, the one
+   chunk-seed rule) for the stochastic methods;
+4. :meth:`UnitScorer.score_maps`: the rows and arrays of the maps (a study scores denoised maps
+   here too);
+5. ``Store.write_unit``: the arrays, then the rows.
+
+``xai_tf.evaluate`` runs 1-5 in this process; ``xai_tf.study`` runs 1, 2 and 5 on the client and 3-4
+in tasks (in-process or on Dask workers), which return values and write nothing.
+
+Every unit is a pure function of its images and of seeds derived from ``(seed, chunk)`` (the
+stochastic methods) and ``(seed, image index)`` (PIC's random masks, Max-Sensitivity's noise), so
+results do not depend on which shard, process or machine computed them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from xai_tf._random import seed_for
+from xai_tf.evaluation.shards import shard_chunks
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work: chunk number, method name and the images' positions ``(B,)`` int64 in the data."""
+
+    chunk: int
+    method: str
+    indices: np.ndarray
+
+
+def chunk_seed(seed: int, chunk: int) -> int:
+    """THE chunk-seed rule: the seed the stochastic methods get for chunk ``chunk`` of a run seeded ``seed``."""
+    return seed_for(seed, chunk)
+
+
+def plan_units(count: int, chunk_size: int, methods, shard=None) -> list[Unit]:
+    """The units of a configuration, chunk by chunk, each chunk's methods in order.
+
+    Parameters
+    ----------
+    count : int
+        Images in the data.
+    chunk_size : int
+        Consecutive images per unit.
+    methods : list of str
+        Method names (a study cell has one).
+    shard : None or (k, n)
+        Only the chunks of shard ``k`` of ``n`` (``xai_tf.evaluation.shards``).
+
+    Returns
+    -------
+    list of Unit
+    """
+    return [Unit(chunk, method, indices) for chunk, indices in shard_chunks(count, chunk_size, shard)
+            for method in methods]
+
+
+def pending_units(store, units: list[Unit]) -> list[Unit]:
+    """The units ``store`` still lacks; the rows of units to redo are removed from its results first.
+
+    A unit is done when every one of its images has a row for its method and its arrays file reads
+    back with the same image indices; a corrupt arrays file is reported and removed by the store.
+
+    Parameters
+    ----------
+    store : xai_tf.evaluation.store.Store
+        The output folder (already opened).
+    units : list of Unit
+        :func:`plan_units`' result.
+
+    Returns
+    -------
+    list of Unit
+        The units to compute, in plan order.
+    """
+    rows = store.read_rows()
+    done = {(row["image"], row["method"]) for row in rows}
+    todo = [unit for unit in units
+            if not (all((int(i), unit.method) in done for i in unit.indices)
+                    and store.read_arrays(unit.chunk, unit.method, unit.indices) is not None)]
+    redo = {(int(i), unit.method) for unit in todo for i in unit.indices}
+    if redo & done:
+        store.rewrite([row for row in rows if (row["image"], row["method"]) not in redo])
+    return todo
+
+
+class UnitScorer:
+    """Explains and scores units of one model and data set with the chosen metrics; pure given the seeds.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The classifier.
+    data : LabelledImages
+        The images (and labels, masks, boxes) the units' indices point into.
+    metrics : list of str
+        Registered metric names.
+    options : dict
+        Every metric option, checked (``xai_tf.evaluation.config.check_options``).
+    seed : int
+        The run's seed.
+    batch_size : int
+        Most images per compiled model call.
+    method_params : dict
+        ``{method: {parameter: value}}`` for ``xai_tf.explain``.
+    targets_from : {"predicted", "label"}
+        Explain the predicted class or the label (resolved by the model head's targets rule).
+    """
+
+    def __init__(self, model, data, metrics, options, seed, batch_size, method_params, targets_from):
+        from xai_tf.metrics.registry import METRICS
+
+        self.model, self.data, self.options = model, data, options
+        self.metrics = [METRICS[name] for name in metrics]
+        self.seed, self.batch_size, self.method_params = seed, batch_size, method_params
+        self.targets_from = targets_from
+        self._randomized = {}
+
+    def randomized(self, mode: str):
+        """The model with re-initialised weights (``"full"`` or ``"semi"``), made once per run."""
+        if mode not in self._randomized:
+            from xai_tf.metrics.randomization import randomized_copy
+            self._randomized[mode] = randomized_copy(self.model, mode, self.seed)
+        return self._randomized[mode]
+
+    def targets(self, indices: np.ndarray) -> np.ndarray:
+        """The explained classes ``(B,)`` int64 of the images at ``indices`` (the model head's targets rule)."""
+        from xai_tf.models.head import head_of
+
+        given = self.data.labels[indices] if self.targets_from == "label" else None
+        return head_of(self.model).targets(self.data.images[indices], given, self.batch_size, name="labels")
+
+    def explain(self, unit: Unit, targets: np.ndarray) -> np.ndarray:
+        """The unit's maps ``(B, H, W)``: its method on its images, seeded by :func:`chunk_seed`."""
+        from xai_tf.explainers import explain
+
+        params = dict(self.method_params.get(unit.method, {}))
+        return explain(self.model, self.data.images[unit.indices], unit.method, targets, batch_size=self.batch_size,
+                       verbose=0, seed=chunk_seed(self.seed, unit.chunk), **params)
+
+    def score(self, unit: Unit) -> tuple[list[dict], dict]:
+        """``(rows, arrays)`` of one unit: explain its images, then :meth:`score_maps`."""
+        targets = self.targets(unit.indices)
+        return self.score_maps(unit, targets, self.explain(unit, targets))
+
+    def score_maps(self, unit: Unit, targets: np.ndarray, maps: np.ndarray) -> tuple[list[dict], dict]:
+        """``(rows, arrays)`` of one unit whose maps are given (the method's, or denoised ones).
+
+        Parameters
+        ----------
+        unit : Unit
+            The chunk and method; metrics with ``scores == "method"`` re-run the method as it is.
+        targets : ndarray
+            ``(B,)`` int64 explained classes (:meth:`targets`).
+        maps : ndarray
+            ``(B, H, W)`` maps scored by the metrics with ``scores == "maps"``.
+
+        Returns
+        -------
+        tuple
+            ``(rows, arrays)``: one JSON row per image (``image``, ``method``, ``chunk``, ``target``,
+            ``label`` and the metrics' columns) and the arrays stored beside them (``indices``,
+            ``targets``, ``maps``, ground-truth ``masks`` when the data has them, the metrics' arrays).
+        """
+        from xai_tf.evaluation.store import json_value
+        from xai_tf.metrics.protocol import Chunk
+
+        indices = unit.indices
+        params = dict(self.method_params.get(unit.method, {}))
+        chunk = Chunk(model=self.model, method=unit.method, images=self.data.images[indices], indices=indices,
+                      targets=targets, maps=maps, seed=self.seed, chunk_seed=chunk_seed(self.seed, unit.chunk),
+                      batch_size=self.batch_size, params=params,
+                      masks=None if self.data.masks is None else self.data.masks[indices],
+                      boxes=None if not self.data.boxes else [self.data.boxes[i] for i in indices],
+                      randomized=self.randomized)
+        columns: dict[str, list] = {}
+        arrays = {"indices": indices, "targets": targets, "maps": maps}
+        if chunk.masks is not None:  # the ground truth beside the maps: findings need no data reload
+            arrays["masks"] = chunk.masks.astype(bool)
+        for metric in self.metrics:
+            metric_columns, metric_arrays = metric.score(chunk, self.options)
+            columns.update(metric_columns)
+            arrays.update(metric_arrays)
+        rows = []
+        for position, index in enumerate(indices):
+            row = {"image": int(index), "method": unit.method, "chunk": unit.chunk,
+                   "target": int(targets[position]), "label": int(self.data.labels[index])}
+            row.update({name: json_value(values[position]) for name, values in columns.items()})
+            rows.append(row)
+        return rows, arrays

@@ -67,6 +67,7 @@ class XAIEntropyMetric(Metric):
     name = "xai_entropy"
     options = (Option("entropy_format", "png", choice("entropy_format", FORMATS),
                       "XAI entropy encoder: png (default) or webp"),)
+    direction = "lower"
     notes: ClassVar[dict[str, str]] = {"xai_entropy": "XAI entropy (lower = simpler map)"}
 
     def score(self, chunk: Chunk, options: dict):

@@ -133,6 +133,14 @@ class Metric:
         """``({column: one value per image}, {array name: array})`` for one chunk."""
         raise NotImplementedError
 
+    def check_shape(self, options: dict, shape: tuple) -> None:
+        """Raise ValueError naming the option when ``options`` cannot score images of ``shape`` ``(H, W, C)``.
+
+        For options whose validity depends on the data (Top-k's ``k`` against the pixels of an
+        image, a segmentation of 1-pixel images): a runner calls it with the data's image shape
+        before writing anything; :meth:`score` calls it too. Default: every shape is fine.
+        """
+
     def summarize(self, column: str, values: np.ndarray, stored: Callable[[], list]) -> tuple[dict, dict | None]:
         """``(table entries, detail)`` of ``column`` for one method.
 

@@ -38,10 +38,10 @@ from typing import ClassVar
 import numpy as np
 from scipy import stats
 
-from xai_tf._checks import check_maps
 from xai_tf._random import rng_for
 from xai_tf.metrics.perturbation import (
     check_baseline,
+    checked_inputs,
     fill_values,
     importance_ranks,
     parse_baseline,
@@ -58,17 +58,6 @@ from xai_tf.metrics.protocol import (
 )
 
 EPSILON = 1e-8
-
-
-def _checked(model, images, maps, targets, batch_size):
-    from xai_tf.models.head import head_of
-
-    head = head_of(model)
-    images = head.check_images(images)
-    maps = check_maps(maps, "maps")
-    if maps.shape != images.shape[:3]:
-        raise ValueError(f"maps must have shape {images.shape[:3]} (one (H, W) map per image); got {maps.shape}")
-    return images, maps, head.targets(images, targets, batch_size)
 
 
 def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", steps: int = 10,
@@ -110,7 +99,7 @@ def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", 
         raise ValueError(f"steps must be an integer >= 1 (or -1: one pixel per step); got {steps!r}")
     max_fraction = fraction("max_fraction")(max_fraction)
     baseline = check_baseline(baseline, "baseline")
-    images, maps, targets = _checked(model, images, maps, targets, batch_size)
+    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     pixels = height * width
     largest = int(np.floor(pixels * max_fraction))
@@ -210,7 +199,7 @@ def mu_fidelity(model, images, maps, targets=None, *, grid_size: int = 9, subset
     indices : ndarray, optional
         The images' positions in their data set (default ``0..N-1``).
     """
-    images, maps, targets = _checked(model, images, maps, targets, batch_size)
+    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     indices = np.arange(n) if indices is None else np.asarray(indices)
     subsets = np.stack([grid_subsets(n_samples, grid_size, subset_percent, height, width, rng_for(seed, int(i)))
@@ -276,7 +265,7 @@ def average_drop_increase_gain(model, images, maps, targets=None, *, batch_size:
 
     See the module docstring; ``model, images, maps, targets, batch_size`` as :func:`causal_curves`.
     """
-    images, maps, targets = _checked(model, images, maps, targets, batch_size)
+    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     base = target_scores(model, images, targets, batch_size=batch_size)
     after = target_scores(model, masked_by_map(images, maps), targets, batch_size=batch_size)
     return {"average_drop": np.maximum(base - after, 0.0) / (base + EPSILON),

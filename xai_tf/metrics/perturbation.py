@@ -118,6 +118,19 @@ def target_scores(model, images: np.ndarray, targets: np.ndarray, *, output: str
                             targets, output=output, batch_size=batch_size)
 
 
+def checked_inputs(model, images, maps, targets, batch_size: int = 64):
+    """``(images, maps, targets)`` checked: float32 images of the model's input shape in [0, 1], finite
+    ``(N, H, W)`` maps of the images' size, targets resolved by the model head's rule (None = predicted)."""
+    from xai_tf._checks import check_maps
+
+    head = head_of(model)
+    images = head.check_images(images)
+    maps = check_maps(maps, "maps")
+    if maps.shape != images.shape[:3]:
+        raise ValueError(f"maps must have shape {images.shape[:3]} (one (H, W) map per image); got {maps.shape}")
+    return images, maps, head.targets(images, targets, batch_size)
+
+
 def importance_ranks(maps: np.ndarray, descending: bool = True) -> np.ndarray:
     """Rank of every pixel by its map value: ``(N, H, W)`` int32, 0 = first perturbed.
 

@@ -6,7 +6,7 @@ module with a ``Metric`` subclass plus one line below (``register`` does the sam
 """
 from __future__ import annotations
 
-from xai_tf.metrics import complexity, fidelity, relevance_localization
+from xai_tf.metrics import complexity, faithfulness, fidelity, relevance_localization
 from xai_tf.metrics.complexity import XAI_ENTROPY
 from xai_tf.metrics.localization import POINTING_GAME
 from xai_tf.metrics.pic_metric import AIC, SIC
@@ -63,6 +63,11 @@ for _metric in (
     fidelity.AVERAGE_DROP,
     fidelity.AVERAGE_INCREASE,
     fidelity.AVERAGE_GAIN,
+    faithfulness.FAITHFULNESS_CORRELATION,
+    faithfulness.MONOTONICITY,
+    faithfulness.PIXEL_FLIPPING,
+    faithfulness.INFIDELITY,
+    faithfulness.SUFFICIENCY,
     complexity.SPARSENESS,
     complexity.COMPLEXITY,
     complexity.EFFECTIVE_COMPLEXITY,

@@ -6,7 +6,14 @@ module with a ``Metric`` subclass plus one line below (``register`` does the sam
 """
 from __future__ import annotations
 
-from xai_tf.metrics import complexity, faithfulness, fidelity, relevance_localization
+from xai_tf.metrics import (
+    complexity,
+    faithfulness,
+    fidelity,
+    irof,
+    relevance_localization,
+    road,
+)
 from xai_tf.metrics.complexity import XAI_ENTROPY
 from xai_tf.metrics.localization import POINTING_GAME
 from xai_tf.metrics.pic_metric import AIC, SIC
@@ -66,6 +73,8 @@ for _metric in (
     faithfulness.FAITHFULNESS_CORRELATION,
     faithfulness.MONOTONICITY,
     faithfulness.PIXEL_FLIPPING,
+    road.ROAD,
+    irof.IROF,
     faithfulness.INFIDELITY,
     faithfulness.SUFFICIENCY,
     complexity.SPARSENESS,

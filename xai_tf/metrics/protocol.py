@@ -120,6 +120,11 @@ class Metric:
     notes: ClassVar[dict[str, str]] = {}
     details_key: str = "details"
     direction: str | None = None
+    column_directions: ClassVar[dict[str, str]] = {}
+
+    def direction_of(self, column: str) -> str | None:
+        """Which values of ``column`` are better: ``column_directions[column]``, else ``direction``."""
+        return self.column_directions.get(column, self.direction)
 
     def columns(self, options: dict) -> list[str]:
         """Result columns this metric writes with ``options`` (default: its name)."""

@@ -7,12 +7,16 @@ module with a ``Metric`` subclass plus one line below (``register`` does the sam
 from __future__ import annotations
 
 from xai_tf.metrics import (
+    axiomatic,
     complexity,
     faithfulness,
     fidelity,
+    focus,
     irof,
+    random_logit,
     relevance_localization,
     road,
+    robustness,
 )
 from xai_tf.metrics.complexity import XAI_ENTROPY
 from xai_tf.metrics.localization import POINTING_GAME
@@ -77,11 +81,17 @@ for _metric in (
     irof.IROF,
     faithfulness.INFIDELITY,
     faithfulness.SUFFICIENCY,
+    axiomatic.COMPLETENESS,
+    axiomatic.NON_SENSITIVITY,
+    robustness.AVG_SENSITIVITY,
+    robustness.LOCAL_LIPSCHITZ,
+    random_logit.RANDOM_LOGIT,
     complexity.SPARSENESS,
     complexity.COMPLEXITY,
     complexity.EFFECTIVE_COMPLEXITY,
     relevance_localization.RELEVANCE_MASS_ACCURACY,
     relevance_localization.RELEVANCE_RANK_ACCURACY,
     relevance_localization.TOP_K_INTERSECTION,
+    focus.FOCUS,
 ):
     register(_metric)

@@ -106,3 +106,13 @@ def test_sic_aggregate_curves_is_the_pic_median_curve():
     assert images_n == 3 and x[0] == 0 and x[-1] == 1 and np.isfinite(curve).all()
     entry, _ = METRICS["sic"].summarize("sic", np.zeros(3), lambda: [(0, arrays)])
     assert entry == {"sic": pytest.approx(stored.auc)}
+
+
+def test_long_curves_are_thinned_in_the_summary_only():
+    metric = PeakCurveMetric()
+    x = np.linspace(0, 1, 5001)
+    arrays = {"curve_toy_curve": np.vstack([x, 2 * x]), "curve_toy_curve_x": x}
+    entry, detail = metric.summarize("toy_curve", np.array([0.5, 1.0]), lambda: [(0, arrays)])
+    assert len(detail["x"]) == 1001 and detail["x"][0] == 0 and detail["x"][-1] == 1
+    np.testing.assert_allclose(detail["curve"], 1.5 * np.array(detail["x"]))
+    assert entry["toy_curve"] == 0.75 and entry["toy_curve_n"] == 2

@@ -71,6 +71,24 @@ def test_every_new_metric_runs_through_the_runner_and_does_not_depend_on_chunkin
                     assert row[column] == pytest.approx(rows[key][column], rel=1e-4, abs=1e-6), column
 
 
+def test_a_nested_sigmoid_model_scores_p_or_one_minus_p(data, tmp_path):
+    from conftest import tiny_nested
+
+    model = tiny_nested(input_shape=(32, 32, 1), head="sigmoid")
+    names = ["deletion", "pixel_flipping", "irof", "road", "infidelity", "faithfulness_correlation", "completeness",
+             "non_sensitivity", "random_logit", "focus", "average_drop"]
+    evaluate(model, data, "gradcam", names, tmp_path / "eval", options=SMALL, verbose=0, chunk_size=4)
+    rows = rows_of(tmp_path / "eval")
+    p = np.asarray(model(data.images), np.float64)[:, 0]
+    with np.load(next((tmp_path / "eval" / "arrays").glob("*.npz"))) as stored:
+        first = stored["curve_deletion"][:, 0]  # step 0 of deletion: the image itself
+        expected = np.where(stored["targets"] == 1, p[stored["indices"]], 1 - p[stored["indices"]])
+        np.testing.assert_allclose(first, expected, atol=1e-5)
+    for row in rows.values():
+        for name in ("deletion", "pixel_flipping", "irof", "road", "infidelity", "average_drop", "focus"):
+            assert row[name] is not None and np.isfinite(row[name]), name
+
+
 @pytest.mark.parametrize(("name", "value"), [("deletion_steps", 0), ("insertion_max_fraction", 0.0),
                                              ("road_percentages", [0.5, 1.5]), ("mufidelity_subset_percent", 2),
                                              ("top_k_intersection_k", 0), ("irof_segmentation", "grid"),

@@ -41,6 +41,8 @@ import numpy as np
 
 SCORES = ("maps", "method")
 DIRECTIONS = ("higher", "lower")
+#: Most points of an aggregated curve kept in the summary (evenly spaced; the chunks' arrays keep all).
+MAX_SUMMARY_POINTS = 1001
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ class CurveMetric(MapsMetric):
     ``curve_<name>`` ``(B, T)`` float64 (NaN-padded where images have fewer points) and
     ``curve_<name>_x`` ``(T,)``; :meth:`summarize` returns the mean, standard deviation and count
     of the areas and, as its detail (``summary["curves"][column][method]``), the aggregated curve
-    of :meth:`aggregate_curves` (default: the mean over images at each x, NaN ignored).
+    of :meth:`aggregate_curves` (default: the mean over images at each x, NaN ignored; at most
+    ``MAX_SUMMARY_POINTS`` evenly spaced points) with ``direction``, ``label`` and ``ylabel``.
     """
 
     direction: str = "higher"
@@ -239,6 +242,9 @@ class CurveMetric(MapsMetric):
         if aggregated is None:
             return entry, None
         x, curve, images = aggregated
+        if len(x) > MAX_SUMMARY_POINTS:  # one point per pixel (Pixel-Flipping at 224 px): keep the summary small
+            keep = np.unique(np.round(np.linspace(0, len(x) - 1, MAX_SUMMARY_POINTS)).astype(int))
+            x, curve = x[keep], curve[keep]
         detail = {"x": [float(v) for v in x], "curve": [None if not np.isfinite(v) else float(v) for v in curve],
                   "images": images, "direction": self.direction, "label": self.label, "ylabel": self.ylabel}
         return entry, detail

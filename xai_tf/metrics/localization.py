@@ -100,6 +100,7 @@ class PointingGameMetric(Metric):
     ground_truth = "masks or boxes"
     options = (Option("pointing_tolerance", 15, number("pointing_tolerance", 0.0), "Pointing Game tolerance in "
                       "pixels (default 15, paper 003)", parse=float, flag="--tolerance"),)
+    direction = "higher"
     notes: ClassVar[dict[str, str]] = {"pointing_game": "Pointing Game (hit rate, higher = better)"}
 
     def score(self, chunk: Chunk, options: dict):

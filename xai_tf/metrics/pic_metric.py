@@ -23,7 +23,7 @@ from xai_tf.metrics.pic import (
     check_thresholds,
     pic,
 )
-from xai_tf.metrics.protocol import Chunk, Metric, Option, choice, number
+from xai_tf.metrics.protocol import Chunk, CurveMetric, Option, choice, number
 
 
 def _thresholds_option(value):
@@ -57,15 +57,24 @@ def pic_options(options: dict) -> PICOptions:
                       random_mask_fraction=options["pic_random_mask_fraction"]).checked()
 
 
-class PICMetric(Metric):
-    """SIC or AIC of the method's maps on each image; the summary is the AUC of the aggregated curve."""
+class PICMetric(CurveMetric):
+    """SIC or AIC of the method's maps on each image; the summary is the AUC of the aggregated curve.
+
+    A :class:`~xai_tf.metrics.protocol.CurveMetric` whose curves are PIC's (x: normalised
+    information revealed; y: normalised softmax score for SIC, accuracy for AIC). It keeps its own
+    storage (the chunk's ``PicResult`` as JSON under ``pic_<kind>``) and summary (the AUC of PAIR's
+    median curve, detail under ``summary["pic"]``); :meth:`aggregate_curves` gives that curve.
+    """
 
     scores = "maps"
     options = PIC_RUNNER_OPTIONS
     details_key = "pic"
+    direction = "higher"
+    label = "normalised information revealed (PIC)"
 
     def __init__(self, kind: str):
         self.name = check_choice(kind, "kind", KINDS)
+        self.ylabel = "normalised softmax score" if kind == "sic" else "normalised accuracy"
         self.notes = {kind: f"{kind.upper()} AUC (higher = better)"}
 
     def columns(self, options: dict) -> list[str]:
@@ -92,6 +101,13 @@ class PICMetric(Metric):
         if not parts:
             return None
         return PicResult.merge([part for _, part in sorted(parts, key=lambda item: item[0])])
+
+    def aggregate_curves(self, stored):
+        """``(x, PAIR's aggregated curve, images)`` of the merged chunks (None when none was stored)."""
+        merged = self.results(stored)
+        if merged is None:
+            return None
+        return np.asarray(merged.curve_x, dtype=np.float64), np.asarray(merged.curve, dtype=np.float64), len(merged.aucs)
 
     def summarize(self, column: str, values: np.ndarray, stored):
         merged = self.results(stored)

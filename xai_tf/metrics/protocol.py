@@ -16,7 +16,16 @@ A metric is an object with
   beside the maps (saved in the chunk's ``.npz``);
 - ``summarize(column, values, stored)``: the method's summary entry of one column (default: mean,
   standard deviation and count of the finite values), plus an optional detail stored in the
-  summary under ``details_key`` (default ``"details"``; AIC/SIC use ``"pic"``).
+  summary under ``details_key`` (default ``"details"``; AIC/SIC use ``"pic"``);
+- ``direction``: ``"higher"`` or ``"lower"`` (which values of its columns are better), or ``None``
+  where neither is (a diagnostic), so the report and the findings can read any metric generically.
+
+Two kinds, as Xplique's ``ExplanationMetric`` / ``ExplainerMetric``: :class:`MapsMetric` scores the
+maps it is given (Deletion, Sparseness, Relevance Mass), :class:`MethodMetric` re-runs the method
+through ``chunk.method`` / ``chunk.params`` (Avg-Sensitivity, Random Logit). :class:`CurveMetric`
+is a maps metric that measures one curve per image (a model score against how much of the image
+was perturbed) and reports an area under it: SIC/AIC, Deletion, Insertion, Pixel-Flipping, ROAD,
+IROF. It stores each chunk's curves beside the maps and aggregates them in the summary.
 
 ``xai_tf.metrics.registry.METRICS`` lists them; the runner, its CLI flags, the report's notes and
 the demo read that table, so adding a metric is one new module (a :class:`Metric` subclass) plus
@@ -31,6 +40,9 @@ from typing import ClassVar
 import numpy as np
 
 SCORES = ("maps", "method")
+DIRECTIONS = ("higher", "lower")
+#: Most points of an aggregated curve kept in the summary (evenly spaced; the chunks' arrays keep all).
+MAX_SUMMARY_POINTS = 1001
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,12 @@ class Metric:
     options: tuple[Option, ...] = ()
     notes: ClassVar[dict[str, str]] = {}
     details_key: str = "details"
+    direction: str | None = None
+    column_directions: ClassVar[dict[str, str]] = {}
+
+    def direction_of(self, column: str) -> str | None:
+        """Which values of ``column`` are better: ``column_directions[column]``, else ``direction``."""
+        return self.column_directions.get(column, self.direction)
 
     def columns(self, options: dict) -> list[str]:
         """Result columns this metric writes with ``options`` (default: its name)."""
@@ -121,6 +139,14 @@ class Metric:
     def score(self, chunk: Chunk, options: dict) -> tuple[dict[str, list], dict[str, np.ndarray]]:
         """``({column: one value per image}, {array name: array})`` for one chunk."""
         raise NotImplementedError
+
+    def check_shape(self, options: dict, shape: tuple) -> None:
+        """Raise ValueError naming the option when ``options`` cannot score images of ``shape`` ``(H, W, C)``.
+
+        For options whose validity depends on the data (Top-k's ``k`` against the pixels of an
+        image, a segmentation of 1-pixel images): a runner calls it with the data's image shape
+        before writing anything; :meth:`score` calls it too. Default: every shape is fine.
+        """
 
     def summarize(self, column: str, values: np.ndarray, stored: Callable[[], list]) -> tuple[dict, dict | None]:
         """``(table entries, detail)`` of ``column`` for one method.
@@ -135,6 +161,110 @@ class Metric:
                  f"{column}_std": float(finite.std()) if len(finite) else None,
                  f"{column}_n": len(finite)}
         return entry, None
+
+
+class MapsMetric(Metric):
+    """A metric of the maps the method made (Xplique's ``ExplanationMetric``): ``scores = "maps"``."""
+
+    scores = "maps"
+
+
+class MethodMetric(Metric):
+    """A metric that re-runs the method (Xplique's ``ExplainerMetric``): ``scores = "method"``.
+
+    ``score`` calls ``xai_tf.explain(chunk.model, ..., chunk.method, ..., **chunk.params)`` with
+    seeds from ``chunk.chunk_seed`` (stochastic methods) and ``rng_for(chunk.seed, image index)``
+    (the metric's own draws).
+    """
+
+    scores = "method"
+
+
+class CurveMetric(MapsMetric):
+    """A maps metric measured as one curve per image and reported as the area under it.
+
+    Subclasses set ``name``, ``direction`` (``"higher"``: a larger area is better, as Insertion;
+    ``"lower"``, as Deletion), ``label`` (what the curve's x axis is, for figures) and
+    ``options``, and implement :meth:`curves`. The default :meth:`score` writes the per-image
+    area (:meth:`area`) in the column ``name`` and stores the curves in the chunk's arrays as
+    ``curve_<name>`` ``(B, T)`` float64 (NaN-padded where images have fewer points) and
+    ``curve_<name>_x`` ``(T,)``; :meth:`summarize` returns the mean, standard deviation and count
+    of the areas and, as its detail (``summary["curves"][column][method]``), the aggregated curve
+    of :meth:`aggregate_curves` (default: the mean over images at each x, NaN ignored; at most
+    ``MAX_SUMMARY_POINTS`` evenly spaced points) with ``direction``, ``label`` and ``ylabel``.
+    """
+
+    direction: str = "higher"
+    label: str = "fraction of the image perturbed"
+    ylabel: str = "target class probability"
+    details_key: str = "curves"
+
+    def curves(self, chunk: Chunk, options: dict) -> tuple[np.ndarray, np.ndarray]:
+        """``(x (T,), curves (B, T))`` of one chunk: the curve of every image at the points ``x``."""
+        raise NotImplementedError
+
+    def area(self, x: np.ndarray, curves: np.ndarray, options: dict) -> np.ndarray:
+        """Per-image area ``(B,)`` under ``curves`` over ``x`` (trapezoidal rule; NaN points dropped)."""
+        return trapezoid_rows(x, curves)
+
+    def score(self, chunk: Chunk, options: dict):
+        x, curves = self.curves(chunk, options)
+        curves = np.asarray(curves, dtype=np.float64)
+        areas = self.area(np.asarray(x, dtype=np.float64), curves, options)
+        return ({self.name: [float(value) for value in areas]},
+                {f"curve_{self.name}": curves, f"curve_{self.name}_x": np.asarray(x, dtype=np.float64)})
+
+    def aggregate_curves(self, stored: Callable[[], list]) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """``(x, mean curve, images)`` over every stored chunk of one method, or None when none was stored.
+
+        Chunks whose curves have different lengths (e.g. IROF's segment counts) are NaN-padded to the
+        longest; each point is the mean over the images that have it.
+        """
+        key = f"curve_{self.name}"
+        parts = [(first, arrays[key], arrays[f"{key}_x"]) for first, arrays in stored() if key in arrays]
+        if not parts:
+            return None
+        length = max(curves.shape[1] for _, curves, _ in parts)
+        x = max((xs for _, _, xs in parts), key=len)
+        padded = np.full((sum(len(curves) for _, curves, _ in parts), length), np.nan)
+        row = 0
+        for _, curves, _ in sorted(parts, key=lambda part: part[0]):
+            padded[row:row + len(curves), :curves.shape[1]] = curves
+            row += len(curves)
+        counts = np.sum(np.isfinite(padded), axis=0)
+        with np.errstate(invalid="ignore"):
+            mean = np.where(counts > 0, np.nansum(padded, axis=0) / np.maximum(counts, 1), np.nan)
+        return np.asarray(x, dtype=np.float64), mean, len(padded)
+
+    def summarize(self, column: str, values: np.ndarray, stored: Callable[[], list]) -> tuple[dict, dict | None]:
+        entry, _ = super().summarize(column, values, stored)
+        aggregated = self.aggregate_curves(stored)
+        if aggregated is None:
+            return entry, None
+        x, curve, images = aggregated
+        if len(x) > MAX_SUMMARY_POINTS:  # one point per pixel (Pixel-Flipping at 224 px): keep the summary small
+            keep = np.unique(np.round(np.linspace(0, len(x) - 1, MAX_SUMMARY_POINTS)).astype(int))
+            x, curve = x[keep], curve[keep]
+        detail = {"x": [float(v) for v in x], "curve": [None if not np.isfinite(v) else float(v) for v in curve],
+                  "images": images, "direction": self.direction, "label": self.label, "ylabel": self.ylabel}
+        return entry, detail
+
+
+def trapezoid_rows(x: np.ndarray, curves: np.ndarray) -> np.ndarray:
+    """Trapezoidal area of each row of ``curves`` ``(B, T)`` over ``x`` ``(T,)``; NaN points (padding) dropped.
+
+    A row with fewer than two finite points has area NaN (nothing to integrate).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    curves = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+    finite = np.isfinite(curves)
+    if finite.all():
+        return np.sum((curves[:, 1:] + curves[:, :-1]) * np.diff(x) / 2.0, axis=1)
+    areas = np.full(len(curves), np.nan)
+    for i, (row, keep) in enumerate(zip(curves, finite)):
+        if keep.sum() >= 2:
+            areas[i] = float(np.sum((row[keep][1:] + row[keep][:-1]) * np.diff(x[keep]) / 2.0))
+    return areas
 
 
 def choice(name: str, choices) -> Callable[[object], object]:
@@ -154,6 +284,23 @@ def number(name: str, low=None, high=None, *, integer: bool = False) -> Callable
         checked = check_number(value, name, low, high)
         return int(checked) if integer else checked
     return check
+
+
+def fraction(name: str) -> Callable[[object], object]:
+    """An option check: a number in ``(0, 1]`` (a fraction of the image; 0 would perturb nothing)."""
+    from xai_tf._checks import check_number
+
+    def check(value):
+        checked = check_number(value, name, 0.0, 1.0)
+        if checked == 0.0:
+            raise ValueError(f"{name} must lie in (0, 1]; got {value!r}")
+        return checked
+    return check
+
+
+def count(name: str, low: int = 1) -> Callable[[object], object]:
+    """An option check: an integer ``>= low`` (steps, samples, runs)."""
+    return number(name, low, integer=True)
 
 
 def flag(name: str) -> Callable[[object], object]:

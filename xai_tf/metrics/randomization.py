@@ -193,6 +193,7 @@ class RandomizationMetric(Metric):
     scores = "method"
     options = (Option("randomization_modes", ["full", "semi"], _modes_option,
                       "comma-separated randomisation modes: full, semi (default both)", parse=parse_list),)
+    direction = "lower"
     notes: ClassVar[dict[str, str]] = {
         "randomization_full": f"Randomisation, full (Spearman to randomised model; passes below "
                               f"{RANDOMIZATION_THRESHOLD:g}, see Findings)",

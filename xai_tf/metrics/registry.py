@@ -6,10 +6,22 @@ module with a ``Metric`` subclass plus one line below (``register`` does the sam
 """
 from __future__ import annotations
 
+from xai_tf.metrics import (
+    axiomatic,
+    complexity,
+    faithfulness,
+    fidelity,
+    focus,
+    irof,
+    random_logit,
+    relevance_localization,
+    road,
+    robustness,
+)
 from xai_tf.metrics.complexity import XAI_ENTROPY
 from xai_tf.metrics.localization import POINTING_GAME
 from xai_tf.metrics.pic_metric import AIC, SIC
-from xai_tf.metrics.protocol import SCORES, Metric, Option
+from xai_tf.metrics.protocol import DIRECTIONS, SCORES, Metric, Option
 from xai_tf.metrics.randomization import RANDOMIZATION
 from xai_tf.metrics.sensitivity import MAX_SENSITIVITY
 
@@ -24,6 +36,9 @@ def register(metric: Metric) -> Metric:
         raise ValueError(f"metric name {metric.name!r} is empty or already registered")
     if metric.scores not in SCORES:
         raise ValueError(f"metric {metric.name!r}: scores must be one of {SCORES}; got {metric.scores!r}")
+    if metric.direction is not None and metric.direction not in DIRECTIONS:
+        raise ValueError(f"metric {metric.name!r}: direction must be None or one of {DIRECTIONS}; got "
+                         f"{metric.direction!r}")
     known = all_options()
     for option in metric.options:
         if option.name in known and known[option.name] is not option:
@@ -51,7 +66,34 @@ def default_options() -> dict:
     return {name: option.default for name, option in all_options().items()}
 
 
-for _metric in (SIC, AIC, MAX_SENSITIVITY, XAI_ENTROPY, POINTING_GAME, RANDOMIZATION):
+for _metric in (
+    SIC, AIC, MAX_SENSITIVITY, XAI_ENTROPY, POINTING_GAME, RANDOMIZATION,
+    fidelity.DELETION,
+    fidelity.INSERTION,
+    fidelity.MUFIDELITY,
+    fidelity.AVERAGE_DROP,
+    fidelity.AVERAGE_INCREASE,
+    fidelity.AVERAGE_GAIN,
+    faithfulness.FAITHFULNESS_CORRELATION,
+    faithfulness.MONOTONICITY,
+    faithfulness.PIXEL_FLIPPING,
+    road.ROAD,
+    irof.IROF,
+    faithfulness.INFIDELITY,
+    faithfulness.SUFFICIENCY,
+    axiomatic.COMPLETENESS,
+    axiomatic.NON_SENSITIVITY,
+    robustness.AVG_SENSITIVITY,
+    robustness.LOCAL_LIPSCHITZ,
+    random_logit.RANDOM_LOGIT,
+    complexity.SPARSENESS,
+    complexity.COMPLEXITY,
+    complexity.EFFECTIVE_COMPLEXITY,
+    relevance_localization.RELEVANCE_MASS_ACCURACY,
+    relevance_localization.RELEVANCE_RANK_ACCURACY,
+    relevance_localization.TOP_K_INTERSECTION,
+    focus.FOCUS,
+):
     register(_metric)
 
 #: The metrics scored when none are named: the demo's evaluation (the papers' metrics).

@@ -147,6 +147,7 @@ class MaxSensitivityMetric(Metric):
         Option("sensitivity_normalise", True, flag("sensitivity_normalise"), "divide maps by their max |value| "
                "before comparing (default true, Quantus)", parse=parse_bool),
     )
+    direction = "lower"
     notes: ClassVar[dict[str, str]] = {"max_sensitivity": "Max-Sensitivity (lower = more stable)"}
 
     def score(self, chunk: Chunk, options: dict):

@@ -40,7 +40,9 @@ def test_demo_writes_every_stage_and_the_report_then_resumes(tmp_path, capsys):
     # The evaluation holds the random baseline and the demo's metrics.
     summary = json.loads((out / "evaluation" / "summary.json").read_text())
     assert summary["complete"] and summary["methods"] == ["gradcam", "random"] and summary["images"] == 2
-    assert {"sic", "aic", "max_sensitivity", "xai_entropy", "pointing_game"} <= set(summary["metrics"])
+    assert {"sic", "aic", "deletion", "insertion", "max_sensitivity", "xai_entropy", "pointing_game"} \
+        <= set(summary["metrics"])
+    assert {"sic", "aic", "deletion", "insertion"} == set(summary["curves"])
 
     html = path.read_text()
     assert re.findall(r"<h2>(.*?)</h2>", html) == ["Findings"] + [title for _, title in SECTIONS]

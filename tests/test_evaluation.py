@@ -92,9 +92,10 @@ def test_shards_merge_to_the_unsharded_run(setup, tmp_path):
     merged = json.loads((tmp_path / "m" / "summary.json").read_text())
     unsharded = json.loads((reference / "summary.json").read_text())
     assert merged["table"] == unsharded["table"] and merged["pic"] == unsharded["pic"] and merged["complete"]
+    assert merged["curves"] == unsharded["curves"] and set(merged["curves"]) == {"sic", "aic"}
     assert _sorted(_rows(tmp_path / "m")) == _sorted(_rows(reference))
     assert (tmp_path / "m" / "table.csv").read_text() == (reference / "table.csv").read_text()
-    assert (tmp_path / "m" / "pic_sic.png").exists()
+    assert (tmp_path / "m" / "curve_sic.png").exists() and (tmp_path / "m" / "curve_aic.png").exists()
 
 
 def test_resume_recomputes_nothing_and_repairs_bad_files(setup, tmp_path):

@@ -65,6 +65,17 @@ def test_a_curve_metric_is_one_class_and_one_registry_line(toy_curve, tmp_path):
     assert detail["images"] == 6 and detail["direction"] == "lower" and detail["label"] == "toy x"
     assert summary["table"]["random"]["toy_curve"] == pytest.approx(np.mean([row["toy_curve"] for row in rows]))
     assert sorted(firsts) == [0, 4]
+    # ... and reaches table.csv, its figure and the report without a line elsewhere
+    assert summary["directions"]["toy_curve"] == "lower" and summary["metric_of"]["toy_curve"] == "toy_curve"
+    assert (out / "table.csv").read_text().splitlines()[0] == "method,toy_curve"
+    assert (out / "curve_toy_curve.png").stat().st_size > 1000
+    from xai_tf.report import build
+
+    html = build({"evaluation": [str(out)]}, out=tmp_path / "report.html").read_text()
+    curves = html[html.index('<section id="curves">'):html.index('<section id="metrics">')]
+    assert "<th>toy curve area (lower = better) (↓)</th>" in curves
+    assert f"<td>{summary['table']['random']['toy_curve']:.3f}</td>" in curves
+    assert curves.count('<img src="data:image/png;base64,') == 1
 
 
 def test_trapezoid_rows_drops_nan_padding():
@@ -112,7 +123,8 @@ def test_long_curves_are_thinned_in_the_summary_only():
     metric = PeakCurveMetric()
     x = np.linspace(0, 1, 5001)
     arrays = {"curve_toy_curve": np.vstack([x, 2 * x]), "curve_toy_curve_x": x}
-    entry, detail = metric.summarize("toy_curve", np.array([0.5, 1.0]), lambda: [(0, arrays)])
+    entry, _ = metric.summarize("toy_curve", np.array([0.5, 1.0]), lambda: [(0, arrays)])
+    detail = metric.curve_detail(lambda: [(0, arrays)])
     assert len(detail["x"]) == 1001 and detail["x"][0] == 0 and detail["x"][-1] == 1
     np.testing.assert_allclose(detail["curve"], 1.5 * np.array(detail["x"]))
     assert entry["toy_curve"] == 0.75 and entry["toy_curve_n"] == 2

@@ -151,7 +151,7 @@ def test_missing_sections_are_noted_not_fatal(project, tmp_path):
     assert _headings(html) == [title for _, title in SECTIONS]
     notes = re.findall(r'<p class="note">(.*?)</p>', html)
     skipped = re.findall(r'<section id="(\w+)">\s*<h2>[^<]*</h2>\s*<p class="note">Skipped', html)
-    assert skipped == ["training", "classification", "explanations", "denoising", "pic", "metrics"]
+    assert skipped == ["training", "classification", "explanations", "denoising", "curves", "metrics"]
     assert len(notes) == len(skipped)
     assert len(_images(html)) == 2
 

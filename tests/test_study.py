@@ -212,7 +212,7 @@ def test_shipped_study_is_valid():
     config = study.check_config(study.read_config("paper004-synthetic"))
     assert len(config["models"]) >= 3 and "random" in [m["method"] for m in config["methods"]]
     assert len(config["methods"]) >= 6 and [d["denoiser"] for d in config["denoisers"]] == ["none", "gaussian"]
-    assert {"sic", "aic", "pointing_game"} <= set(config["metrics"])
+    assert {"sic", "aic", "deletion", "insertion", "pointing_game"} <= set(config["metrics"])
     assert all(m["train"]["weights"] == "none" for m in config["models"])
 
 

@@ -5,6 +5,7 @@ Keeps ``import xai_tf.viz`` (and friends) cheap and lets each concept live in it
 from __future__ import annotations
 
 import importlib
+import sys
 
 
 def lazy_exports(package: str, table: dict[str, str]):
@@ -16,7 +17,7 @@ def lazy_exports(package: str, table: dict[str, str]):
         module = importlib.import_module(f"{package}.{table[name]}")
         return getattr(module, name)
 
-    def __dir__():
-        return sorted(table)
+    def __dir__():  # the lazy names and those the package imports eagerly (its __all__)
+        return sorted(set(table) | set(getattr(sys.modules[package], "__all__", ())))
 
     return __getattr__, __dir__

@@ -15,7 +15,7 @@ method and scores the maps with the chosen metrics, writing as it goes:
 - ``out_dir/arrays/chunk{c}_{method}.npz``: the maps of that chunk and its PIC results (written
   atomically before the chunk's rows).
 - ``summary.json``, ``table.csv`` (method x metric, like paper 001's Table 1) and
-  ``pic_sic.png`` / ``pic_aic.png`` (aggregated curves) once the shard is complete.
+  ``curve_<column>.png`` (the aggregated curves of every curve metric: SIC, AIC, Deletion, ...).
 
 Resuming: run the same command again. Finished (chunk, method) units are skipped; a truncated or
 unreadable line, a duplicate row or a corrupt ``.npz`` is reported and its unit redone (the file is

@@ -73,7 +73,10 @@ def _cli_evaluate(argv: list[str]) -> int:
 
 
 def exclusion_lines(folder, summary: dict) -> list[str]:
-    """One line per method and AIC/SIC kind whose every image was excluded, with the reason counts."""
+    """One line per method and column whose every image was excluded, with the reason counts.
+
+    A metric that leaves images out says why in the row's ``<column>_excluded`` (AIC/SIC do).
+    """
     import collections
     import re
 
@@ -81,15 +84,16 @@ def exclusion_lines(folder, summary: dict) -> list[str]:
 
     rows = plain_rows(Path(folder) / RESULTS)
     lines = []
-    for kind, by_method in summary.get("pic", {}).items():
-        for method, detail in by_method.items():
-            if detail["included"] or not detail["images"]:
+    for column in summary["metrics"]:
+        for method in summary["methods"]:
+            reasons = [row.get(f"{column}_excluded") for row in rows
+                       if row["method"] == method and f"{column}_excluded" in row]
+            if not reasons or not all(reasons):
                 continue
             # the reason without its numbers: "score on the original image 0.41 is below ..." -> one bucket
-            reasons = collections.Counter(re.sub(r"-?\d[\d.e+-]*", "#", row.get(f"{kind}_excluded") or "?")
-                                          for row in rows if row["method"] == method)
-            counted = "; ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
-            lines.append(f"{kind}: every image of {method} was excluded ({counted})")
+            counts = collections.Counter(re.sub(r"-?\d[\d.e+-]*", "#", reason) for reason in reasons)
+            counted = "; ".join(f"{count} x {reason}" for reason, count in counts.most_common())
+            lines.append(f"{column}: every image of {method} was excluded ({counted})")
     return lines
 
 

@@ -1,13 +1,19 @@
 """Summaries of evaluation folders: per method and metric column, data only (figures are ``viz``'s).
 
 ``summarize(folders)`` reads one or more folders that hold shards of one configuration and returns
-a JSON-ready dict: ``methods``, ``metrics`` (the result columns), ``images``, ``complete``,
-``shards``, ``table`` (``{method: {column: value, column_std, column_n}}``: the mean over images, or
-the metric's own summary: AIC/SIC give the AUC of the aggregated median curve, as PAIR and paper 004)
-and the metrics' details (``summary[metric.details_key][column][method]``: ``pic`` holds AIC/SIC's
-AUC, aggregated curve, included and evaluated images).
+a JSON-ready dict: ``methods``, ``metrics`` (the result columns), ``metric_of`` (``{column: the
+registered metric that writes it}``), ``notes`` and ``directions``
+(``{column: how to read it}``, ``{column: "higher"/"lower"/None}``: which values are better, from
+the registered metrics), ``images``, ``complete``, ``shards``, ``table`` (``{method: {column:
+value, column_std, column_n}}``: the mean over images, or the metric's own summary: AIC/SIC give the
+AUC of the aggregated median curve, as PAIR and paper 004), ``curves`` (``{column: {method: {"x",
+"curve", "images", "direction", "label", "ylabel"}}}``: the aggregated curve of every curve metric,
+``xai_tf.metrics.protocol.CurveMetric``) and the metrics' details
+(``summary[metric.details_key][column][method]``: ``pic`` holds AIC/SIC's AUC, included and
+evaluated images).
 With ``write_to`` it also writes ``summary.json``, ``table.csv`` (method x column, like paper 001's
-Table 1) and the aggregated PIC curves ``pic_sic.png`` / ``pic_aic.png`` (``xai_tf.viz.plot_pic``).
+Table 1) and one figure of aggregated curves per curve column, ``curve_<column>.png``
+(:func:`curve_figure`).
 """
 from __future__ import annotations
 
@@ -19,10 +25,14 @@ import numpy as np
 from xai_tf._io import csv_text, write_atomic, write_json
 from xai_tf.evaluation.shards import parse_shard, shard_chunks
 from xai_tf.evaluation.store import EvaluationError, Store, plain_rows, read_config
+from xai_tf.metrics.protocol import CurveMetric
 
 
-def _columns(config: dict) -> list[tuple[str, object]]:
-    """``[(column, metric)]`` in the configuration's metric order."""
+def columns_of(config: dict) -> list[tuple[str, object]]:
+    """``[(column, metric)]`` of an evaluation configuration, in its metric order (from the registry).
+
+    Raises EvaluationError when the configuration names a metric that is not registered here.
+    """
     from xai_tf.metrics.registry import METRICS
 
     missing = [name for name in config["metrics"] if name not in METRICS]
@@ -76,9 +86,12 @@ def summarize(folders, write_to=None) -> dict:
     """
     config, rows, stores = read_shards(folders)
     methods = config["methods"]
-    columns = _columns(config)
+    columns = columns_of(config)
     summary = {"methods": methods, "metrics": [column for column, _ in columns],
-               "images": len({row["image"] for row in rows}), "complete": False, "table": {}, "pic": {}}
+               "metric_of": {column: metric.name for column, metric in columns},
+               "notes": {column: metric.note(column) for column, metric in columns},
+               "directions": {column: metric.direction_of(column) for column, metric in columns},
+               "images": len({row["image"] for row in rows}), "complete": False, "table": {}, "pic": {}, "curves": {}}
     for method in methods:
         method_rows = [row for row in rows if row["method"] == method]
 
@@ -93,6 +106,9 @@ def summarize(folders, write_to=None) -> dict:
             entry.update(values_entry)
             if detail is not None:
                 summary.setdefault(metric.details_key, {}).setdefault(column, {})[method] = detail
+            curve = metric.curve_detail(stored) if isinstance(metric, CurveMetric) else None
+            if curve is not None:
+                summary["curves"].setdefault(column, {})[method] = curve
         summary["table"][method] = entry
     expected = {int(i) for shard in config["shards"]
                 for _, indices in shard_chunks(config["data_images"], config["chunk_size"], parse_shard(shard))
@@ -100,7 +116,7 @@ def summarize(folders, write_to=None) -> dict:
     summary["complete"] = {row["image"] for row in rows} == expected and len(rows) == len(expected) * len(methods)
     summary["shards"] = config["shards"]
     if write_to is not None:
-        write_summary(summary, write_to, folders)
+        write_summary(summary, write_to)
     return summary
 
 
@@ -151,15 +167,54 @@ def table_csv(summary: dict) -> str:
                     [{**summary["table"][method], "method": method} for method in summary["methods"]])
 
 
-def write_summary(summary: dict, out, folders) -> None:
-    """Write ``summary.json``, ``table.csv`` and the PIC figures of ``folders`` into ``out``."""
-    from xai_tf.viz import plot_pic
+def curve_figure(summary: dict, column: str, path=None, *, methods=None):
+    """The aggregated curves of one curve column of a summary, one per method (``xai_tf.viz.plot_curves``).
 
+    Parameters
+    ----------
+    summary : dict
+        :func:`summarize`'s result (or a ``summary.json`` read back).
+    column : str
+        A column of ``summary["curves"]``.
+    path : path, optional
+        File to write (``.png``, ``.pdf`` or ``.svg``).
+    methods : dict, optional
+        ``{label: method}`` to draw (default every method with a curve, by its name).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Legend: each method's value of ``column`` in the table (the area under its curve).
+
+    Raises
+    ------
+    ValueError
+        The summary holds no curve for ``column``.
+    """
+    from xai_tf.viz import plot_curves
+
+    details = summary.get("curves", {}).get(column)
+    if not details:
+        raise ValueError(f"column={column!r} has no aggregated curve in the summary; curve columns: "
+                         f"{', '.join(summary.get('curves', {})) or '(none)'}")
+    methods = methods or {method: method for method in details}
+    curves = {label: (details[method]["x"], [np.nan if v is None else v for v in details[method]["curve"]],
+                      summary["table"].get(method, {}).get(column)) for label, method in methods.items()
+              if method in details}
+    first = next(iter(details.values()))
+    direction = summary.get("directions", {}).get(column)
+    images = sorted({detail["images"] for detail in details.values()})
+    better = f"{direction} = better, " if direction else ""
+    title = f"Aggregated {column} ({better}{'/'.join(map(str, images))} images)"
+    return plot_curves(curves, path, xlabel=first["label"], ylabel=first["ylabel"], title=title,
+                       area_label=column)
+
+
+def write_summary(summary: dict, out) -> None:
+    """Write ``summary.json``, ``table.csv`` and one ``curve_<column>.png`` per curve column into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "summary.json", summary)
     write_atomic(out / "table.csv", table_csv(summary).encode())
-    for kind in ("sic", "aic"):
-        by_method = pic_results(folders, kind) if kind in summary["pic"] else {}
-        if by_method:
-            plot_pic(by_method, path=out / f"pic_{kind}.png")
+    for column in summary["curves"]:
+        curve_figure(summary, column, out / f"curve_{column}.png")

@@ -189,15 +189,16 @@ class CurveMetric(MapsMetric):
     area (:meth:`area`) in the column ``name`` and stores the curves in the chunk's arrays as
     ``curve_<name>`` ``(B, T)`` float64 (NaN-padded where images have fewer points) and
     ``curve_<name>_x`` ``(T,)``; :meth:`summarize` returns the mean, standard deviation and count
-    of the areas and, as its detail (``summary["curves"][column][method]``), the aggregated curve
-    of :meth:`aggregate_curves` (default: the mean over images at each x, NaN ignored; at most
-    ``MAX_SUMMARY_POINTS`` evenly spaced points) with ``direction``, ``label`` and ``ylabel``.
+    of the areas. The evaluation summary stores every curve metric's aggregated curve under
+    ``summary["curves"][column][method]`` (:meth:`curve_detail`: the curve of
+    :meth:`aggregate_curves`, by default the mean over images at each x, NaN ignored, at most
+    ``MAX_SUMMARY_POINTS`` evenly spaced points, with ``direction``, ``label`` and ``ylabel``), from
+    which ``table.csv``'s figures, the report and the studies draw the curves.
     """
 
     direction: str = "higher"
     label: str = "fraction of the image perturbed"
     ylabel: str = "target class probability"
-    details_key: str = "curves"
 
     def curves(self, chunk: Chunk, options: dict) -> tuple[np.ndarray, np.ndarray]:
         """``(x (T,), curves (B, T))`` of one chunk: the curve of every image at the points ``x``."""
@@ -236,18 +237,22 @@ class CurveMetric(MapsMetric):
             mean = np.where(counts > 0, np.nansum(padded, axis=0) / np.maximum(counts, 1), np.nan)
         return np.asarray(x, dtype=np.float64), mean, len(padded)
 
-    def summarize(self, column: str, values: np.ndarray, stored: Callable[[], list]) -> tuple[dict, dict | None]:
-        entry, _ = super().summarize(column, values, stored)
+    def curve_detail(self, stored: Callable[[], list]) -> dict | None:
+        """The aggregated curve of one method for the summary (``summary["curves"][column][method]``).
+
+        ``{"x", "curve", "images", "direction", "label", "ylabel"}`` (JSON-ready; at most
+        ``MAX_SUMMARY_POINTS`` points), from :meth:`aggregate_curves`; None when nothing was stored.
+        The summary stores it for every curve metric, so figures and reports read curves alike.
+        """
         aggregated = self.aggregate_curves(stored)
         if aggregated is None:
-            return entry, None
+            return None
         x, curve, images = aggregated
         if len(x) > MAX_SUMMARY_POINTS:  # one point per pixel (Pixel-Flipping at 224 px): keep the summary small
             keep = np.unique(np.round(np.linspace(0, len(x) - 1, MAX_SUMMARY_POINTS)).astype(int))
             x, curve = x[keep], curve[keep]
-        detail = {"x": [float(v) for v in x], "curve": [None if not np.isfinite(v) else float(v) for v in curve],
-                  "images": images, "direction": self.direction, "label": self.label, "ylabel": self.ylabel}
-        return entry, detail
+        return {"x": [float(v) for v in x], "curve": [None if not np.isfinite(v) else float(v) for v in curve],
+                "images": images, "direction": self.direction, "label": self.label, "ylabel": self.ylabel}
 
 
 def trapezoid_rows(x: np.ndarray, curves: np.ndarray) -> np.ndarray:

@@ -96,5 +96,7 @@ for _metric in (
 ):
     register(_metric)
 
-#: The metrics scored when none are named: the demo's evaluation (the papers' metrics).
-DEFAULT_METRICS = ("sic", "aic", "max_sensitivity", "xai_entropy", "pointing_game", "randomization")
+#: The metrics the demo scores: the papers' (AIC/SIC, Max-Sensitivity, XAI entropy, Pointing Game,
+#: randomisation) and the fidelity curves people compare with them (Deletion, Insertion).
+DEFAULT_METRICS = ("sic", "aic", "deletion", "insertion", "max_sensitivity", "xai_entropy", "pointing_game",
+                   "randomization")

@@ -1,7 +1,10 @@
-"""The report's evaluation sections: AIC/SIC curves and table, and the other metrics' table.
+"""The report's evaluation sections: every curve metric's curves and areas, and every other metric's table.
 
-Read from evaluation runner folders (``xai_tf.evaluation``); the PIC figures are drawn here with
-``xai_tf.viz.plot_pic`` from the stored results, nothing is recomputed.
+Read from evaluation runner folders (``xai_tf.evaluation``); what each column means, which direction
+is better and which columns have curves come from the summary (that is, from the registered
+metrics, ``xai_tf.metrics.registry``), so a new metric appears here without a line of this module.
+The figures are drawn with ``xai_tf.evaluation.summary.curve_figure`` from the stored results;
+nothing is recomputed.
 """
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import numpy as np
 
 from xai_tf.report.config import ReportConfigError, resolve
 from xai_tf.viz.figures import figure_uri
+
+#: Arrows after a column's name in tables: which values are better.
+DIRECTION_MARKS = {"higher": " (↑)", "lower": " (↓)", None: ""}
 
 
 def format_value(value, digits: int = 3) -> str:
@@ -22,14 +28,9 @@ def format_value(value, digits: int = 3) -> str:
     return f"{float(value):.{digits}f}"
 
 
-def _metric_note(column: str) -> str:
-    """How to read a result column: the note of the registered metric that writes it."""
-    from xai_tf.metrics.registry import METRICS
-
-    for metric in METRICS.values():
-        if column in metric.notes:
-            return metric.notes[column]
-    return column
+def column_header(summary: dict, column: str) -> str:
+    """A table header: the column's note (how to read it) with its direction arrow."""
+    return summary.get("notes", {}).get(column, column) + DIRECTION_MARKS[summary.get("directions", {}).get(column)]
 
 
 class EvaluationSections:
@@ -38,13 +39,12 @@ class EvaluationSections:
     findings: dict | None = None
 
     def evaluation_sections(self) -> None:
-        from xai_tf.evaluation import EvaluationError, pic_results, summarize
+        from xai_tf.evaluation import EvaluationError, summarize
         from xai_tf.evaluation.store import read_config
-        from xai_tf.viz import plot_pic
 
         folders = [resolve(self.base, folder) for folder in self.config.get("evaluation") or []]
         if not folders:
-            for section in ("pic", "metrics"):
+            for section in ("curves", "metrics"):
                 self.note(section, "Skipped: the config names no `evaluation` folder (the evaluation runner's output).")
             return
         try:
@@ -61,11 +61,6 @@ class EvaluationSections:
                                     "another configuration")
         self._check_shape(config.get("data_shape", ()), f"the evaluated images in {folders[0]}")
         summary = summarize(folders)  # refuses folders of different configurations
-        curves = {}
-        for kind in ("sic", "aic"):
-            by_method = pic_results(folders, kind)
-            if by_method:
-                curves[kind] = figure_uri(plot_pic(by_method))
         self.provenance["evaluation"] = {"folders": [str(f) for f in folders], "config": config,
                                          "versions": stored.get("versions")}
         model = self.fingerprints.get(fingerprint, config.get("model"))
@@ -73,10 +68,10 @@ class EvaluationSections:
                  f"targets {config.get('targets')}, seed {config.get('seed')}; read from "
                  f"{', '.join(str(f) for f in folders)}.")
         if not summary["complete"]:
-            for section in ("pic", "metrics"):
+            for section in ("curves", "metrics"):
                 self.note(section, "The evaluation is not complete (some images or methods are missing); "
                                    "run it again to resume, the numbers below cover what is finished.")
-        self._pic_section(summary, curves, config, intro)
+        self._curves_section(summary, config, intro)
         self._metrics_section(summary, intro)
         self._findings(folders, summary, config)
 
@@ -90,43 +85,50 @@ class EvaluationSections:
                                          image_indices=results["indices"] if results["maps"] else None,
                                          pic=summary.get("pic"), method_params=config.get("method_params"))
 
-    def _pic_section(self, summary: dict, curves: dict, config: dict, intro: str) -> None:
-        if not any(kind in summary["pic"] for kind in ("sic", "aic")):
-            self.note("pic", "Skipped: the evaluation did not compute `sic` or `aic`.")
+    def _curves_section(self, summary: dict, config: dict, intro: str) -> None:
+        from xai_tf.evaluation.summary import columns_of, curve_figure
+
+        columns = list(summary.get("curves", {}))
+        if not columns:
+            self.note("curves", "Skipped: the evaluation computed no curve metric.")
             return
+        metrics = {column: metric for column, metric in columns_of(config)}
         options = config.get("options", {})
-        self.add("pic", "text", text=intro + f" PIC entropy {options.get('pic_entropy')}, blur "
-                                             f"{options.get('pic_blur')}, min prediction "
-                                             f"{options.get('pic_min_pred_value')}.")
+        used = {option.name: options.get(option.name) for column in columns for option in metrics[column].options}
+        settings = ", ".join(f"{name} {value}" for name, value in used.items())
+        self.add("curves", "text", text=intro + (f" Options: {settings}." if settings else ""))
         if "random" not in summary["methods"]:
-            self.note("pic", "The evaluation has no `random` method: the table lacks the random baseline.")
-        for kind in ("sic", "aic"):
-            if kind in curves:
-                self.add("pic", "figure", uri=curves[kind], caption=f"Aggregated {kind.upper()}: median curve over "
-                                                                    "the included images per method.", wide=False)
-        kinds = [kind for kind in ("sic", "aic") if kind in summary["pic"]]
-        header = ["method"] + [f"{kind.upper()} AUC" for kind in kinds] + [f"{kind.upper()} images" for kind in kinds]
+            self.note("curves", "The evaluation has no `random` method: the table lacks the random baseline.")
+        for column in columns:
+            self.add("curves", "figure", uri=figure_uri(curve_figure(summary, column)), wide=False,
+                     caption=f"{column_header(summary, column)}: the aggregated curve of each method.")
+        header = ["method"] + [column_header(summary, column) for column in columns] + [f"{column} images"
+                                                                                        for column in columns]
         rows, highlight = [], []
         for position, method in enumerate(summary["methods"]):
-            entries = [summary["pic"][kind].get(method, {}) for kind in kinds]
             label = f"{method} (random baseline)" if method == "random" else method
             if method == "random":
                 highlight.append(position)
-            rows.append([label] + [format_value(entry.get("auc")) for entry in entries]
-                        + [f"{entry.get('included', 0)}/{entry.get('images', 0)}" for entry in entries])
-        self.add("pic", "table", caption="Area under the aggregated curves (higher = better; compare with the random "
-                                         "baseline). Images: included in the curve / evaluated.",
-                 header=header, rows=rows, highlight=highlight)
+            rows.append([label] + [format_value(summary["table"][method].get(column)) for column in columns]
+                        + [self._images_cell(summary, metrics[column], column, method) for column in columns])
+        self.add("curves", "table", caption="Area under the aggregated curves (compare with the random baseline; "
+                                            "the arrows say which values are better). Images: those the curve "
+                                            "includes / evaluated.", header=header, rows=rows, highlight=highlight)
+
+    @staticmethod
+    def _images_cell(summary: dict, metric, column: str, method: str) -> str:
+        """``included/evaluated`` where the metric's detail says (PIC's exclusions), else the curve's images."""
+        detail = summary.get(metric.details_key, {}).get(column, {}).get(method, {})
+        if "included" in detail:
+            return f"{detail['included']}/{detail.get('images', 0)}"
+        curve = summary["curves"].get(column, {}).get(method)
+        return "n/a" if curve is None else str(curve["images"])
 
     def _metrics_section(self, summary: dict, intro: str) -> None:
-        columns = [c for c in summary["metrics"] if c not in ("sic", "aic")]
+        columns = [c for c in summary["metrics"] if c not in summary.get("curves", {})]
         if not columns:
-            self.note("metrics", "Skipped: the evaluation computed no metric besides AIC/SIC.")
+            self.note("metrics", "Skipped: the evaluation computed no metric besides the curve metrics.")
             return
-        for metric, label in (("max_sensitivity", "Max-Sensitivity"), ("xai_entropy", "XAI entropy"),
-                              ("pointing_game", "Pointing Game"), ("randomization", "randomisation")):
-            if not any(column.startswith(metric) for column in columns):
-                self.note("metrics", f"{label} was not evaluated.")
         self.add("metrics", "text", text=intro)
         rows = []
         for method in summary["methods"]:
@@ -136,6 +138,7 @@ class EvaluationSections:
                 mean, std, count = entry.get(column), entry.get(f"{column}_std"), entry.get(f"{column}_n")
                 cells.append("n/a" if mean is None else f"{format_value(mean)} ± {format_value(std)} (n={count})")
             rows.append([method] + cells)
-        self.add("metrics", "table", caption="Mean ± standard deviation over images (n = images scored)",
-                 header=["method"] + [_metric_note(column) for column in columns], rows=rows,
+        self.add("metrics", "table", caption="Mean ± standard deviation over images (n = images scored; the arrows "
+                                             "say which values are better)",
+                 header=["method"] + [column_header(summary, column) for column in columns], rows=rows,
                  highlight=[i for i, m in enumerate(summary["methods"]) if m == "random"])

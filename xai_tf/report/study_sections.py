@@ -3,14 +3,17 @@
 Config: ``study: <the study's output folder>``. The section holds, from ``study.json`` /
 ``table.json`` and the cells' stores (nothing is recomputed):
 
-- AUC and scores per model x method (denoiser ``none``), the random baseline marked, with what each
-  cell cost in seconds (paper 004's comparison);
-- the aggregated SIC and AIC curves of every method, one figure per model (paper 004's figures);
+- every metric column per model x method (denoiser ``none``; the columns, their notes and
+  directions come from the cells' summaries, that is from the registered metrics), the random
+  baseline marked, with what each cell cost in seconds (paper 004's comparison);
+- the aggregated curves of every curve metric (SIC, AIC, Deletion, ...) of every method, one figure
+  per model and curve column (paper 004's figures);
 - the denoiser effect per method: each metric with a denoiser minus the same cell without (paper
   002's question: does denoising change the explanations' scores?);
 - the Difference of Means across architectures (paper 003): per method, ``|mean_A - mean_B|`` of
-  the per-image Pointing Game hits of every pair of models, lower = more consistent;
-- the Pointing Game per class (paper 000 compares FRI and FRII).
+  the per-image hits of every pair of models, lower = more consistent, for every hit-rate column
+  (a metric whose Findings evidence is ``"hits"``: the Pointing Game);
+- the hit rate per class (paper 000 compares FRI and FRII).
 """
 from __future__ import annotations
 
@@ -29,13 +32,55 @@ def _cell_rows(folder) -> list[dict]:
     return plain_rows(Path(folder) / RESULTS)
 
 
+def _cell_summary(cell: dict) -> dict:
+    """The cell's ``summary.json`` (written by the study beside its store); recomputed when missing."""
+    path = Path(cell["folder"]) / "summary.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        from xai_tf.evaluation import summarize
+
+        return summarize([cell["folder"]])
+
+
+def _described(summaries) -> dict:
+    """The metric columns of the cells in order, their notes and directions, curve and hit-rate columns."""
+    from xai_tf.metrics.registry import METRICS
+
+    described = {"metrics": [], "notes": {}, "directions": {}, "curves": [], "hits": []}
+    for summary in summaries:
+        for column in summary["metrics"]:
+            if column in described["notes"]:
+                continue
+            described["metrics"].append(column)
+            described["notes"][column] = summary.get("notes", {}).get(column, column)
+            described["directions"][column] = summary.get("directions", {}).get(column)
+            if column in summary.get("curves", {}):
+                described["curves"].append(column)
+            metric = METRICS.get(summary.get("metric_of", {}).get(column))
+            if getattr(metric, "evidence", None) == "hits":
+                described["hits"].append(column)
+    return described
+
+
+def _merged_curves(cells, summaries: dict, column: str) -> dict:
+    """A summary-shaped dict holding one curve column of several one-method cells, keyed by the cells' methods."""
+    merged = {"curves": {column: {}}, "table": {}, "directions": {}}
+    for cell in cells:
+        summary = summaries[cell["hash"]]
+        for method, detail in summary.get("curves", {}).get(column, {}).items():
+            merged["curves"][column][cell["method"]] = detail
+            merged["table"][cell["method"]] = {column: summary["table"][method].get(column)}
+            merged["directions"] = summary.get("directions", {})
+    return merged
+
+
 class StudySections:
     """Mixin of the report builder: the "Study" section."""
 
     def study_section(self) -> None:
-        from xai_tf.evaluation import pic_results
-        from xai_tf.report.evaluation_sections import format_value
-        from xai_tf.viz import plot_pic
+        from xai_tf.evaluation.summary import curve_figure
+        from xai_tf.report.evaluation_sections import column_header, format_value
         from xai_tf.viz.figures import figure_uri
 
         folder = resolve(self.base, self.config["study"])
@@ -45,31 +90,28 @@ class StudySections:
             raise ReportConfigError(f"config['study']={str(folder)!r} is not a study's output folder "
                                     f"(study.json: {error})") from None
         cells, table = study["cells"], study["table"]
-        metrics = [c for c in ("sic", "aic", "pointing_game", "max_sensitivity", "xai_entropy")
-                   if any(row.get(c) is not None for row in table)]
+        summaries = {cell["hash"]: _cell_summary(cell) for cell in cells}
+        described = _described(summaries.values())
+        metrics = [c for c in described["metrics"] if any(row.get(c) is not None for row in table)]
         self.add("study", "text", text=f"Study {study['config'].get('name', '')}: {len(study['models'])} models x "
                  f"{len({c['method'] for c in cells})} methods x {len({c['denoiser'] for c in cells})} denoisers, "
                  f"{cells[0]['images'] if cells else 0} held-out images; read from {folder}.")
         plain = [row for row in table if row["denoiser"] == "none"]
         self.add("study", "table", caption="Scores per model and method (no denoiser; AIC/SIC: AUC of the "
                  "aggregated curve; others: mean over images) and what each cell cost",
-                 header=["model", "method"] + metrics + ["seconds"],
+                 header=["model", "method"] + [column_header(described, m) for m in metrics] + ["seconds"],
                  rows=[[row["model"], row["method"]] + [format_value(row.get(m)) for m in metrics]
                        + [format_value(row.get("seconds"), 1)] for row in plain],
                  highlight=[i for i, row in enumerate(plain) if row["method"] == "random"])
         for model in dict.fromkeys(cell["model"] for cell in cells):
-            for kind in ("sic", "aic"):
-                by_method = {}
-                for cell in cells:
-                    if cell["model"] == model and cell["denoiser"] == "none":
-                        found = list(pic_results([cell["folder"]], kind).values())  # one method per cell
-                        if found:
-                            by_method[cell["method"]] = found[0]
-                if by_method:
-                    self.add("study", "figure", uri=figure_uri(plot_pic(by_method)), wide=False,
-                             caption=f"{model}: aggregated {kind.upper()} of every method (paper 004).")
+            plain_cells = [cell for cell in cells if cell["model"] == model and cell["denoiser"] == "none"]
+            for column in described["curves"]:
+                merged = _merged_curves(plain_cells, summaries, column)
+                if merged["curves"][column]:
+                    self.add("study", "figure", uri=figure_uri(curve_figure(merged, column)), wide=False,
+                             caption=f"{model}: aggregated {column_header(described, column)} of every method.")
         self._denoiser_effect(table, metrics, format_value)
-        self._consistency(cells, format_value)
+        self._consistency(cells, described["hits"], format_value)
 
     def _denoiser_effect(self, table, metrics, format_value) -> None:
         base = {(row["model"], row["method"]): row for row in table if row["denoiser"] == "none"}
@@ -87,7 +129,15 @@ class StudySections:
         else:
             self.note("study", "The study scored no denoiser besides `none`: no denoiser effect to show.")
 
-    def _consistency(self, cells, format_value) -> None:
+    def _consistency(self, cells, hit_columns, format_value) -> None:
+        if not hit_columns:
+            self.note("study", "The study scored no hit-rate metric (e.g. the Pointing Game): no Difference of Means "
+                               "or per-class rates.")
+            return
+        for column in hit_columns:
+            self._consistency_of(cells, column, format_value)
+
+    def _consistency_of(self, cells, column: str, format_value) -> None:
         from xai_tf.metrics.consistency import difference_of_means
 
         hits = {}  # (model, method) -> per-image hits; (model, method, label) -> hits of that class
@@ -95,17 +145,16 @@ class StudySections:
             if cell["denoiser"] != "none":
                 continue
             for row in _cell_rows(cell["folder"]):
-                if row.get("pointing_game") is not None:
-                    hits.setdefault((cell["model"], cell["method"]), []).append(row["pointing_game"])
-                    hits.setdefault((cell["model"], cell["method"], row["label"]), []).append(row["pointing_game"])
+                if row.get(column) is not None:
+                    hits.setdefault((cell["model"], cell["method"]), []).append(row[column])
+                    hits.setdefault((cell["model"], cell["method"], row["label"]), []).append(row[column])
         if not hits:
-            self.note("study", "The study did not score the Pointing Game: no Difference of Means or per-class rates.")
             return
         models = list(dict.fromkeys(key[0] for key in hits))
         methods = list(dict.fromkeys(key[1] for key in hits))
         pairs = list(itertools.combinations(models, 2))
         if pairs:
-            self.add("study", "table", caption="Difference of Means of the Pointing Game across architectures "
+            self.add("study", "table", caption=f"Difference of Means of {column} across architectures "
                      "(paper 003; lower = more consistent)", header=["method"] + [f"{a} vs {b}" for a, b in pairs],
                      rows=[[method] + [format_value(difference_of_means(hits[(a, method)], hits[(b, method)]))
                                        if (a, method) in hits and (b, method) in hits else "n/a" for a, b in pairs]
@@ -113,7 +162,7 @@ class StudySections:
         labels = sorted({key[2] for key in hits if len(key) == 3})
         names = list(self.class_names or [])
         header = [names[label] if label < len(names) else f"class {label}" for label in labels]
-        self.add("study", "table", caption="Pointing Game hit rate per class (paper 000; hits / images)",
+        self.add("study", "table", caption=f"{column} hit rate per class (paper 000; hits / images)",
                  header=["model", "method"] + header,
                  rows=[[model, method] + [
                      f"{format_value(float(np.mean(hits[(model, method, label)])))} "

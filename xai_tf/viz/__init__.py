@@ -1,4 +1,4 @@
-"""Figures: overlays, method grids, activation grids, denoising grids and PIC curves (headless-safe);
+"""Figures: overlays, method grids, activation grids, denoising grids and metric curves (headless-safe);
 ``write_figures`` saves several as PNG (and PDF) into a folder."""
 from xai_tf._lazy import lazy_exports
 
@@ -9,7 +9,8 @@ _EXPORTS = {
     "activation_grid": "grids",
     "denoise_grid": "grids",
     "plot_pic": "curves",
-    "write_figures": "figure",
+    "plot_curves": "curves",
+    "write_figures": "figures",
     "outline_colour": "overlays",
 }
 __all__ = list(_EXPORTS)

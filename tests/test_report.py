@@ -251,8 +251,8 @@ def test_report_loads_in_headless_chromium(report_html, tmp_path):
     assert dom.count('data-loaded="yes"') == count and 'data-loaded="no"' not in dom
     assert 'data-images-too-wide="0"' in dom and 'data-fits="no"' not in dom  # no figure wider than the page
     assert re.findall(r"<h2>(.*?)</h2>", dom) == ["Findings"] + [title for _, title in SECTIONS]
-    # the Findings table has a row per evaluated method, each with its randomisation verdict
-    verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-randomisation="([\w ]+)"', dom))
+    # the Findings table has a row per evaluated method, each with its sanity-check verdict
+    verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-sanity="([\w ]+)"', dom))
     assert set(verdicts) == {"gradcam", "random"}
     assert verdicts["gradcam"] in ("passes", "fails", "inconclusive")
     # The check can fail: a figure whose data is not an image is reported as not loaded.

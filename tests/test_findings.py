@@ -205,6 +205,7 @@ def test_randomisation_verdicts_with_threshold_and_dropped_images():
     cam_row = table["rows"][[e["method"] for e in findings["methods"]].index("cam")]
     assert cam_row[table["header"].index("Randomisation, full")] == "0.20 [0.20, 0.20] (n=3/10) passes"
     assert table["highlight"] == [4]
+    assert any("threshold (Randomisation (full, semi): below 0.5)" in rule for rule in findings["rules"])
     # the threshold is the metric's: a copy declaring 0.1 fails the method that passed at 0.5
     strict = copy.copy(METRICS["randomization"])
     strict.threshold = 0.1
@@ -257,6 +258,8 @@ def test_bad_input_is_named():
         compute_findings([], confidence=1.5)
     with pytest.raises(TypeError, match=r"columns\[0\]"):
         compute_findings([], columns=[("sic", "sic")])
+    with pytest.raises(ValueError, match=r"columns\[1\]: column 'sic' is listed twice"):
+        compute_findings([], columns=[("sic", METRICS["sic"])] * 2)
     odd = copy.copy(METRICS["sic"])
     odd.evidence = "median"
     with pytest.raises(ValueError, match="evidence 'median'"):

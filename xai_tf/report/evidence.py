@@ -206,7 +206,7 @@ def judge_hits(hits: dict, baseline: dict | None, direction: str | None, confide
               "better": None}
     if baseline:
         result["baseline"] = wilson_interval(sum(baseline.values()), len(baseline), confidence)
-        if direction is not None:
+        if direction is not None and hits:
             common = sorted(set(hits) & set(baseline))
             ours, theirs = [hits[i] for i in common], [baseline[i] for i in common]
             result["p_value"] = mcnemar_greater(*((ours, theirs) if direction == "higher" else (theirs, ours)))

@@ -16,12 +16,10 @@ scored on the same images (default ``random``):
 - warnings: coarse or constant maps (LIME's few segments), a maximum never in the source, scores no
   better than the baseline, failed sanity checks, few images.
 
-Which columns there are, their labels (the metric's note up to its parenthesis), which side is
-better (``direction_of``), the evidence, the threshold and whether ground truth is needed are all
-read from the metrics (``xai_tf.metrics.registry.METRICS``): nothing here names a metric. Without a
-baseline method's maps, a uniform random map's expected share of mass inside a mask is the mask's
-area share, which is used instead. All functions are pure: no files are read, nothing is printed;
-the report renders the returned dict.
+The columns, their labels (the metric's note up to its parenthesis), better sides (``direction_of``),
+evidence, thresholds and need of ground truth are read from the metrics (``METRICS``): nothing here
+names a metric. The maps-based part is ``xai_tf.report.map_findings``. All functions are pure: no
+files are read, nothing is printed; the report renders the returned dict.
 """
 from __future__ import annotations
 
@@ -126,6 +124,8 @@ def result_columns(rows, columns=None) -> list[tuple[str, Metric]]:
                 and isinstance(pair[1], Metric)):
             raise TypeError(f"columns[{position}] must be a (column, xai_tf.metrics.protocol.Metric) pair; got {pair!r}")
         column, metric = pair
+        if any(column == seen for seen, _ in checked):
+            raise ValueError(f"columns[{position}]: column {column!r} is listed twice")
         direction = metric.direction_of(column)
         if metric.evidence not in EVIDENCE or (direction is not None and direction not in DIRECTIONS):
             raise ValueError(f"columns[{position}]: metric {metric.name!r} declares evidence {metric.evidence!r} "
@@ -189,7 +189,7 @@ def _judge_columns(method, method_rows, columns, labels, base_values, maps, posi
                      f"{result['baseline']['rate']:.2f} (McNemar p = {result['p_value']:.2f})")
         else:
             result = judge_mean(values, base, direction, confidence)
-            detail = (details or {}).get(column, {}).get(method)
+            detail = ((details or {}).get(column) or {}).get(method)
             if isinstance(detail, Mapping) and detail.get("auc") is not None:
                 result["aggregated_auc"] = detail["auc"]
             if result["better"] is False:
@@ -366,7 +366,8 @@ def rules(confidence: float = 0.95, sanity=()) -> list[str]:
     confidence : float
         Of the intervals and tests (default 0.95).
     sanity : list of dict
-        The sanity columns (``label``, ``threshold``, ``direction``), whose thresholds are quoted.
+        The sanity columns (``metric``, ``label``, ``threshold``, ``direction``, as in ``findings["columns"]``),
+        whose thresholds are quoted, one metric's columns together.
 
     Returns
     -------
@@ -381,8 +382,15 @@ def rules(confidence: float = 0.95, sanity=()) -> list[str]:
         "Images a metric excluded (with its reason) and missing or undefined values are left out and counted.",
     ]
     if sanity:
-        thresholds = ", ".join(f"{info['label']}: {'below' if info['direction'] == 'lower' else 'above'} "
-                               f"{info['threshold']:g}" for info in sanity)
+        groups: dict = {}
+        for info in sanity:  # one metric's columns together: "X (full, semi): below 0.5"
+            groups.setdefault((info["metric"], info["direction"], info["threshold"]), []).append(info["label"])
+        named = []
+        for (_, direction, threshold), labels in groups.items():
+            head, tails = _label_parts(labels)
+            named.append(f"{head}{' (' + ', '.join(tails) + ')' if all(tails) else ''}: "
+                         f"{'below' if direction == 'lower' else 'above'} {threshold:g}")
+        thresholds = "; ".join(named)
         lines.append("Sanity checks (Adebayo et al. 2018): similarity of the maps to those of a randomised model; "
                      f"a check passes when the interval of the mean lies entirely on the passing side of the metric's "
                      f"threshold ({thresholds}), fails when it lies entirely on the other side, else inconclusive; a "

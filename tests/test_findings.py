@@ -1,17 +1,22 @@
 """Findings computed from hand-made evaluation rows: statistics against hand-computed values, verdicts,
-warnings and the Findings block of the report template."""
+warnings, a metric registered here judged from its declarations, and the Findings block of the report template."""
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
+from typing import ClassVar
 
 import jinja2
 import numpy as np
 import pytest
 from scipy import stats
 
+from xai_tf.metrics.protocol import MapsMetric
+from xai_tf.metrics.registry import METRICS, register, unregister
 from xai_tf.report.findings import (
     GROUND_TRUTH_FINDINGS,
+    column_label,
     compute_findings,
     mcnemar_greater,
     mean_interval,
@@ -83,11 +88,13 @@ def test_localisation_beside_random_with_background_and_maximum_warnings():
     assert bad["localisation"]["mass_inside"]["mean"] == 0.0 and bad["localisation"]["mass_inside"]["better"] is False
     assert bad["localisation"]["inside_outside"]["below_one"] == N
     assert good["localisation"]["max_inside"]["hits"] == N and bad["localisation"]["max_inside"]["hits"] == 0
-    # Pointing Game: 10/10 against random's 3/10 (7 discordant, all for the method): p = 0.5^7
-    game = good["localisation"]["pointing_game"]
+    # Pointing Game (evidence "hits"): 10/10 against random's 3/10 (7 discordant, all for the method): p = 0.5^7
+    game = good["scores"]["pointing_game"]
     assert game["rate"] == 1.0 and game["baseline"]["rate"] == 0.3
     assert game["p_value"] == pytest.approx(0.5 ** 7) and game["better"] is True
-    assert bad["localisation"]["pointing_game"]["better"] is False
+    z = stats.norm.ppf(0.975)  # Wilson at 10/10: low = 1 / (1 + z^2 / n), high = 1
+    assert (game["low"], game["high"]) == (pytest.approx(1 / (1 + z * z / N)), pytest.approx(1.0))
+    assert bad["scores"]["pointing_game"]["better"] is False
     warnings = findings["warnings"]
     assert f"bad: highlights the background on {N} of {N} images (mean saliency inside the mask below that outside)" \
         in warnings
@@ -96,7 +103,13 @@ def test_localisation_beside_random_with_background_and_maximum_warnings():
     assert not any(w.startswith("good:") for w in warnings)
     assert good["verdict"][0] == "localises better than random"
     assert bad["verdict"][0] == "localisation not better than random"
+    assert "Pointing Game better than random" in good["verdict"]
+    assert "Pointing Game not better than random" in bad["verdict"]
     assert findings["needs_ground_truth"] == []
+    table = findings["table"]
+    assert table["header"] == ["method", "share of |map| in mask", "max in mask", "Pointing Game", "verdict"]
+    good_row = table["rows"][[e["method"] for e in findings["methods"]].index("good")]
+    assert good_row[2] == f"{N}/{N}" and good_row[3].startswith("1.00 [0.72, 1.00]")
 
 
 def test_without_baseline_maps_the_mask_area_is_the_random_expectation():
@@ -113,8 +126,14 @@ def test_without_ground_truth_the_findings_that_need_it_are_named():
     assert len(findings["needs_ground_truth"]) == len(GROUND_TRUTH_FINDINGS)
     assert all("needs ground-truth masks or boxes" in line for line in findings["needs_ground_truth"])
     assert entry(findings, "gradcam")["localisation"] == {}
+    assert findings["table"]["header"] == ["method", "SIC AUC", "verdict"]  # no mask: no localisation columns
     with_boxes = compute_findings(rows_for({"gradcam": {"pointing_game": [1] * N}}))  # boxes: PG but no masks
-    assert [line.split(" (")[0] for line in with_boxes["needs_ground_truth"]] == list(GROUND_TRUTH_FINDINGS[:3])
+    assert [line.split(" (")[0] for line in with_boxes["needs_ground_truth"]] == list(GROUND_TRUTH_FINDINGS)
+    assert all("needs the ground-truth masks and the maps" in line for line in with_boxes["needs_ground_truth"])
+    # an evaluated metric that needs ground truth but got none is named by its label
+    columns = [("sic", METRICS["sic"]), ("pointing_game", METRICS["pointing_game"])]
+    named = compute_findings(rows, columns=columns)["needs_ground_truth"]
+    assert [line.split(" (")[0] for line in named] == [*GROUND_TRUTH_FINDINGS, "Pointing Game"]
 
 
 # ------------------------------------------------------------------------------------------ SIC / AIC
@@ -125,14 +144,22 @@ def test_pic_auc_beside_random_with_exclusion_reasons():
                      "flat": {"sic": [0.4] * N, "sic_excluded": [None] * N},
                      "random": {"sic": [0.4, 0.45, 0.35, 0.42, 0.38, 0.4, 0.41, 0.39, 0.43, 0.4],
                                 "sic_excluded": [None] * N}})
-    findings = compute_findings(rows, pic={"sic": {"ig": {"auc": 0.71}}})
-    sic = entry(findings, "ig")["pic"]["sic"]
+    findings = compute_findings(rows, details={"sic": {"ig": {"auc": 0.71}}})
+    sic = entry(findings, "ig")["scores"]["sic"]
     assert sic["n"] == 9 and sic["scored"] == N
     assert sic["excluded"] == {"original score below min_pred_value": 1}
     assert sic["mean"] == pytest.approx(np.mean(better[:9])) and sic["better"] is True
+    # the paired difference on the 9 images both scored, as a hand-computed Student-t interval
+    random = [0.4, 0.45, 0.35, 0.42, 0.38, 0.4, 0.41, 0.39, 0.43]
+    difference = np.subtract(better[:9], random)
+    low, high = stats.t.interval(0.95, 8, loc=difference.mean(), scale=stats.sem(difference))
+    assert (sic["difference"]["low"], sic["difference"]["high"]) == (pytest.approx(low), pytest.approx(high))
     assert sic["aggregated_auc"] == 0.71
-    assert entry(findings, "flat")["pic"]["sic"]["better"] is False
-    assert any(w.startswith("flat: SIC is not better than random") for w in findings["warnings"])
+    assert entry(findings, "flat")["scores"]["sic"]["better"] is False
+    assert "SIC AUC not better than random" in entry(findings, "flat")["verdict"]
+    assert any(w.startswith("flat: SIC AUC is not better than random (per-image mean 0.400 vs 0.403)")
+               for w in findings["warnings"])
+    assert findings["table"]["rows"][0][1].endswith("(n=9/10)")
 
 
 # ------------------------------------------------------------------------------------------ randomisation
@@ -150,32 +177,55 @@ def test_randomisation_verdicts_with_threshold_and_dropped_images():
     }
     maps["middle"] = maps["good"]
     findings = compute_findings(rows_for(columns), maps=maps, masks=masks)
-    assert findings["randomization_threshold"] == 0.5
+    info = {c["column"]: c for c in findings["columns"]}
+    assert info["randomization_full"]["threshold"] == 0.5 and info["randomization_full"]["evidence"] == "sanity"
     good, bad, middle, cam = (entry(findings, m) for m in ("good", "bad", "middle", "cam"))
-    assert good["randomization"]["full"]["verdict"] == "passes" and good["randomization_verdict"] == "passes"
-    assert bad["randomization"]["full"]["verdict"] == "fails" and bad["randomization"]["semi"]["verdict"] == "passes"
-    assert bad["randomization_verdict"] == "fails"  # one failed mode fails the method
-    assert middle["randomization_verdict"] == "inconclusive"  # mean 0.5, interval across the threshold
-    full = cam["randomization"]["full"]
+    assert good["sanity"]["randomization_full"]["verdict"] == "passes" and good["sanity_verdict"] == "passes"
+    assert bad["sanity"]["randomization_full"]["verdict"] == "fails"
+    assert bad["sanity"]["randomization_semi"]["verdict"] == "passes"
+    assert bad["sanity_verdict"] == "fails"  # one failed column fails the method
+    assert middle["sanity_verdict"] == "inconclusive"  # mean 0.5, interval across the threshold
+    values = np.linspace(0.1, 0.9, N)
+    low, high = stats.t.interval(0.95, N - 1, loc=values.mean(), scale=stats.sem(values))
+    assert (middle["sanity"]["randomization_full"]["low"], middle["sanity"]["randomization_full"]["high"]) == (
+        pytest.approx(low), pytest.approx(high))
+    full = cam["sanity"]["randomization_full"]
     assert (full["n"], full["scored"], full["dropped"]) == (3, N, 7)
     assert full["drop_reasons"] == {"the trained model's map is constant": 4,
                                     "the randomised model's map is constant (rank correlation undefined)": 3}
-    assert f"cam: randomisation (full) uses 3 of {N} images; 7 dropped (4: the trained model's map is constant; " \
+    assert f"cam: Randomisation (full) uses 3 of {N} images; 7 dropped (4: the trained model's map is constant; " \
            "3: the randomised model's map is constant (rank correlation undefined))" in findings["warnings"]
     assert "cam: 4 of 10 maps are constant (no pixel ranked above another)" in findings["warnings"]
-    assert any(w.startswith("bad: fails the randomisation check (similarity full 0.9") and ">= 0.5" in w
+    assert any(w.startswith("bad: fails the Randomisation check (similarity full 0.9") and ">= 0.5" in w
                for w in findings["warnings"])
-    assert "randomisation check fails" in bad["verdict"]
+    assert "Randomisation check fails" in bad["verdict"] and "Randomisation check passes" in good["verdict"]
     assert entry(findings, "random")["verdict"] == ["random baseline: every score is read against it"]
-    assert entry(findings, "random")["randomization_verdict"] == "baseline"  # its maps ignore the model: not judged
+    assert entry(findings, "random")["sanity_verdict"] == "baseline"  # its maps ignore the model: not judged
     table = findings["table"]
     cam_row = table["rows"][[e["method"] for e in findings["methods"]].index("cam")]
-    assert cam_row[6] == "0.20 [0.20, 0.20] (n=3/10) passes" and table["highlight"] == [4]
-    stricter = compute_findings(rows_for(columns), randomization_threshold=0.1)
-    assert entry(stricter, "good")["randomization_verdict"] == "fails"
+    assert cam_row[table["header"].index("Randomisation, full")] == "0.20 [0.20, 0.20] (n=3/10) passes"
+    assert table["highlight"] == [4]
+    assert any("threshold (Randomisation (full, semi): below 0.5)" in rule for rule in findings["rules"])
+    # the threshold is the metric's: a copy declaring 0.1 fails the method that passed at 0.5
+    strict = copy.copy(METRICS["randomization"])
+    strict.threshold = 0.1
+    stricter = compute_findings(rows_for(columns), columns=[(c, strict) for c in ("randomization_full",
+                                                                                   "randomization_semi")])
+    assert entry(stricter, "good")["sanity_verdict"] == "fails"
+    assert any("below 0.1" in rule for rule in stricter["rules"])
     # without maps the reason cannot tell which map was constant, and says so
-    plain = entry(compute_findings(rows_for(columns)), "cam")["randomization"]["full"]["drop_reasons"]
+    plain = entry(compute_findings(rows_for(columns)), "cam")["sanity"]["randomization_full"]["drop_reasons"]
     assert list(plain.values()) == [7] and "trained or the randomised" in next(iter(plain))
+
+
+def test_a_reason_in_column_excluded_drops_the_image_from_a_sanity_column_too():
+    similarity = [0.1, 0.12, 0.11, 0.9, 0.1, 0.13, 0.1, 0.12, 0.11, 0.1]
+    excluded = [None] * 3 + ["model output unchanged"] + [None] * 6
+    rows = rows_for({"ig": {"randomization_full": similarity, "randomization_full_excluded": excluded}})
+    full = entry(compute_findings(rows), "ig")["sanity"]["randomization_full"]
+    assert (full["n"], full["scored"], full["dropped"]) == (9, N, 1)
+    assert full["drop_reasons"] == {"model output unchanged": 1}
+    assert full["mean"] == pytest.approx(np.mean(similarity[:3] + similarity[4:]))
 
 
 # ------------------------------------------------------------------------------------------ warnings
@@ -206,6 +256,18 @@ def test_bad_input_is_named():
         compute_findings([], maps=maps, masks=masks, image_indices=np.arange(3))
     with pytest.raises(ValueError, match="confidence"):
         compute_findings([], confidence=1.5)
+    with pytest.raises(TypeError, match=r"columns\[0\]"):
+        compute_findings([], columns=[("sic", "sic")])
+    with pytest.raises(ValueError, match=r"columns\[1\]: column 'sic' is listed twice"):
+        compute_findings([], columns=[("sic", METRICS["sic"])] * 2)
+    odd = copy.copy(METRICS["sic"])
+    odd.evidence = "median"
+    with pytest.raises(ValueError, match="evidence 'median'"):
+        compute_findings([], columns=[("sic", odd)])
+    no_threshold = copy.copy(METRICS["randomization"])
+    no_threshold.threshold = None
+    with pytest.raises(ValueError, match="finite threshold"):
+        compute_findings([], columns=[("randomization_full", no_threshold)])
 
 
 # ------------------------------------------------------------------------------------------ template
@@ -222,9 +284,57 @@ def test_report_template_renders_the_findings_block():
     common = {"title": "t", "version": "0", "generated": "now", "config_path": None, "sections": []}
     html = template.render(findings=findings, **common)
     assert '<section id="findings">' in html and '<a href="#findings">Findings</a>' in html
-    assert 'data-method="good" data-randomisation="passes"' in html
-    assert 'data-method="bad" data-randomisation="fails"' in html
-    assert "bad: fails the randomisation check" in html
+    assert 'data-method="good" data-sanity="passes"' in html
+    assert 'data-method="bad" data-sanity="fails"' in html
+    assert "bad: fails the Randomisation check" in html
+    assert '<th title="Pointing Game (hit rate, higher = better)">Pointing Game</th>' in html
     assert html.count("<tr data-method=") == 3
     assert "Adebayo et al. 2018" in html  # the rule behind the verdict is printed
     assert "Findings" not in template.render(**common)  # the builder has not passed findings: no block
+
+
+# ------------------------------------------------------------------------------------------ a metric registered here
+class ToyLowerMetric(MapsMetric):
+    """A metric the findings know only from its declarations: lower is better, judged on its mean."""
+
+    name = "toy_lower"
+    direction = "lower"
+    evidence = "mean"
+    notes: ClassVar[dict[str, str]] = {"toy_lower": "Toy lower, a test metric of the findings (lower = better)"}
+
+    def score(self, chunk, options):
+        return {self.name: [0.0] * len(chunk.indices)}, {}
+
+
+@pytest.fixture
+def toy_metric():
+    metric = register(ToyLowerMetric())
+    yield metric
+    unregister(metric.name)
+    assert "toy_lower" not in METRICS
+
+
+def test_a_registered_metric_is_judged_from_its_declared_direction(toy_metric):
+    rng = np.random.default_rng(3)
+    random = list(0.8 + 0.1 * rng.random(N))
+    lower = [value - 0.5 + 0.01 * i for i, value in enumerate(random)]  # below random's on every image
+    higher = [value + 0.3 for value in random]
+    rows = rows_for({"low": {"toy_lower": lower}, "high": {"toy_lower": higher}, "random": {"toy_lower": random}})
+    findings = compute_findings(rows)  # columns derived from the registry and the rows
+    assert column_label(toy_metric, "toy_lower") == "Toy lower"
+    assert [c["column"] for c in findings["columns"]] == ["toy_lower"]
+    assert findings["table"]["header"] == ["method", "Toy lower", "verdict"]
+    low, high = entry(findings, "low")["scores"]["toy_lower"], entry(findings, "high")["scores"]["toy_lower"]
+    assert low["difference"]["high"] < 0 and low["better"] is True  # lower than the baseline: better
+    assert high["difference"]["low"] > 0 and high["better"] is False  # higher: not better, and warned
+    assert "Toy lower better than random" in entry(findings, "low")["verdict"]
+    assert any(w.startswith("high: Toy lower is not better than random") for w in findings["warnings"])
+    assert not any(w.startswith("low:") for w in findings["warnings"])
+    assert findings["table"]["rows"][0][1].startswith(f"{np.mean(lower):.3f} [")
+    # the same values under a metric without a direction are reported, not judged
+    neutral = copy.copy(toy_metric)
+    neutral.direction = None
+    unjudged = compute_findings(rows, columns=[("toy_lower", neutral)])
+    assert entry(unjudged, "low")["scores"]["toy_lower"]["better"] is None
+    assert entry(unjudged, "low")["scores"]["toy_lower"]["mean"] == pytest.approx(np.mean(lower))
+    assert not unjudged["warnings"]

@@ -93,6 +93,13 @@ def test_report_has_every_section_and_figure(project, report_html):
     assert path == project["root"] / "report.html"  # default: beside the config
     assert _headings(html) == ["Findings"] + [title for _, title in SECTIONS]  # Findings first
     assert 'class="note"' not in html  # every section had what it needs: nothing skipped
+    # Findings: one column per evaluated result column (labels from the registry), a sanity verdict per method
+    findings = html[html.index('<table class="findings">'):]
+    headers = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", findings[:findings.index("</thead>")])
+    assert headers == ["method", "share of |map| in mask", "max in mask", "SIC AUC", "AIC AUC", "Max-Sensitivity",
+                       "XAI entropy", "Pointing Game", "Randomisation, full", "Randomisation, semi", "verdict"]
+    verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-sanity="([\w ]+)"', html))
+    assert verdicts["random"] == "baseline" and verdicts["gradcam"] in ("passes", "fails", "inconclusive")
     # the grids are also files beside the report
     assert sorted(p.name for p in (path.parent / "figures").glob("*.png")) == sorted(
         f"{stem}.png" for stem in ("methods_FRI", "methods_FRI_tv", "methods_FRII", "methods_FRII_tv",
@@ -251,8 +258,8 @@ def test_report_loads_in_headless_chromium(report_html, tmp_path):
     assert dom.count('data-loaded="yes"') == count and 'data-loaded="no"' not in dom
     assert 'data-images-too-wide="0"' in dom and 'data-fits="no"' not in dom  # no figure wider than the page
     assert re.findall(r"<h2>(.*?)</h2>", dom) == ["Findings"] + [title for _, title in SECTIONS]
-    # the Findings table has a row per evaluated method, each with its randomisation verdict
-    verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-randomisation="([\w ]+)"', dom))
+    # the Findings table has a row per evaluated method, each with its sanity-check verdict
+    verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-sanity="([\w ]+)"', dom))
     assert set(verdicts) == {"gradcam", "random"}
     assert verdicts["gradcam"] in ("passes", "fails", "inconclusive")
     # The check can fail: a figure whose data is not an image is reported as not loaded.

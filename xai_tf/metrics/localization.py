@@ -101,6 +101,7 @@ class PointingGameMetric(Metric):
     options = (Option("pointing_tolerance", 15, number("pointing_tolerance", 0.0), "Pointing Game tolerance in "
                       "pixels (default 15, paper 003)", parse=float, flag="--tolerance"),)
     direction = "higher"
+    evidence = "hits"
     notes: ClassVar[dict[str, str]] = {"pointing_game": "Pointing Game (hit rate, higher = better)"}
 
     def score(self, chunk: Chunk, options: dict):

@@ -18,7 +18,15 @@ A metric is an object with
   standard deviation and count of the finite values), plus an optional detail stored in the
   summary under ``details_key`` (default ``"details"``; AIC/SIC use ``"pic"``);
 - ``direction``: ``"higher"`` or ``"lower"`` (which values of its columns are better), or ``None``
-  where neither is (a diagnostic), so the report and the findings can read any metric generically.
+  where neither is (a diagnostic), so the report and the findings can read any metric generically;
+- ``evidence``: how the report's Findings judge its per-image values beside a baseline method scored
+  on the same images: ``"mean"`` (default; Student-t interval of the mean, better when the interval
+  of the paired per-image difference lies on the ``direction_of(column)`` side of 0; columns
+  without a direction are reported, not judged), ``"hits"`` (0/1 per image: Wilson interval of the
+  hit rate, one-sided exact McNemar test against the baseline) or ``"sanity"`` (a similarity to
+  the maps of a randomised model: passes, fails or is inconclusive against the metric's
+  ``threshold``, on the ``direction_of(column)`` side). A row whose ``<column>_excluded`` holds a
+  reason is left out of ``column`` and the reason counted.
 
 Two kinds, as Xplique's ``ExplanationMetric`` / ``ExplainerMetric``: :class:`MapsMetric` scores the
 maps it is given (Deletion, Sparseness, Relevance Mass), :class:`MethodMetric` re-runs the method
@@ -41,6 +49,8 @@ import numpy as np
 
 SCORES = ("maps", "method")
 DIRECTIONS = ("higher", "lower")
+#: How the Findings judge a metric's per-image values (see the module docstring).
+EVIDENCE = ("mean", "hits", "sanity")
 #: Most points of an aggregated curve kept in the summary (evenly spaced; the chunks' arrays keep all).
 MAX_SUMMARY_POINTS = 1001
 
@@ -123,6 +133,8 @@ class Metric:
     details_key: str = "details"
     direction: str | None = None
     column_directions: ClassVar[dict[str, str]] = {}
+    evidence: str = "mean"
+    threshold: float | None = None
 
     def direction_of(self, column: str) -> str | None:
         """Which values of ``column`` are better: ``column_directions[column]``, else ``direction``."""

@@ -194,6 +194,8 @@ class RandomizationMetric(Metric):
     options = (Option("randomization_modes", ["full", "semi"], _modes_option,
                       "comma-separated randomisation modes: full, semi (default both)", parse=parse_list),)
     direction = "lower"
+    evidence = "sanity"
+    threshold = RANDOMIZATION_THRESHOLD
     notes: ClassVar[dict[str, str]] = {
         "randomization_full": f"Randomisation, full (Spearman to randomised model; passes below "
                               f"{RANDOMIZATION_THRESHOLD:g}, see Findings)",

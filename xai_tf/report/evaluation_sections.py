@@ -76,14 +76,22 @@ class EvaluationSections:
         self._findings(folders, summary, config)
 
     def _findings(self, folders, summary: dict, config: dict) -> None:
-        """The Findings section's data (``xai_tf.report.findings``), from the runner's rows, maps and masks."""
+        """The Findings section's data (``xai_tf.report.findings``), from the runner's rows, maps and masks.
+
+        The evaluated columns and their metrics come from the evaluation's config through the registry;
+        each column's summary details (``summary[metric.details_key][column]``) go with them.
+        """
         from xai_tf.evaluation import read_results
+        from xai_tf.metrics.registry import METRICS
         from xai_tf.report.findings import compute_findings
 
         results = read_results(folders)
+        columns = [(column, METRICS[name]) for name in config["metrics"]
+                   for column in METRICS[name].columns(config["options"])]
+        details = {column: summary.get(metric.details_key, {}).get(column, {}) for column, metric in columns}
         self.findings = compute_findings(results["rows"], maps=results["maps"] or None, masks=results["masks"],
                                          image_indices=results["indices"] if results["maps"] else None,
-                                         pic=summary.get("pic"), method_params=config.get("method_params"))
+                                         columns=columns, details=details, method_params=config.get("method_params"))
 
     def _curves_section(self, summary: dict, config: dict, intro: str) -> None:
         from xai_tf.evaluation.summary import columns_of, curve_figure

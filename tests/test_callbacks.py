@@ -364,6 +364,26 @@ def test_metric_callback_rejects_bad_metrics_options_and_missing_ground_truth_at
     MetricCallback(probes, "gradcam", "pointing_game", masks=np.zeros((PROBES, SIZE, SIZE), bool))
 
 
+def test_pic_callback_aggregate_and_curve_points_are_those_of_pic(run):
+    """aggregate and num_data_points are no runner options: the callback re-samples the stored curve
+    points and re-aggregates them, which must be what pic() computes with those settings."""
+    model, probes = run["model"], run["probes"]
+    callback = PICCallback(probes, "vanilla_gradient", kind=("sic", "aic"), thresholds=[0.1, 0.3, 0.5],
+                           min_pred_value=0.0, aggregate="mean", num_data_points=50, seed=2)
+    callback.set_model(model)
+    results = callback.score_probes()
+    maps = xai_tf.explain(model, probes, "vanilla_gradient", verbose=0)
+    for kind in ("sic", "aic"):
+        expected = pic(model, probes, maps, kind=kind, thresholds=[0.1, 0.3, 0.5], entropy="shannon",
+                       min_pred_value=0.0, aggregate="mean", num_data_points=50, seed=2, verbose=0)
+        got = results[kind]["vanilla_gradient"]
+        assert expected.num_included > 0 and got.aggregate == "mean" and got.curve_x.shape == (51,)
+        assert got.excluded == expected.excluded
+        for name in ("curve_x", "curves", "aucs", "curve", "random_masks", "targets"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+        assert got.auc == expected.auc
+
+
 # ---------------------------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------------------------

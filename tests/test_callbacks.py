@@ -384,6 +384,19 @@ def test_pic_callback_aggregate_and_curve_points_are_those_of_pic(run):
         assert got.auc == expected.auc
 
 
+def test_pic_callback_warns_and_logs_nan_when_every_probe_is_excluded():
+    model = tiny_cnn(num_classes=2)  # untrained: its AIC excludes every image (the class never changes)
+    callback = PICCallback(random_images(4), "vanilla_gradient", kind="aic", thresholds=[0.1, 0.5],
+                           min_pred_value=0.0)
+    callback.set_model(model)
+    logs = {}
+    with pytest.warns(RuntimeWarning, match=r"pic: all 4 probe images were excluded from aic of vanilla_gradient"):
+        callback.on_epoch_end(0, logs)
+    assert np.isnan(logs["aic_auc_vanilla_gradient"]) and np.isnan(callback.history[0]["aic_auc_vanilla_gradient"])
+    assert all(reason for reason in callback.results["aic"]["vanilla_gradient"].excluded)
+    assert callback.table == {"vanilla_gradient": {"aic": None}}  # the runner's summary entry
+
+
 # ---------------------------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------------------------

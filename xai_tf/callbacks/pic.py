@@ -97,7 +97,7 @@ class PICCallback(MetricCallback):
     records no AUC column; read ``history`` (``{epoch: {key: auc}}``) or the TensorBoard scalars.
     Maps are scored as the method returns them (signed methods rank by signed value), as the
     evaluation runner does. ``results[kind][method]`` keeps the latest ``PicResult``s (with the
-    random masks).
+    random masks); ``table`` the runner's summary entries (PAIR's median over 1000-point curves).
     """
 
     def __init__(self, images, methods, kind=("sic", "aic"), every_n_epochs: int = 1, log_dir=None,
@@ -149,6 +149,7 @@ class PICCallback(MetricCallback):
         return results
 
     def _logged(self, scored) -> list[tuple[str, str, float, str]]:
+        self.table = self.summarize(scored)
         self.results = self.pic_results(scored)
         logged = []
         for kind, by_method in self.results.items():

@@ -1,4 +1,4 @@
-"""SaliencyCallback and PICCallback: what they write, when, that it reflects the current weights, and
+"""SaliencyCallback, MetricCallback and PICCallback: what they write, when, that it reflects the current weights, and
 that training is unchanged by them."""
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from conftest import random_images, tiny_cnn
 from PIL import Image
 
 import xai_tf
-from xai_tf.callbacks import PICCallback, SaliencyCallback
+from xai_tf.callbacks import MetricCallback, PICCallback, SaliencyCallback
+from xai_tf.data import LabelledImages
 from xai_tf.metrics.pic import pic
+from xai_tf.metrics.registry import METRICS
 from xai_tf.viz import method_grid, overlay
 
 SIZE = 32
@@ -213,7 +215,9 @@ def test_callbacks_leave_every_global_random_stream_as_it_was():
     model = tiny_cnn(num_classes=2)
     probes = random_images(2)
     callbacks = [SaliencyCallback(probes, methods=("smoothgrad", "gradcam"), denoise="tv"),
-                 PICCallback(probes, "smoothgrad", kind="sic")]
+                 PICCallback(probes, "smoothgrad", kind="sic"),
+                 MetricCallback(probes, "smoothgrad", ["randomization", "sparseness"],
+                                options={"randomization_modes": ["full"]})]
 
     def draws():
         return (random.random(), float(np.random.rand()), float(tf.random.uniform([])),
@@ -231,6 +235,166 @@ def test_callbacks_leave_every_global_random_stream_as_it_was():
         callback.on_train_end()
     assert callbacks[0].last_maps["smoothgrad"].shape == (2, SIZE, SIZE)
     assert draws() == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# MetricCallback
+# ---------------------------------------------------------------------------------------------
+METRIC_METHODS = ("gradcam", "smoothgrad")  # a deterministic and a stochastic method
+SCORED = ("sic", "deletion", "sparseness", "randomization")  # curve metrics, a plain one, a method metric
+METRIC_OPTIONS = {"pic_entropy": "shannon", "pic_thresholds": [0.1, 0.3, 0.5], "pic_min_pred_value": 0.0,
+                  "deletion_steps": 4, "randomization_modes": ["full"]}
+METHOD_PARAMS = {"smoothgrad": {"n_samples": 4}}
+COLUMNS = ["sic", "deletion", "sparseness", "randomization_full"]
+
+
+@pytest.fixture(scope="module")
+def metric_run(tmp_path_factory):
+    """The seeded 2-epoch fit of ``run`` with a MetricCallback, then a CSVLogger."""
+    folder = tmp_path_factory.mktemp("metric_callback")
+    probes = probe_images()
+    callback = MetricCallback(probes, METRIC_METHODS, SCORED, log_dir=folder / "tb", options=METRIC_OPTIONS,
+                              method_params=METHOD_PARAMS)
+    logger = keras.callbacks.CSVLogger(str(folder / "log.csv"))
+    model, history = seeded_fit([callback, logger])
+    return {"folder": folder, "probes": probes, "model": model, "history": history, "callback": callback}
+
+
+def test_fit_with_a_metric_callback_gives_the_same_weights(run, metric_run):
+    # The randomisation metric clones and re-initialises a copy of the model inside fit: still no trace.
+    for mine, reference in zip(metric_run["model"].get_weights(), run["plain"].get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, reference)
+    for mine, reference in zip(metric_run["model"].optimizer.variables, run["plain"].optimizer.variables,
+                               strict=True):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(reference))
+
+
+def test_metric_callback_logs_what_evaluate_reports_on_the_probe_images(metric_run, tmp_path):
+    # One chunk (chunk_size >= N): the runner seeds smoothgrad with chunk_seed(0, 0), as the callback does.
+    callback, history = metric_run["callback"], metric_run["history"]
+    summary = xai_tf.evaluate(metric_run["model"], metric_run["probes"], list(METRIC_METHODS), list(SCORED),
+                              tmp_path / "eval", seed=0, chunk_size=PROBES, options=METRIC_OPTIONS,
+                              method_params=METHOD_PARAMS, verbose=0)
+    assert summary["metrics"] == COLUMNS
+    with open(metric_run["folder"] / "log.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    for method in METRIC_METHODS:
+        assert callback.table[method] == summary["table"][method]  # every entry, _std and _n included
+        for column in COLUMNS:
+            expected = summary["table"][method][column]
+            assert expected is not None and np.isfinite(expected)
+            key = f"{column}_{method}"
+            assert callback.history[1][key] == expected
+            assert history.history[key][-1] == expected
+            assert float(rows[-1][key]) == expected
+    assert sorted(callback.history) == [0, 1] and callback.last_epoch == 1
+    # the epochs differ: the values follow the weights
+    assert callback.history[0] != callback.history[1]
+
+
+def test_metric_callback_writes_one_scalar_per_column_and_method_with_its_note(metric_run):
+    callback = metric_run["callback"]
+    events = read_events(metric_run["folder"] / "tb")
+    tags = [f"metrics/{column}/{method}" for column in COLUMNS for method in METRIC_METHODS]
+    assert sorted((tag, step) for tag, step, _ in events) == sorted((tag, step) for tag in tags for step in (0, 1))
+    descriptions = {}
+    for tag, step, value in events:
+        _, column, method = tag.split("/")
+        logged = float(tf.make_ndarray(value.tensor))
+        assert logged == pytest.approx(callback.history[step][f"{column}_{method}"], abs=1e-6)  # float32
+        if value.metadata.plugin_data.plugin_name:
+            assert value.metadata.plugin_data.plugin_name == "scalars"
+            descriptions[tag] = value.metadata.summary_description
+    assert set(descriptions) == set(tags)
+    for tag, description in descriptions.items():
+        _, column, method = tag.split("/")
+        metric = METRICS["randomization" if column.startswith("randomization") else column]
+        assert description.startswith(f"{metric.note(column)}: {method} on {PROBES} probe images")
+        assert f"({metric.direction_of(column)} is better)" in description
+
+
+def test_metric_callback_with_targets_and_ground_truth_scores_what_evaluate_scores_for_the_labels(tmp_path):
+    model = tiny_cnn(num_classes=2)
+    images, labels = random_images(4), np.array([0, 1, 1, 0])
+    masks = np.zeros((4, SIZE, SIZE), bool)
+    masks[:, 4:14, 6:20] = True
+    metrics = ["pointing_game", "relevance_mass_accuracy", "insertion"]
+    options = {"insertion_steps": 4}
+    callback = MetricCallback(images, "vanilla_gradient", metrics, targets=labels, labels=labels, masks=masks,
+                              options=options)
+    callback.set_model(model)
+    callback.on_train_begin()
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    callback.on_train_end()
+    data = LabelledImages(images=images, labels=labels, class_names=("a", "b"), masks=masks)
+    summary = xai_tf.evaluate(model, data, "vanilla_gradient", metrics, tmp_path / "eval", targets="label",
+                              chunk_size=8, options=options, verbose=0)
+    assert callback.table["vanilla_gradient"] == summary["table"]["vanilla_gradient"]
+    assert logs == {f"{column}_vanilla_gradient": summary["table"]["vanilla_gradient"][column]
+                    for column in ("pointing_game", "relevance_mass_accuracy", "insertion")}
+    rows, arrays = callback.score_units()["vanilla_gradient"]
+    np.testing.assert_array_equal(arrays["targets"], labels)  # the given targets, not the predicted classes
+    np.testing.assert_array_equal(arrays["masks"], masks)
+    assert [row["label"] for row in rows] == labels.tolist()
+
+
+def test_metric_callback_rejects_bad_metrics_options_and_missing_ground_truth_at_construction():
+    probes = probe_images()
+    with pytest.raises(ValueError, match="metrics='nope' is not valid; expected one of: sic, aic"):
+        MetricCallback(probes, "gradcam", ["sic", "nope"])
+    with pytest.raises(ValueError, match=r"options \['pic_entropi'\] are unknown; valid: pic_entropy"):
+        MetricCallback(probes, "gradcam", "sic", options={"pic_entropi": "shannon"})
+    with pytest.raises(ValueError, match="pic_entropy='gzip' is not valid"):
+        MetricCallback(probes, "gradcam", "sic", options={"pic_entropy": "gzip"})
+    with pytest.raises(TypeError, match="deletion_steps must be an integer"):
+        MetricCallback(probes, "gradcam", "deletion", options={"deletion_steps": 2.5})
+    with pytest.raises(ValueError, match=r"metric 'pointing_game' needs ground truth \(masks or boxes\): the probe"):
+        MetricCallback(probes, "gradcam", ["sic", "pointing_game"])
+    with pytest.raises(ValueError, match="masks must have shape"):
+        MetricCallback(probes, "gradcam", "pointing_game", masks=np.zeros((PROBES, 8, 8), bool))
+    with pytest.raises(ValueError, match="top_k_intersection_k=2000 exceeds the 1024 pixels"):
+        MetricCallback(probes, "gradcam", "top_k_intersection", boxes=[[(0, 0, 4, 4)]] * PROBES,
+                       options={"top_k_intersection_k": 2000})
+    with pytest.raises(ValueError, match="labels must have shape"):
+        MetricCallback(probes, "gradcam", "sparseness", labels=[0, 1])
+    with pytest.raises(ValueError, match="every_n_epochs"):
+        MetricCallback(probes, "gradcam", "sparseness", every_n_epochs=0)
+    # ground truth given: accepted
+    MetricCallback(probes, "gradcam", "pointing_game", masks=np.zeros((PROBES, SIZE, SIZE), bool))
+
+
+def test_pic_callback_aggregate_and_curve_points_are_those_of_pic(run):
+    """aggregate and num_data_points are no runner options: the callback re-samples the stored curve
+    points and re-aggregates them, which must be what pic() computes with those settings."""
+    model, probes = run["model"], run["probes"]
+    callback = PICCallback(probes, "vanilla_gradient", kind=("sic", "aic"), thresholds=[0.1, 0.3, 0.5],
+                           min_pred_value=0.0, aggregate="mean", num_data_points=50, seed=2)
+    callback.set_model(model)
+    results = callback.score_probes()
+    maps = xai_tf.explain(model, probes, "vanilla_gradient", verbose=0)
+    for kind in ("sic", "aic"):
+        expected = pic(model, probes, maps, kind=kind, thresholds=[0.1, 0.3, 0.5], entropy="shannon",
+                       min_pred_value=0.0, aggregate="mean", num_data_points=50, seed=2, verbose=0)
+        got = results[kind]["vanilla_gradient"]
+        assert expected.num_included > 0 and got.aggregate == "mean" and got.curve_x.shape == (51,)
+        assert got.excluded == expected.excluded
+        for name in ("curve_x", "curves", "aucs", "curve", "random_masks", "targets"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+        assert got.auc == expected.auc
+
+
+def test_pic_callback_warns_and_logs_nan_when_every_probe_is_excluded():
+    model = tiny_cnn(num_classes=2)  # untrained: its AIC excludes every image (the class never changes)
+    callback = PICCallback(random_images(4), "vanilla_gradient", kind="aic", thresholds=[0.1, 0.5],
+                           min_pred_value=0.0)
+    callback.set_model(model)
+    logs = {}
+    with pytest.warns(RuntimeWarning, match=r"pic: all 4 probe images were excluded from aic of vanilla_gradient"):
+        callback.on_epoch_end(0, logs)
+    assert np.isnan(logs["aic_auc_vanilla_gradient"]) and np.isnan(callback.history[0]["aic_auc_vanilla_gradient"])
+    assert all(reason for reason in callback.results["aic"]["vanilla_gradient"].excluded)
+    assert callback.table == {"vanilla_gradient": {"aic": None}}  # the runner's summary entry
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,12 +82,11 @@ class EvaluationSections:
         each column's summary details (``summary[metric.details_key][column]``) go with them.
         """
         from xai_tf.evaluation import read_results
-        from xai_tf.metrics.registry import METRICS
+        from xai_tf.evaluation.summary import columns_of
         from xai_tf.report.findings import compute_findings
 
         results = read_results(folders)
-        columns = [(column, METRICS[name]) for name in config["metrics"]
-                   for column in METRICS[name].columns(config["options"])]
+        columns = columns_of(config)
         details = {column: summary.get(metric.details_key, {}).get(column, {}) for column, metric in columns}
         self.findings = compute_findings(results["rows"], maps=results["maps"] or None, masks=results["masks"],
                                          image_indices=results["indices"] if results["maps"] else None,

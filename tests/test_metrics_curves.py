@@ -73,7 +73,7 @@ def test_a_curve_metric_is_one_class_and_one_registry_line(toy_curve, tmp_path):
 
     html = build({"evaluation": [str(out)]}, out=tmp_path / "report.html").read_text()
     curves = html[html.index('<section id="curves">'):html.index('<section id="metrics">')]
-    assert "<th>toy curve area (lower = better) (↓)</th>" in curves
+    assert "<th>toy curve area (lower = better)</th>" in curves
     assert f"<td>{summary['table']['random']['toy_curve']:.3f}</td>" in curves
     assert curves.count('<img src="data:image/png;base64,') == 1
 

@@ -183,7 +183,8 @@ def test_metric_objects_write_columns_and_curves():
     np.testing.assert_allclose(arrays["curve_deletion"], curves, atol=1e-6)  # batch size 5 vs 64: rounding
     assert arrays["curve_deletion_x"].shape == (11,)
     assert DELETION.direction == "lower" and INSERTION.direction == "higher" and AVERAGE_DROP.direction == "lower"
-    entry, detail = DELETION.summarize("deletion", np.array(columns["deletion"]), lambda: [(0, arrays)])
+    entry, _ = DELETION.summarize("deletion", np.array(columns["deletion"]), lambda: [(0, arrays)])
+    detail = DELETION.curve_detail(lambda: [(0, arrays)])
     assert entry["deletion"] == pytest.approx(np.mean(columns["deletion"]))
     np.testing.assert_allclose(detail["curve"], curves.mean(axis=0))
     json.dumps(detail)

@@ -101,6 +101,16 @@ def test_a_bad_option_is_named_and_writes_nothing(model, data, tmp_path, name, v
     assert not out.exists()
 
 
+def test_an_option_that_does_not_fit_the_images_is_named_and_writes_nothing(model, data, tmp_path):
+    # valid on its own, too large for these images: refused from the data's shape, before the folder exists
+    out = tmp_path / "eval"
+    pixels = data.images.shape[1] * data.images.shape[2]
+    with pytest.raises(ValueError, match=f"top_k_intersection_k={pixels + 1} exceeds the {pixels} pixels"):
+        evaluate(model, data, "random", "top_k_intersection", out, options={"top_k_intersection_k": pixels + 1},
+                 verbose=0)
+    assert not out.exists()
+
+
 def test_metric_names_and_options_are_prefixed_and_unique():
     seen = set()
     for name in NEW:

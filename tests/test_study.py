@@ -274,4 +274,5 @@ def test_the_study_report_holds_the_cells(in_process, tmp_path):
             hits[cell["model"]] = np.mean([json.loads(line)["pointing_game"] for line in rows])
     dom = abs(hits["v1"] - hits["v2"])
     assert regex.search(rf"<td>random</td>\s*<td>{dom:.3f}</td>", html)
-    assert html.count("aggregated SIC of every method (paper 004).</figcaption>") == 2  # one figure per model
+    # one figure per model and curve column, its caption the column's note and direction
+    assert html.count("aggregated SIC AUC (higher = better) of every method.</figcaption>") == 2

@@ -108,16 +108,14 @@ class MetricCallback(ProbeCallback):
     def __init__(self, images, methods, metrics, every_n_epochs: int = 1, log_dir=None, seed: int = 0,
                  targets=None, labels=None, masks=None, boxes=None, options=None, method_params=None, *,
                  batch_size: int = 64):
-        from xai_tf.evaluation.config import check_ground_truth, check_options
+        from xai_tf.evaluation.config import check_data, check_options
         from xai_tf.metrics.registry import METRICS
 
         super().__init__(images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size)
         self.metrics = check_names(metrics, "metrics", METRICS)
         self.options = check_options(self.metrics, options)
         self.data = _probe_data(self.images, labels, masks, boxes)
-        check_ground_truth(self.metrics, self.data, "the probe images (pass masks= or boxes=)")
-        for name in self.metrics:
-            METRICS[name].check_shape(self.options, self.images.shape[1:])
+        check_data(self.metrics, self.options, self.data, "the probe images (pass masks= or boxes=)")
         self.columns = [(column, METRICS[name]) for name in self.metrics
                         for column in METRICS[name].columns(self.options)]
         self.history: dict[int, dict[str, float]] = {}

@@ -6,8 +6,8 @@ model x method x denoiser cell, hashed) both call it, so the two cannot drift ap
 compares it with the folder's recorded one before resuming (``Store.open``).
 
 The checks every caller runs before anything is written live here too: ``check_options`` (the
-registered metrics' options), ``check_ground_truth`` (metrics that need masks or boxes) and the
-``targets`` choices.
+registered metrics' options), ``check_data`` (metrics that need masks or boxes, options that do
+not fit the images' size) and the ``targets`` choices.
 """
 from __future__ import annotations
 
@@ -55,17 +55,26 @@ def check_options(metrics, options: dict | None) -> dict:
     return checked
 
 
-def check_ground_truth(metrics, data, what: str = "the data") -> None:
-    """ValueError when a metric needs localisation truth (masks or boxes) that ``data`` lacks.
+def check_data(metrics, options: dict, data, what: str = "the data") -> None:
+    """ValueError when the metrics cannot score ``data``: missing ground truth, or options that do not fit.
 
     Parameters
     ----------
     metrics : list of str
         Registered metric names.
+    options : dict
+        The checked options (:func:`check_options`).
     data : LabelledImages
-        The images scored (``masks`` and ``boxes`` are read).
+        The images scored (their shape, ``masks`` and ``boxes`` are read).
     what : str
         How the error names the data (default "the data").
+
+    Raises
+    ------
+    ValueError
+        A metric needs localisation truth (masks or boxes) that ``data`` lacks, or one of its options
+        cannot score images of this size (``Metric.check_shape``: a top-k larger than the image, a
+        segmentation of 1-pixel images), before anything is written.
     """
     from xai_tf.metrics.registry import METRICS
 
@@ -73,6 +82,7 @@ def check_ground_truth(metrics, data, what: str = "the data") -> None:
         if METRICS[name].ground_truth and data.masks is None and not data.boxes:
             raise ValueError(f"metric {name!r} needs ground truth ({METRICS[name].ground_truth}): {what} has "
                              "neither masks nor boxes")
+        METRICS[name].check_shape(options, tuple(data.images.shape[1:]))
 
 
 def build_config(*, methods, metrics, options: dict, method_params: dict, seed: int, chunk_size: int,

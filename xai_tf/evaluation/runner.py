@@ -17,7 +17,7 @@ from xai_tf._progress import progress
 from xai_tf.evaluation.config import (
     TARGETS,
     build_config,
-    check_ground_truth,
+    check_data,
     check_options,
 )
 from xai_tf.evaluation.shards import parse_shard
@@ -106,7 +106,7 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
 
     model, model_name = _load(model)
     data = as_data(data)
-    check_ground_truth(metrics, data)
+    check_data(metrics, options, data)
     config = build_config(
         methods=methods, metrics=metrics, options=options, method_params=method_params, seed=seed,
         chunk_size=chunk_size, batch_size=batch_size, targets=targets, shard=shard,

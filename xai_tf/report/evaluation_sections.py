@@ -29,8 +29,11 @@ def format_value(value, digits: int = 3) -> str:
 
 
 def column_header(summary: dict, column: str) -> str:
-    """A table header: the column's note (how to read it) with its direction arrow."""
-    return summary.get("notes", {}).get(column, column) + DIRECTION_MARKS[summary.get("directions", {}).get(column)]
+    """A table header: the column's note (how to read it), with a direction arrow unless the note says it."""
+    note = summary.get("notes", {}).get(column, column)
+    if "= better" in note:  # "... (lower = better)" already
+        return note
+    return note + DIRECTION_MARKS[summary.get("directions", {}).get(column)]
 
 
 class EvaluationSections:

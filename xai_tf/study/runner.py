@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from xai_tf._io import fingerprint, write_atomic
-from xai_tf.evaluation.config import build_config, check_ground_truth
+from xai_tf.evaluation.config import build_config, check_data
 from xai_tf.evaluation.store import Store
 from xai_tf.evaluation.units import Unit, pending_units, plan_units
 from xai_tf.study import config as study_config
@@ -106,7 +106,7 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
     settings = study_config.load_settings(study)
     dataset = load_data(settings, verbose=0)
     data_fingerprint = fingerprint([dataset.images, dataset.labels])
-    check_ground_truth(study["metrics"], dataset, "the study's data")
+    check_data(study["metrics"], study["options"], dataset, "the study's data")
     for model in study["models"]:
         if "path" in model and not Path(model["path"]).is_file():
             raise ValueError(f"models: {model['name']}: no model file at {model['path']}")

@@ -113,3 +113,15 @@ def test_new_methods_go_through_the_runner_with_sic_and_aic(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "eval" / "results.jsonl").read_text().splitlines()]
     assert {row["method"] for row in rows} == set(methods) and len(rows) == 4 * len(methods)
     assert all(kind in row for row in rows for kind in ("sic", "aic"))
+
+
+@pytest.mark.parametrize("method", NEW_METHODS)
+def test_new_methods_do_not_depend_on_batch_size_or_neighbours(method):
+    model = tiny_cnn(head="softmax", seed=3)
+    images = random_images(3, seed=5)
+    large = explain(model, images, method, batch_size=512, seed=2, verbose=0, **SMALL[method])
+    small = explain(model, images, method, batch_size=5, seed=2, verbose=0, **SMALL[method])
+    np.testing.assert_allclose(small, large, rtol=1e-4, atol=1e-6 * np.abs(large).max())
+    if not RECORDS[method].stochastic:  # deterministic designs: an image's map does not depend on the others
+        np.testing.assert_allclose(explain(model, images[2:], method, seed=2, verbose=0, **SMALL[method])[0],
+                                   large[2], rtol=1e-4, atol=1e-6 * np.abs(large).max())

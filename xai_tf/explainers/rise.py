@@ -12,8 +12,12 @@ Our own batched implementation of the paper's algorithm (and of its original cod
 
 ``normalization="xplique"`` divides by the per-pixel sum of the masks instead,
 ``sum_i f m_i / (sum_i m_i + 1e-4)`` (Xplique's ``Rise``); both estimate the same quantity and
-converge to the same map, the per-pixel sum removing the noise of how often each pixel happened
-to be kept. Two further differences from Xplique, kept the paper's way here: Xplique's
+converge to the same map (``E[M] = p`` at every pixel), the per-pixel sum removing the noise of
+how often each pixel happened to be kept. That noise matters when the score barely changes between
+masks: it is about ``mean(f) sd(sum_i m_i) / (n_masks p)`` per pixel. Measured on a small untrained
+CNN whose probabilities move little (8,000 masks, 32 px), the paper's normalisation correlated
+0.33-0.50 with Xplique's ``Rise`` and ``"xplique"`` 0.99; on a linear model both converge to the
+analytic map (``tests/test_explain_estimators.py``). Two further differences from Xplique, kept the paper's way here: Xplique's
 ``tf.image.random_crop`` of a whole batch of masks uses one shift for the batch (not one per
 mask), and it upsamples to ``H (1 + 1/grid_size)`` rather than ``(grid_size + 1) ceil(H / grid_size)``.
 The bilinear resize is TensorFlow's (half-pixel centres, edges clamped); the original code's
@@ -110,7 +114,7 @@ def rise(request: Request, *, n_masks: int = 4000, grid_size: int = 7, keep_prob
         Value of masked pixels (default 0 = black, the paper's ``I * M`` and Xplique's default).
     normalization : {"paper", "xplique"}
         Divide by ``n_masks * p`` (default, the paper) or by the per-pixel sum of the masks
-        (Xplique); see the module docstring.
+        (Xplique; less noisy when the score varies little between masks); see the module docstring.
     score : {"probability", "logit"}
         The target class probability (default: the paper's class score; a sigmoid unit scores
         ``p`` or ``1 - p``) or the logit (``xai_tf.explainers.masking``).

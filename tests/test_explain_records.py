@@ -87,19 +87,29 @@ def test_help_lists_every_record_by_family(capsys):
         explain(tiny_cnn(), random_images(1), "rize")
 
 
-@pytest.fixture(scope="module")
-def vgg16():
-    from xai_tf.models import build_transfer
-    return build_transfer("vgg16", (32, 32, 3), 2, weights=None, binary_head=True, dense_units=16)
+@pytest.fixture(scope="module", params=["vgg16", "demo"])
+def model_of_the_issue(request):
+    """A VGG16 transfer model (weights None, the papers' sigmoid head) and the demo's custom CNN v2 (grayscale)."""
+    from xai_tf.models import build_custom_cnn, build_transfer
+    if request.param == "vgg16":
+        return build_transfer("vgg16", (32, 32, 3), 2, weights=None, binary_head=True, dense_units=16)
+    return build_custom_cnn((32, 32, 1), 2)
 
 
 @pytest.mark.parametrize("method", NEW_METHODS)
-def test_new_methods_on_a_vgg16_transfer_model(vgg16, method):
-    images = random_images(2, seed=4)
-    maps = explain(vgg16, images, method, verbose=0, **SMALL[method])
+def test_new_methods_on_vgg16_and_the_demo_model(model_of_the_issue, method):
+    images = random_images(2, channels=model_of_the_issue.input_shape[-1], seed=4)
+    if method == "fem" and model_of_the_issue.name.startswith("vgg16"):
+        with pytest.warns(RuntimeWarning, match="4 positions"):  # block5 at 32 px is 2 x 2: nothing passes 2 sd
+            assert np.all(explain(model_of_the_issue, images, "fem", verbose=0) == 0)
+        maps = explain(model_of_the_issue, images, "fem", layer="block4_conv3", verbose=0)
+        assert maps.shape == (2, 32, 32) and np.abs(maps).max() > 0
+        return
+    maps = explain(model_of_the_issue, images, method, verbose=0, **SMALL[method])
     assert maps.shape == (2, 32, 32) and maps.dtype == np.float32 and np.all(np.isfinite(maps))
+    assert np.abs(maps).max() > 0
     if RECORDS[method].stochastic:  # seeded: the same maps again under the same seed
-        np.testing.assert_array_equal(maps, explain(vgg16, images, method, verbose=0, **SMALL[method]))
+        np.testing.assert_array_equal(maps, explain(model_of_the_issue, images, method, verbose=0, **SMALL[method]))
 
 
 def test_new_methods_go_through_the_runner_with_sic_and_aic(tmp_path):

@@ -9,8 +9,15 @@ the activations ``A_k`` is thresholded with a k-sigma rule over its spatial posi
 ``sum_k mean(A_k) B_k``; the layer-resolution map is upsampled to the image bicubically
 (``tf.image.resize``, as Xplique). Xplique takes the last layer with ``filters`` among the model's
 top-level layers; here the last convolution inside nested models is found too.
+
+With ``n`` spatial positions no value can lie more than ``(n - 1) / sqrt(n)`` population standard
+deviations above its channel mean, so at a layer with fewer than 6 positions the default ``k = 2``
+selects nothing and the map is zero (VGG16's last block at 32 px is 2 x 2). ``fem`` warns then;
+pick an earlier ``layer`` or a smaller ``k``.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -45,12 +52,23 @@ def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
     -------
     ndarray
         ``(N, H, W)`` non-negative maps for non-negative (ReLU) activations.
+
+    Warns
+    -----
+    RuntimeWarning
+        The layer has too few positions for any value to pass the k-sigma threshold (module docstring).
     """
     k = check_number(k, "k")
-    function = request.adapter.activation_function((cam_layer(request),))
+    layer = cam_layer(request)
+    function = request.adapter.activation_function((layer,))
     parts = []
     for rows in request.progress(chunks(len(request.images), request.batch_size)):
         activations = function(tf.constant(request.images[rows]))[0].numpy()
         parts.append(fem_layer_maps(activations, k))
+    positions = parts[0].shape[1] * parts[0].shape[2]
+    if k > (positions - 1) / np.sqrt(positions):
+        warnings.warn(f"fem: layer {layer!r} has {positions} positions, so no activation can reach its channel "
+                      f"mean + {k:g} standard deviations and every map is zero; use an earlier layer= or a "
+                      "smaller k", RuntimeWarning, stacklevel=2)
     maps = np.concatenate(parts)[..., None]
     return tf.image.resize(maps, request.images.shape[1:3], method="bicubic").numpy()[..., 0]

@@ -239,7 +239,7 @@ def test_fem_equals_xplique_arithmetic_on_a_real_image_and_ignores_targets():
     image = np.concatenate([camera(), random_images(1, channels=1, seed=2)])
     maps = explain(model, image, "fem", targets=0, verbose=0)
     np.testing.assert_array_equal(maps, explain(model, image, "fem", targets=2, verbose=0))  # class-agnostic
-    features = keras.Model(model.inputs, model.get_layer("last_conv").output)(image).numpy().astype(np.float64)
+    features = keras.Model(model.inputs[0], model.get_layer("last_conv").output)(image).numpy().astype(np.float64)
     means = features.mean(axis=(1, 2), keepdims=True)
     stds = features.std(axis=(1, 2), keepdims=True)
     weighted = ((features >= means + 2.0 * stds) * means).sum(axis=-1)

@@ -333,3 +333,27 @@ def test_bad_parameters_are_named(method, params, error, message):
     model = tiny_cnn(head="softmax")
     with pytest.raises(error, match=message):
         explain(model, random_images(1), method, verbose=0, **params)
+
+
+# -- a property every method should have ------------------------------------------------------------
+
+@pytest.mark.parametrize("method, params", [
+    ("rise", {"n_masks": 500, "grid_size": 4}), ("sobol", {"n_designs": 8, "grid_size": 4}),
+    ("hsic", {"n_designs": 128, "grid_size": 4}), ("kernel_shap", {"n_samples": 300, "grid_size": 4}),
+    ("gradient_shap", {"n_samples": 20}), ("squaregrad", {"n_samples": 5}),
+])
+def test_maps_find_the_only_region_the_model_reads(method, params):
+    """A model whose class-1 logit is 0.1 x the sum of the top-left 8 x 8 pixels of a 32 x 32 image:
+    every method puts more attribution inside that region than anywhere outside it (in magnitude for
+    the signed Shapley methods: GradientSHAP's ``w (x - E[b])`` averages about 0 inside)."""
+    model = linear_model(shape=(32, 32, 1))
+    weights = np.zeros((32, 32, 1, 2), np.float32)
+    weights[:8, :8, 0, 1] = 0.1
+    model.get_layer("logits").set_weights([weights.reshape(-1, 2)])
+    maps = explain(model, random_images(2, channels=1, seed=3), method, targets=1, verbose=0, **params)
+    inside = np.zeros((32, 32), bool)
+    inside[:8, :8] = True
+    if method in ("gradient_shap", "kernel_shap"):
+        maps = np.abs(maps)
+    for saliency in maps:
+        assert saliency[inside].mean() > saliency[~inside].max(), method

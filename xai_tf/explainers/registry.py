@@ -3,8 +3,8 @@
 Every saliency method is one :class:`MethodRecord` (name, function, family, stochastic or not,
 ``layer=`` or not, whether the demo's probe grid runs it, a one-line description; the default
 parameters are read from the function's keyword-only signature). ``list_methods``, ``explain``'s
-checks, ``xai-tf explain --help``, ``xai-tf evaluate``, the report's method notes and the demo all
-read :data:`RECORDS`; a new method is its function in a family module plus one record in the table
+checks, ``xai-tf explain --help``, ``xai-tf evaluate`` and the report's method notes read
+:data:`RECORDS` (the demo's probe grid can take ``list_methods(in_demo_grid=True)``); a new method is its function in a family module plus one record in the table
 at the bottom of this file (``register`` does the same at run time).
 
 ``explain`` sanitises everything once (model, images, targets, batch size, seed, layer, method

@@ -164,7 +164,7 @@ def test_explain_xrai_equals_pair_with_our_attributions():
     model = tiny_cnn((32, 32, 3), num_classes=2)
     images = np.stack([_astronaut(32), _astronaut(32)[::-1]])
     adapter = adapter_for(model)
-    request = Request(adapter=adapter, images=images, targets=adapter.predicted_classes(images, 8), batch_size=64,
+    request = Request(adapter=adapter, images=images, targets=adapter.head.predicted_classes(images, 8), batch_size=64,
                       verbose=0, seed=0, layer=None, method="xrai")
     attributions = xrai.xrai_base_attributions(request, 8)
     for method, algorithm in (("xrai", "full"), ("fast_xrai", "fast")):

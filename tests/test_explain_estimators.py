@@ -9,6 +9,7 @@
   on a quadratic model (``f = sum w x^2``: ``Var = 4 w^2 s^2``, ``E g^2 = 4 w^2 (x^2 + s^2)``).
 - gradient_shap: on the quadratic model ``E[phi] = sum_c w_c (x_c^2 - E[b_c^2])``.
 - rise: converges to the analytic RISE map of a linear model (exact expectation over masks and shifts).
+- a property: every black-box method, GradientSHAP and SquareGrad localise the only region a model reads.
 """
 from __future__ import annotations
 

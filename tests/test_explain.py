@@ -5,13 +5,16 @@ import pytest
 from conftest import random_images, tiny_cnn, tiny_nested, tiny_sequential_cnn
 
 import xai_tf
-from xai_tf.explainers import explain, list_methods
-
-EXPECTED_METHODS = (
-    "blur_ig", "deconvnet", "fast_xrai", "faster_scorecam", "gradcam", "gradcam_pp", "guided_backprop",
-    "guided_gradcam", "guided_ig", "input_x_gradient", "integrated_gradients", "lime", "normgrad", "occlusion",
-    "random", "scorecam", "smooth_blur_ig", "smoothgrad", "smoothgrad_ig", "vanilla_gradient", "xrai",
+from xai_tf.explainers import explain, list_methods, method_parameters
+from xai_tf.explainers.registry import (
+    FAMILIES,
+    LAYER_METHODS,
+    RECORDS,
+    STOCHASTIC_METHODS,
 )
+
+# The issue #22 line-up on top of the earlier methods; the full list is read from the records.
+ISSUE_22_METHODS = {"rise", "kernel_shap", "vargrad", "squaregrad", "sobol", "hsic", "fem", "gradient_shap"}
 
 # Small settings so that the whole matrix runs in seconds on a 2-core CPU.
 FAST = {
@@ -24,6 +27,13 @@ FAST = {
     "xrai": {"steps": 4},
     "fast_xrai": {"steps": 4},
     "lime": {"num_samples": 20},
+    "vargrad": {"n_samples": 3},
+    "squaregrad": {"n_samples": 3},
+    "gradient_shap": {"n_samples": 3},
+    "rise": {"n_masks": 40, "grid_size": 4},
+    "kernel_shap": {"n_samples": 40, "grid_size": 4},
+    "sobol": {"n_designs": 4, "grid_size": 4},
+    "hsic": {"n_designs": 40, "grid_size": 4},
 }
 
 MODELS = {
@@ -39,10 +49,18 @@ def any_model(request):
     return MODELS[request.param]()
 
 
-def test_list_methods_is_the_issue_line_up():
-    assert list_methods() == EXPECTED_METHODS
-    assert xai_tf.list_methods() == EXPECTED_METHODS
+def test_list_methods_comes_from_the_records():
+    assert list_methods() == tuple(sorted(RECORDS)) == xai_tf.list_methods()
+    assert ISSUE_22_METHODS <= set(list_methods())
     assert xai_tf.explain is explain
+    assert STOCHASTIC_METHODS == {name for name, record in RECORDS.items() if record.stochastic}
+    assert LAYER_METHODS == set(list_methods(layer=True)) == {"gradcam", "gradcam_pp", "scorecam", "faster_scorecam",
+                                                              "guided_gradcam", "normgrad", "fem"}
+    assert set(list_methods(stochastic=True)) >= {"rise", "kernel_shap", "vargrad", "squaregrad", "gradient_shap"}
+    assert not {"sobol", "hsic", "fem"} & STOCHASTIC_METHODS  # quasi-Monte-Carlo designs / activations only
+    for name, record in RECORDS.items():
+        assert record.defaults == method_parameters(name)
+        assert record.family in FAMILIES and record.description
 
 
 def test_every_method_gives_finite_maps_on_every_model(any_model):
@@ -92,14 +110,13 @@ def test_default_targets_are_predicted_classes(softmax_cnn, sigmoid_cnn, images)
                                   explain(sigmoid_cnn, images, "input_x_gradient", predicted, verbose=0))
 
 
-@pytest.mark.parametrize("method, params", [
-    ("smoothgrad", {"n_samples": 3}),
-    ("smoothgrad_ig", {"n_samples": 2, "steps": 3}),
-    ("smooth_blur_ig", {"n_samples": 2, "steps": 3, "max_sigma": 4}),
-    ("lime", {"num_samples": 40, "segmentation": "slic"}),
-    ("random", {}),
-])
-def test_seeds_repeat_and_differ(softmax_cnn, method, params):
+SEED_PARAMS = {**FAST, "lime": {"num_samples": 40, "segmentation": "slic"},
+               "smooth_blur_ig": {"n_samples": 2, "steps": 3, "max_sigma": 4}}
+
+
+@pytest.mark.parametrize("method", list_methods(stochastic=True))
+def test_seeds_repeat_and_differ(softmax_cnn, method):
+    params = SEED_PARAMS.get(method, {})
     images = _blocky_images()
     first = explain(softmax_cnn, images, method, seed=1, verbose=0, **params)
     again = explain(softmax_cnn, images, method, seed=1, verbose=0, **params)

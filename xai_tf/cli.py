@@ -178,9 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("root", help="folder holding the local copy")
     verify.set_defaults(handler=run_data_verify)
 
-    explain = commands.add_parser("explain", help="saliency maps of a saved model on a data set, plus the grid")
+    from xai_tf.explainers.registry import describe_methods
+
+    explain = commands.add_parser("explain", help="saliency maps of a saved model on a data set, plus the grid",
+                                  description="Saliency maps of a saved model on a data set, plus the grid.",
+                                  epilog="methods (--methods), by family; [seeded]: --seed changes the maps, "
+                                         "[layer=]: computed at the last convolution:\n" + describe_methods(),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     explain.add_argument("--model", required=True, help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
-    explain.add_argument("--methods", default="gradcam", help="comma-separated registry names (xai_tf.list_methods())")
+    explain.add_argument("--methods", default="gradcam",
+                         help="comma-separated method names, listed below (default gradcam)")
     explain.add_argument("--limit", type=int, default=8, help="explain the first K images of the split (default 8)")
     explain.add_argument("--figure-format", choices=("png", "pdf"), default="png", help="grid format (default png)")
     runs.add_data_arguments(explain, for_model=True)

@@ -1,18 +1,31 @@
 """Saliency methods behind one call: ``explain(model, images, method, targets=None, **params)``.
 
-One module per family: ``gradients`` (vanilla, SmoothGrad, Input x Gradient), ``integrated`` (IG,
-SmoothGrad-IG, Guided IG, Blur IG, Smooth Blur IG), ``xrai`` (XRAI, Fast XRAI; their regions in
-``segmentation``), ``cam`` (Grad-CAM, Grad-CAM++, Score-CAM, Faster Score-CAM), ``backprop``
-(guided backpropagation, deconvnet, guided Grad-CAM), ``perturbation`` (occlusion, LIME),
-``normgrad``, ``random`` (baseline), ``activations`` (feature maps). ``registry`` maps names to functions; ``base`` holds the shared
-model adapter, targets, scores and batched gradient functions.
+One module per family of methods, named after it (``gradients``, ``integrated``, ``xrai`` with its
+regions in ``segmentation``, ``cam``, ``backprop``, ``perturbation``, ``shapley``, ``rise``,
+``global_sensitivity``, ``fem``, ``normgrad``, ``random``; ``activations`` shows feature maps).
+Every method is one :class:`~xai_tf.explainers.registry.MethodRecord` in ``registry``:
+``list_methods()`` (filters: ``family=``, ``stochastic=``, ``layer=``, ``in_demo_grid=``) and
+``describe_methods()`` list them from the records. ``base`` holds the shared model adapter and
+batched gradient functions, ``masking`` the batched scoring of masked copies.
 """
 from __future__ import annotations
 
 from xai_tf.explainers.activations import activations
-from xai_tf.explainers.registry import METHODS, explain, list_methods, method_parameters
+from xai_tf.explainers.registry import (
+    METHODS,
+    RECORDS,
+    MethodRecord,
+    describe_methods,
+    explain,
+    list_methods,
+    method_parameters,
+    method_record,
+    register,
+    unregister,
+)
 
 explain.activations = activations
 explain.methods = list_methods
 
-__all__ = ["METHODS", "activations", "explain", "list_methods", "method_parameters"]
+__all__ = ["METHODS", "RECORDS", "MethodRecord", "activations", "describe_methods", "explain", "list_methods",
+           "method_parameters", "method_record", "register", "unregister"]

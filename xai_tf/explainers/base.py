@@ -22,7 +22,7 @@ import tensorflow as tf
 from xai_tf._progress import progress
 from xai_tf.models.head import head_of
 
-CHANNEL_REDUCTIONS = ("sum", "abs_sum", "l2")
+CHANNEL_REDUCTIONS = ("sum", "abs_sum", "l2", "mean")
 
 
 def _guided_relu_gradient(op, grad):
@@ -217,7 +217,8 @@ def reduce_channels(attributions: np.ndarray, how: str = "sum") -> np.ndarray:
     """Collapse ``(N, H, W, C)`` pixel attributions to ``(N, H, W)`` maps.
 
     how: "sum" (default; keeps sign and IG completeness), "abs_sum" (PAIR's
-    ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm over channels).
+    ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm over channels), "mean"
+    (Xplique's default ``reducer``).
     """
     if how == "sum":
         return attributions.sum(axis=-1)
@@ -225,6 +226,8 @@ def reduce_channels(attributions: np.ndarray, how: str = "sum") -> np.ndarray:
         return np.abs(attributions).sum(axis=-1)
     if how == "l2":
         return np.sqrt((attributions.astype(np.float64) ** 2).sum(axis=-1))
+    if how == "mean":
+        return attributions.mean(axis=-1)
     raise ValueError(f"channel_reduction={how!r} is not valid; expected one of: {', '.join(CHANNEL_REDUCTIONS)}")
 
 

@@ -118,6 +118,30 @@ def occlusion(request: Request, *, window=15, stride=5, baseline: float = 0.0, c
 
 
 SEGMENTATIONS = ("quickshift", "slic")
+_SEGMENTATION_DEFAULTS = {"quickshift": {"kernel_size": 4, "max_dist": 200, "ratio": 0.2},
+                          "slic": {"n_segments": 50, "compactness": 10, "start_label": 0}}
+
+
+def check_superpixels(request: Request, segmentation: str) -> None:
+    """``segmentation`` is one of :data:`SEGMENTATIONS` and the images have 1 or 3 channels."""
+    check_choice(segmentation, "segmentation", SEGMENTATIONS)
+    channels = request.images.shape[-1]
+    if channels not in (1, 3):
+        raise ValueError(f"superpixels need images with 1 or 3 channels; got {channels}")
+
+
+def superpixels(image: np.ndarray, segmentation: str, segmentation_params: dict | None, seed: int) -> np.ndarray:
+    """LIME's superpixels ``(H, W)`` int of one ``(H, W, C)`` image, ids ``0 .. n - 1``.
+
+    lime's ``SegmentationAlgorithm`` with lime's defaults ("quickshift": kernel_size 4, max_dist
+    200, ratio 0.2; "slic": n_segments 50, compactness 10), overridden by ``segmentation_params``;
+    a grayscale image is repeated to RGB first.
+    """
+    from lime.wrappers.scikit_image import SegmentationAlgorithm
+
+    params = {**_SEGMENTATION_DEFAULTS[segmentation], **(segmentation_params or {})}
+    rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    return SegmentationAlgorithm(segmentation, random_seed=seed, **params)(rgb.astype(np.float64))
 
 
 def lime(request: Request, *, num_samples: int = 1000, segmentation: str = "quickshift",
@@ -136,24 +160,16 @@ def lime(request: Request, *, num_samples: int = 1000, segmentation: str = "quic
     batches (lime builds them one by one in Python with a progress bar that cannot be turned off).
     """
     from lime import lime_image
-    from lime.wrappers.scikit_image import SegmentationAlgorithm
     from sklearn.metrics import pairwise_distances
 
     check_positive(num_samples, "num_samples", integer=True)
-    check_choice(segmentation, "segmentation", SEGMENTATIONS)
-    channels = request.images.shape[-1]
-    if channels not in (1, 3):
-        raise ValueError(f"lime needs images with 1 or 3 channels for superpixels; got {channels}")
-    defaults = {"quickshift": {"kernel_size": 4, "max_dist": 200, "ratio": 0.2},
-                "slic": {"n_segments": 50, "compactness": 10, "start_label": 0}}[segmentation]
-    params = {**defaults, **(segmentation_params or {})}
+    check_superpixels(request, segmentation)
     probability = request.adapter.probability_function()
     maps = np.empty(request.images.shape[:3], np.float32)
     for index in request.progress(range(len(request.images))):
         image = request.images[index]
         seed = (int(request.seed) + index) % (2 ** 32)
-        rgb = np.repeat(image, 3, axis=-1) if channels == 1 else image
-        segments = SegmentationAlgorithm(segmentation, random_seed=seed, **params)(rgb.astype(np.float64))
+        segments = superpixels(image, segmentation, segmentation_params, seed)
         n_features = int(segments.max()) + 1
         if hide_color is None:
             fudged = np.zeros_like(image)

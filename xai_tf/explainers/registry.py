@@ -1,4 +1,11 @@
-"""Method names -> explainer functions, and ``explain``: the single entry point.
+"""The method records and ``explain``: the single entry point.
+
+Every saliency method is one :class:`MethodRecord` (name, function, family, stochastic or not,
+``layer=`` or not, whether the demo's probe grid runs it, a one-line description; the default
+parameters are read from the function's keyword-only signature). ``list_methods``, ``explain``'s
+checks, ``xai-tf explain --help``, ``xai-tf evaluate`` and the report's method notes read
+:data:`RECORDS` (the demo's probe grid can take ``list_methods(in_demo_grid=True)``); a new method is its function in a family module plus one record in the table
+at the bottom of this file (``register`` does the same at run time).
 
 ``explain`` sanitises everything once (model, images, targets, batch size, seed, layer, method
 parameters) and hands a :class:`~xai_tf.explainers.base.Request` to the method's function.
@@ -6,6 +13,8 @@ parameters) and hands a :class:`~xai_tf.explainers.base.Request` to the method's
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,57 +22,169 @@ from xai_tf._checks import check_choice, check_positive, check_seed
 from xai_tf.explainers import (
     backprop,
     cam,
+    fem,
+    global_sensitivity,
     gradients,
     integrated,
     normgrad,
     perturbation,
     random,
+    rise,
+    shapley,
     xrai,
 )
 from xai_tf.explainers.base import Request, adapter_for
 from xai_tf.models import graph
 from xai_tf.models.loading import as_keras_model
 
-METHODS = {
-    "vanilla_gradient": gradients.vanilla_gradient,
-    "smoothgrad": gradients.smoothgrad,
-    "input_x_gradient": gradients.input_x_gradient,
-    "integrated_gradients": integrated.integrated_gradients,
-    "smoothgrad_ig": integrated.smoothgrad_ig,
-    "guided_ig": integrated.guided_ig,
-    "blur_ig": integrated.blur_ig,
-    "smooth_blur_ig": integrated.smooth_blur_ig,
-    "xrai": xrai.xrai,
-    "fast_xrai": xrai.fast_xrai,
-    "gradcam": cam.gradcam,
-    "gradcam_pp": cam.gradcam_pp,
-    "scorecam": cam.scorecam,
-    "faster_scorecam": cam.faster_scorecam,
-    "guided_backprop": backprop.guided_backprop,
-    "deconvnet": backprop.deconvnet,
-    "guided_gradcam": backprop.guided_gradcam,
-    "occlusion": perturbation.occlusion,
-    "lime": perturbation.lime,
-    "normgrad": normgrad.normgrad,
-    "random": random.random_map,
+#: Families of methods, with what each needs of the model.
+FAMILIES = {
+    "gradient": "gradients of the target logit with respect to the input pixels",
+    "layer": "activations and gradients of one convolution layer; layer= applies",
+    "perturbation": "target scores of images with regions removed, fitted locally",
+    "black-box": "target scores of randomly or quasi-randomly masked images, with a global estimator",
+    "baseline": "no model at all: the reference every score is read against",
 }
 
-# Methods that look inside the network at one conv layer (``layer=`` applies to them).
-LAYER_METHODS = frozenset({"gradcam", "gradcam_pp", "scorecam", "faster_scorecam", "guided_gradcam", "normgrad"})
-# Methods that draw random numbers (``seed=`` changes them).
-STOCHASTIC_METHODS = frozenset({"smoothgrad", "smoothgrad_ig", "smooth_blur_ig", "lime", "random"})
+
+@dataclass(frozen=True)
+class MethodRecord:
+    """One saliency method as the toolkit knows it.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (``explain(model, images, name)``), a Python identifier.
+    function : callable
+        ``function(request, *, params...) -> (N, H, W)`` maps; its keyword-only parameters (with
+        defaults) are the method's parameters.
+    family : str
+        One of :data:`FAMILIES`.
+    description : str
+        One line: what the method computes and the paper it comes from.
+    stochastic : bool
+        The method draws random numbers (``seed=`` changes its maps); default False.
+    layer : bool
+        The method looks inside the network at one convolution layer (``layer=`` applies); default False.
+    in_demo_grid : bool
+        Cheap enough for the demo's probe grid on 2 CPU cores (default True); expensive methods
+        (thousands of forward passes per image) say False and give the reason in ``description``.
+    """
+
+    name: str
+    function: Callable
+    family: str
+    description: str
+    stochastic: bool = False
+    layer: bool = False
+    in_demo_grid: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"MethodRecord name must be a Python identifier; got {self.name!r}")
+        if not callable(self.function):
+            raise TypeError(f"MethodRecord {self.name!r}: function must be callable; got {self.function!r}")
+        check_choice(self.family, f"MethodRecord {self.name!r} family", FAMILIES)
+        if not isinstance(self.description, str) or not self.description.strip() or "\n" in self.description:
+            raise ValueError(f"MethodRecord {self.name!r}: description must be one non-empty line")
+        for flag in ("stochastic", "layer", "in_demo_grid"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"MethodRecord {self.name!r}: {flag} must be True or False")
+
+    @property
+    def defaults(self) -> dict[str, object]:
+        """The method's keyword parameters with their defaults (beyond the common ones of ``explain``)."""
+        signature = inspect.signature(self.function)
+        return {name: p.default for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+    def help_line(self) -> str:
+        """``name  description [stochastic] [layer=]`` for listings (``xai-tf explain --help``)."""
+        flags = [flag for flag, on in (("seeded", self.stochastic), ("layer=", self.layer),
+                                       ("not in the demo grid", not self.in_demo_grid)) if on]
+        return f"{self.name}: {self.description}" + (f" [{', '.join(flags)}]" if flags else "")
 
 
-def list_methods() -> tuple[str, ...]:
-    """Sorted names of every registered saliency method."""
-    return tuple(sorted(METHODS))
+#: name -> record of every registered method (registration order; ``list_methods`` sorts).
+RECORDS: dict[str, MethodRecord] = {}
+
+
+def register(record: MethodRecord) -> MethodRecord:
+    """Add ``record`` to :data:`RECORDS` (its name must be new). Returns it."""
+    if not isinstance(record, MethodRecord):
+        raise TypeError(f"record must be a MethodRecord; got {type(record).__name__}")
+    if record.name in RECORDS:
+        raise ValueError(f"method {record.name!r} is already registered")
+    RECORDS[record.name] = record
+    return record
+
+
+def unregister(name: str) -> None:
+    """Remove a method added with :func:`register` (tests, plug-ins)."""
+    RECORDS.pop(name, None)
+
+
+class _Functions(Mapping):
+    """Read-only live view ``name -> function`` of :data:`RECORDS` (the former ``METHODS`` dict)."""
+
+    def __getitem__(self, name: str) -> Callable:
+        return RECORDS[name].function
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(RECORDS)
+
+    def __len__(self) -> int:
+        return len(RECORDS)
+
+
+METHODS: Mapping[str, Callable] = _Functions()
+
+
+def list_methods(*, family: str | None = None, stochastic: bool | None = None, layer: bool | None = None,
+                 in_demo_grid: bool | None = None) -> tuple[str, ...]:
+    """Sorted names of the registered saliency methods, optionally filtered by their records.
+
+    Parameters
+    ----------
+    family : str, optional
+        Only this family (:data:`FAMILIES`).
+    stochastic, layer, in_demo_grid : bool, optional
+        Only methods whose record has this flag value.
+
+    Returns
+    -------
+    tuple of str
+    """
+    if family is not None:
+        check_choice(family, "family", FAMILIES)
+    wanted = {"family": family, "stochastic": stochastic, "layer": layer, "in_demo_grid": in_demo_grid}
+    return tuple(sorted(name for name, record in RECORDS.items()
+                        if all(value is None or getattr(record, key) == value for key, value in wanted.items())))
+
+
+def method_record(method: str) -> MethodRecord:
+    """The :class:`MethodRecord` of ``method``; ValueError listing the valid names otherwise."""
+    check_choice(method, "method", list_methods())
+    return RECORDS[method]
 
 
 def method_parameters(method: str) -> dict[str, object]:
     """Keyword parameters of ``method`` with their defaults (beyond the common ones of ``explain``)."""
-    check_choice(method, "method", list_methods())
-    signature = inspect.signature(METHODS[method])
-    return {name: p.default for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY}
+    return method_record(method).defaults
+
+
+def describe_methods(methods=None) -> str:
+    """Plain-text listing of ``methods`` (default: all), grouped by family, one line each.
+
+    Used by ``xai-tf explain --help`` and the report's method notes.
+    """
+    names = list_methods() if methods is None else tuple(methods)
+    lines = []
+    for family, meaning in FAMILIES.items():
+        chosen = [RECORDS[name] for name in names if name in RECORDS and RECORDS[name].family == family]
+        if chosen:
+            lines.append(f"{family} ({meaning}):")
+            lines.extend(f"  {record.help_line()}" for record in chosen)
+    return "\n".join(lines)
 
 
 def explain(model, images, method: str, targets=None, *, batch_size: int = 64, verbose: int = 1, seed: int = 0,
@@ -79,8 +200,8 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     images : array-like
         ``(N, H, W, C)`` float in [0, 1] matching the model input.
     method : str
-        One of :func:`list_methods` (see each method's docstring for its parameters and the paper
-        its defaults come from).
+        One of :func:`list_methods` (``describe_methods()`` lists them by family; see each method's
+        docstring for its parameters and the paper its defaults come from).
     targets : None, int or array of int
         ``None`` (the predicted class, ``xai_tf.models.head``'s rule), one int, or ints ``(N,)``; a
         single sigmoid unit has classes 0 and 1.
@@ -89,10 +210,11 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     verbose : {0, 1, 2}
         0 silent, 1 progress bar on a terminal (default), 2 always.
     seed : int
-        Seed of stochastic methods (smoothgrad, smoothgrad_ig, smooth_blur_ig, lime, random); default 0.
+        Seed of the stochastic methods (``list_methods(stochastic=True)``); default 0. Draws are
+        keyed by ``(seed, image position)``, so maps do not depend on ``batch_size``.
     layer : str, optional
-        Conv layer for gradcam, gradcam_pp, scorecam, faster_scorecam, guided_gradcam, normgrad
-        (default: the last convolution, nested backbones searched too).
+        Conv layer of the layer methods (``list_methods(layer=True)``; default: the last
+        convolution, nested backbones searched too).
     **params
         Method parameters, e.g. ``steps=128`` for integrated_gradients (:func:`method_parameters`).
 
@@ -100,8 +222,14 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     -------
     ndarray
         ``(N, H, W)`` float32 maps, finite, larger = more important (signed methods keep their sign).
+
+    Raises
+    ------
+    ValueError, TypeError
+        An unknown method or parameter, bad images, targets, layer, batch size or seed, or a method
+        parameter out of range (each names the argument and what was expected).
     """
-    check_choice(method, "method", list_methods())
+    record = method_record(method)
     model = as_keras_model(model)  # a live tf_keras model: its cached Keras 3 conversion, current weights
     adapter = adapter_for(model)
     images = adapter.head.check_images(images, "images")
@@ -110,13 +238,13 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
     seed = check_seed(seed)
     if layer is not None:
-        if method not in LAYER_METHODS:
-            raise ValueError(f"layer= applies only to {', '.join(sorted(LAYER_METHODS))}; method {method!r} "
+        if not record.layer:
+            raise ValueError(f"layer= applies only to {', '.join(list_methods(layer=True))}; method {method!r} "
                              "works on the input")
         layer = graph.check_layer(model, layer)
-    elif method in LAYER_METHODS:
+    elif record.layer:
         graph.find_last_conv_layer(model)  # clear error when a CAM is asked of a model without conv layers
-    accepted = method_parameters(method)
+    accepted = record.defaults
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise TypeError(f"{method} got unexpected parameter(s) {unknown}; it accepts: "
@@ -124,10 +252,85 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     targets = adapter.head.targets(images, targets, batch_size)
     request = Request(adapter=adapter, images=images, targets=targets, batch_size=int(batch_size),
                       verbose=verbose, seed=int(seed), layer=layer, method=method)
-    maps = np.asarray(METHODS[method](request, **params), dtype=np.float32)
+    maps = np.asarray(record.function(request, **params), dtype=np.float32)
     expected = images.shape[:3]
     if maps.shape != expected:
         raise RuntimeError(f"{method} returned maps of shape {maps.shape}; expected {expected} (a bug)")
     if not np.all(np.isfinite(maps)):
         raise RuntimeError(f"{method} produced non-finite values (a bug, or a model whose output is not finite)")
     return maps
+
+
+# -- the records ---------------------------------------------------------------------------------
+_R = MethodRecord
+for _record in (
+    _R("vanilla_gradient", gradients.vanilla_gradient, "gradient",
+       "gradient of the target logit w.r.t. the pixels (Simonyan et al. 2014)"),
+    _R("smoothgrad", gradients.smoothgrad, "gradient",
+       "gradients averaged over noisy copies, PAIR's defaults (Smilkov et al. 2017)", stochastic=True),
+    _R("input_x_gradient", gradients.input_x_gradient, "gradient",
+       "pixels times their gradient (Shrikumar et al. 2016)"),
+    _R("vargrad", gradients.vargrad, "gradient",
+       "variance of the gradients over noisy copies (Adebayo et al. 2018)", stochastic=True),
+    _R("squaregrad", gradients.squaregrad, "gradient",
+       "mean squared gradient over noisy copies (Hooker et al. 2019)", stochastic=True),
+    _R("integrated_gradients", integrated.integrated_gradients, "gradient",
+       "gradients integrated on the straight path from a baseline (Sundararajan et al. 2017)"),
+    _R("smoothgrad_ig", integrated.smoothgrad_ig, "gradient",
+       "Integrated Gradients averaged over noisy copies (Smilkov et al. 2017)", stochastic=True),
+    _R("guided_ig", integrated.guided_ig, "gradient",
+       "Integrated Gradients on an adaptive path (Kapishnikov et al. 2021)"),
+    _R("blur_ig", integrated.blur_ig, "gradient",
+       "gradients integrated along a blur path (Xu et al. 2020)"),
+    _R("smooth_blur_ig", integrated.smooth_blur_ig, "gradient",
+       "Blur IG averaged over noisy copies (Xu et al. 2020)", stochastic=True),
+    _R("gradient_shap", shapley.gradient_shap, "gradient",
+       "expected gradients x (input - random baseline) at random path points (Lundberg & Lee 2017)",
+       stochastic=True),
+    _R("xrai", xrai.xrai, "gradient",
+       "regions ranked by their Integrated Gradients attribution (Kapishnikov et al. 2019)"),
+    _R("fast_xrai", xrai.fast_xrai, "gradient",
+       "XRAI's fast variant: the top 30 % of the regions (Kapishnikov et al. 2019)"),
+    _R("guided_backprop", backprop.guided_backprop, "gradient",
+       "gradients with negative signals stopped at every ReLU (Springenberg et al. 2015)"),
+    _R("deconvnet", backprop.deconvnet, "gradient",
+       "ReLU applied to the backward signal (Zeiler & Fergus 2014)"),
+    _R("gradcam", cam.gradcam, "layer",
+       "channels weighted by their mean gradient (Selvaraju et al. 2017)", layer=True),
+    _R("gradcam_pp", cam.gradcam_pp, "layer",
+       "Grad-CAM with higher-order pixel weights (Chattopadhay et al. 2018)", layer=True),
+    _R("scorecam", cam.scorecam, "layer",
+       "channels weighted by the score of the image masked by each (Wang et al. 2020)", layer=True),
+    _R("faster_scorecam", cam.faster_scorecam, "layer",
+       "Score-CAM on the strongest channels only (tf-keras-vis)", layer=True),
+    _R("guided_gradcam", backprop.guided_gradcam, "layer",
+       "guided backpropagation times Grad-CAM (Selvaraju et al. 2017)", layer=True),
+    _R("normgrad", normgrad.normgrad, "layer",
+       "norm of activation x gradient outer products (Rodriguez et al. 2020)", layer=True),
+    _R("fem", fem.fem, "layer",
+       "class-agnostic k-sigma thresholded channels weighted by their means (Fuad et al. 2020)", layer=True),
+    _R("occlusion", perturbation.occlusion, "perturbation",
+       "mean score drop over the sliding windows covering a pixel (Zeiler & Fergus 2014)"),
+    _R("lime", perturbation.lime, "perturbation",
+       "ridge weights of superpixels on random on/off samples (Ribeiro et al. 2016)", stochastic=True),
+    _R("kernel_shap", shapley.kernel_shap, "perturbation",
+       "Shapley values of grid cells or superpixels by weighted regression (Lundberg & Lee 2017)",
+       stochastic=True),
+    _R("rise", rise.rise, "black-box",
+       "score-weighted mean of 4,000 random smooth masks (Petsiuk et al. 2018); 4,000 passes per image",
+       stochastic=True, in_demo_grid=False),
+    _R("sobol", global_sensitivity.sobol, "black-box",
+       "total Sobol indices of grid cells on QMC designs (Fel et al. 2021); 2,112 passes per image",
+       in_demo_grid=False),
+    _R("hsic", global_sensitivity.hsic, "black-box",
+       "HSIC dependence of the score on binary grid designs (Novello et al. 2022)"),
+    _R("random", random.random_map, "baseline",
+       "uniform noise: the random baseline AUCs are read against", stochastic=True),
+):
+    register(_record)
+del _R, _record
+
+#: Methods that look inside the network at one conv layer (derived from the records at import).
+LAYER_METHODS = frozenset(list_methods(layer=True))
+#: Methods that draw random numbers (derived from the records at import).
+STOCHASTIC_METHODS = frozenset(list_methods(stochastic=True))

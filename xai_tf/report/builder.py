@@ -316,6 +316,14 @@ class _Builder(EvaluationSections, StudySections):
                       f"model {ex['model']}; read from {ex['folder']}. Ground truth (where known) outlined in a "
                       "colour absent from the colour map; maps clipped at their 99th percentile of |map| (PAIR)."
                       + (f" CAM methods at layer={layer} (the last convolution)." if layer else ""))
+        from xai_tf.explainers.registry import (
+            RECORDS,  # the method notes come from the method records
+        )
+
+        notes = [[method, RECORDS[method].family, RECORDS[method].description] if method in RECORDS
+                 else [method, "?", "not a registered method of this xai-tf version"] for method in ex["methods"]]
+        self.add("explanations", "table", caption="The methods (xai_tf.explainers.registry records)",
+                 header=["method", "family", "what the map shows"], rows=notes)
         labels = ex["labels"] if ex["labels"] is not None else np.zeros(len(ex["images"]), int)
         for index, name in enumerate(ex["class_names"] or ["all"]):
             rows = np.flatnonzero(labels == index)[:per_class] if ex["class_names"] else np.arange(per_class)

@@ -30,9 +30,9 @@ def test_demo_writes_every_stage_and_the_report_then_resumes(tmp_path, capsys):
     assert arguments["no_augment"] is True and arguments["model"] == "custom-v2" and arguments["epochs"] == 1
     assert {"loss", "val_accuracy"} <= set(json.loads((out / "train" / "history.json").read_text()))
 
-    # Every registered method explained one held-out FRI and one FRII image.
+    # Every registered method cheap enough for the grid explained one held-out FRI and one FRII image.
     with np.load(out / "explain" / "maps.npz") as maps:
-        assert sorted(maps.files) == sorted(xai_tf.list_methods())
+        assert sorted(maps.files) == sorted(xai_tf.list_methods(in_demo_grid=True))
         assert all(maps[m].shape == (2, 32, 32) and np.isfinite(maps[m]).all() for m in maps.files)
     with np.load(out / "explain" / "images.npz") as images:
         assert images["labels"].tolist() == [0, 1] and images["masks"].shape == (2, 32, 32)
@@ -47,6 +47,12 @@ def test_demo_writes_every_stage_and_the_report_then_resumes(tmp_path, capsys):
     html = path.read_text()
     assert re.findall(r"<h2>(.*?)</h2>", html) == ["Findings"] + [title for _, title in SECTIONS]
     assert re.findall(r'<p class="note">Skipped', html) == []
+    # the methods too costly for the probe grid are named in the report, with the reason
+    left_out = sorted(set(xai_tf.list_methods()) - set(xai_tf.list_methods(in_demo_grid=True)))
+    from xai_tf.explainers.registry import RECORDS
+
+    assert left_out and all(f"{name} ({RECORDS[name].description}, too costly for the demo" in html
+                            for name in left_out)
     assert html.count('<img src="data:image/png;base64,') >= 10
 
     # Run again: nothing recomputed (model file untouched, no method explained again).

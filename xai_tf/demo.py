@@ -6,8 +6,10 @@
    history.json, report.json, config.json). Augmentation is off because on these centred synthetic
    sources the plain model reaches ~0.99 held-out accuracy in 6 epochs at 64x64, while the papers'
    augmentation needs many more epochs for the same.
-2. ``explain/``: ``probe_per_class`` held-out FRI and FRII images explained with EVERY registered
-   method (``xai_tf.list_methods()``), in ``xai-tf explain``'s format (maps.npz, images.npz with
+2. ``explain/``: ``probe_per_class`` held-out FRI and FRII images explained with every registered
+   method whose record is cheap enough for it (``xai_tf.list_methods(in_demo_grid=True)``: all but
+   the few that need thousands of forward passes per image, RISE and Sobol; the report names the
+   methods left out and why), in ``xai-tf explain``'s format (maps.npz, images.npz with
    the ground-truth masks added, explain.json with the model's weight fingerprint).
 3. ``evaluation/``: ``xai_tf.evaluate`` (the evaluation unit of ``xai_tf.evaluation.units``, as
    ``xai-tf evaluate`` and the studies run it) on the first ``eval_images`` held-out images (of the
@@ -92,7 +94,8 @@ def _explain(folder: Path, model, fingerprint: str, held_out, per_class: int, se
     write_json(state_file, state)
     probes = held_out.subset(indices)
     predictions = head_of(model).predicted_classes(probes.images)
-    methods = list(xai_tf.list_methods())
+    # the records say which methods are cheap enough here; the report names the others and why
+    methods = list(xai_tf.list_methods(in_demo_grid=True))
     maps, seconds = {}, {}
     for position, method in enumerate(methods, start=1):
         cached = parts / f"{method}.npy"

@@ -121,10 +121,10 @@ def mean_trapezoid(curves: np.ndarray) -> np.ndarray:
 
 
 def _steps_check(name):
-    base = count(name)
-
     def check(value):
-        return -1 if value == -1 and not isinstance(value, bool) else base(value)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (value < 1 and value != -1):
+            raise ValueError(f"{name} must be an integer >= 1, or -1 for one pixel per step; got {value!r}")
+        return int(value)
     return check
 
 

@@ -2,8 +2,8 @@
 
 For each model (the demo's custom CNN v2 ``build_custom_cnn((s, s, 1), 2, variant="v2")`` and a
 ResNet50 with ``weights=None``, both untrained: timing does not depend on the weights) at each size
-(default 64 and 224 px), every perturbation metric is timed twice on the same ``--n`` random images
-and maps:
+(default 64 and 224 px), every perturbation metric is timed twice on the same ``--n`` real photographs
+(scikit-image's sample images resized, grey for the CNN; SLIC needs real structure) and random maps:
 
 - **batched**: the public function of ``xai_tf.metrics`` with the reference's defaults (all the
   perturbations of the images through one compiled forward function, ``--batch-size`` at a time).
@@ -43,6 +43,18 @@ def build(kind: str, size: int):
     if kind == "cnn":
         return models.build_custom_cnn((size, size, 1), 2, variant="v2"), 1
     return keras.applications.ResNet50(weights=None, input_shape=(size, size, 3), classes=2), 3
+
+
+def photographs(n: int, size: int, channels: int) -> np.ndarray:
+    """``n`` real images (scikit-image's astronaut, coffee, chelsea, ...), resized to ``size``, grey or RGB."""
+    from skimage import color, data, transform
+
+    sources = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
+    out = []
+    for i in range(n):
+        image = transform.resize(sources[i % len(sources)], (size, size), anti_aliasing=True)
+        out.append(color.rgb2gray(image)[..., None] if channels == 1 else image)
+    return np.clip(np.stack(out), 0, 1).astype(np.float32)
 
 
 def eager_probability(model, image, target):
@@ -118,10 +130,11 @@ def loop_irof(model, image, saliency, target, cap):
 def loop_road(model, image, saliency, target, cap):
     order = np.argsort(-saliency.ravel(), kind="stable")
     rng = np.random.default_rng(0)
-    for p in road.PERCENTAGES[:cap]:
+    every = -(-len(road.PERCENTAGES) // cap)  # evenly spaced percentages: small and large solves alike
+    for p in road.PERCENTAGES[::every]:
         copy = road.noisy_linear_imputation(image, order[:int(saliency.size * p)], 0.01, rng)
         eager_probability(model, copy, target)
-    return len(road.PERCENTAGES)
+    return len(road.PERCENTAGES) * cap / len(road.PERCENTAGES[::every])
 
 
 def loop_average(model, image, saliency, target, cap):
@@ -212,7 +225,7 @@ def main(argv=None):
         for size in (int(s) for s in args.sizes.split(",")):
             model, channels = build(kind, size)
             rng = np.random.default_rng(0)
-            images = rng.random((args.n, size, size, channels), dtype=np.float32)
+            images = photographs(args.n, size, channels)
             maps = rng.normal(size=(args.n, size, size)).astype(np.float32)
             targets = np.zeros(args.n, np.int64)
             per_copy = engine_seconds_per_copy(model, images[:1], maps[:1], targets[:1], 4 * args.batch_size,

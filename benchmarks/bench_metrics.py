@@ -2,14 +2,14 @@
 
 For each model (the demo's custom CNN v2 ``build_custom_cnn((s, s, 1), 2, variant="v2")`` and a
 ResNet50 with ``weights=None``, both untrained: timing does not depend on the weights) at each size
-(default 64 and 224 px), every perturbation metric is timed twice on the same ``--n`` random images
-and maps:
+(default 64 and 224 px), every perturbation metric is timed twice on the same ``--n`` real photographs
+(scikit-image's sample images resized, grey for the CNN; SLIC needs real structure) and random maps:
 
 - **batched**: the public function of ``xai_tf.metrics`` with the reference's defaults (all the
   perturbations of the images through one compiled forward function, ``--batch-size`` at a time).
   Where a metric needs more than ``--cap`` model calls per image (Pixel-Flipping, Monotonicity and
-  Non-Sensitivity make one per pixel), its time is projected from the engine's measured throughput
-  on ``--cap`` copies of the same perturbations, and marked ``~``.
+  Non-Sensitivity make one per pixel, Infidelity one per 4x4 patch), its time is projected from the
+  engine's throughput measured on 256 deletion copies, and marked ``~``.
 - **loop**: the way Quantus computes it: one image, one perturbation, one eager ``model(x)`` call at a
   time, building each perturbed image in NumPy. It is timed on the first ``--loop-cap`` perturbations
   of each image and projected linearly to all of them (marked ``~``).
@@ -43,6 +43,18 @@ def build(kind: str, size: int):
     if kind == "cnn":
         return models.build_custom_cnn((size, size, 1), 2, variant="v2"), 1
     return keras.applications.ResNet50(weights=None, input_shape=(size, size, 3), classes=2), 3
+
+
+def photographs(n: int, size: int, channels: int) -> np.ndarray:
+    """``n`` real images (scikit-image's astronaut, coffee, chelsea, ...), resized to ``size``, grey or RGB."""
+    from skimage import color, data, transform
+
+    sources = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
+    out = []
+    for i in range(n):
+        image = transform.resize(sources[i % len(sources)], (size, size), anti_aliasing=True)
+        out.append(color.rgb2gray(image)[..., None] if channels == 1 else image)
+    return np.clip(np.stack(out), 0, 1).astype(np.float32)
 
 
 def eager_probability(model, image, target):
@@ -118,10 +130,11 @@ def loop_irof(model, image, saliency, target, cap):
 def loop_road(model, image, saliency, target, cap):
     order = np.argsort(-saliency.ravel(), kind="stable")
     rng = np.random.default_rng(0)
-    for p in road.PERCENTAGES[:cap]:
+    every = -(-len(road.PERCENTAGES) // cap)  # evenly spaced percentages: small and large solves alike
+    for p in road.PERCENTAGES[::every]:
         copy = road.noisy_linear_imputation(image, order[:int(saliency.size * p)], 0.01, rng)
         eager_probability(model, copy, target)
-    return len(road.PERCENTAGES)
+    return len(road.PERCENTAGES) * cap / len(road.PERCENTAGES[::every])
 
 
 def loop_average(model, image, saliency, target, cap):
@@ -161,7 +174,14 @@ BATCHED = {
     "average_drop_increase_gain": lambda m, x, a, y, b: fidelity.average_drop_increase_gain(m, x, a, y, batch_size=b),
     "completeness": lambda m, x, a, y, b: axiomatic.completeness(m, x, a, y, batch_size=b),
 }
-PER_PIXEL = ("pixel_flipping", "monotonicity", "non_sensitivity")
+#: Model calls per image of each metric at its defaults, for ``size`` px images (IROF: SLIC's ~100 segments).
+COPIES = {
+    "deletion": lambda size: 11, "insertion": lambda size: 11, "mufidelity": lambda size: 201,
+    "faithfulness_correlation": lambda size: 101, "pixel_flipping": lambda size: size * size,
+    "monotonicity": lambda size: size * size, "non_sensitivity": lambda size: size * size + 1,
+    "infidelity": lambda size: -(-size // 4) ** 2 + 1, "irof": lambda size: 101, "road": lambda size: 50,
+    "average_drop_increase_gain": lambda size: 2, "completeness": lambda size: 2,
+}
 
 
 def engine_seconds_per_copy(model, images, maps, targets, copies, batch_size):
@@ -192,7 +212,8 @@ def main(argv=None):
     parser.add_argument("--sizes", default="64,224")
     parser.add_argument("--n", type=int, default=2, help="images per measurement (default 2)")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--cap", type=int, default=2048, help="largest copies per image run in full (default 2048)")
+    parser.add_argument("--cap", type=int, default=1024, help="most model calls per image run in full (default "
+                        "1024); above, projected from the engine's throughput")
     parser.add_argument("--loop-cap", type=int, default=12, help="perturbations timed per image in the loop")
     parser.add_argument("--metrics", default=",".join(BATCHED))
     parser.add_argument("--pixel-flipping-full", action="store_true",
@@ -204,14 +225,14 @@ def main(argv=None):
         for size in (int(s) for s in args.sizes.split(",")):
             model, channels = build(kind, size)
             rng = np.random.default_rng(0)
-            images = rng.random((args.n, size, size, channels), dtype=np.float32)
+            images = photographs(args.n, size, channels)
             maps = rng.normal(size=(args.n, size, size)).astype(np.float32)
             targets = np.zeros(args.n, np.int64)
-            per_copy = engine_seconds_per_copy(model, images[:1], maps[:1], targets[:1],
-                                               min(args.cap, 4 * args.batch_size), args.batch_size)
+            per_copy = engine_seconds_per_copy(model, images[:1], maps[:1], targets[:1], 4 * args.batch_size,
+                                               args.batch_size)
             for name in args.metrics.split(","):
-                if name in PER_PIXEL and size * size > args.cap:
-                    batched, mark = per_copy * size * size, "~"
+                if name != "road" and COPIES[name](size) > args.cap:  # ROAD's cost is its imputation: always run
+                    batched, mark = per_copy * COPIES[name](size), "~"
                 else:
                     BATCHED[name](model, images[:1], maps[:1], targets[:1], args.batch_size)  # trace
                     batched = timed(lambda name=name, inputs=(model, images, maps, targets): BATCHED[name](

@@ -43,7 +43,8 @@ def test_noisy_linear_imputation_solves_the_neighbour_system():
     removed = np.array([0, 1, 7, 8, 20, 41])  # a corner block, a lone pixel, the last pixel
     got = noisy_linear_imputation(image, removed, 0.0, np.random.default_rng(0))
     np.testing.assert_allclose(got, dense_imputation(image, removed), atol=1e-6)
-    np.testing.assert_array_equal(np.delete(got.reshape(-1, 2), removed, 0), np.delete(image.reshape(-1, 2), removed, 0))
+    kept = np.delete(np.arange(42), removed)
+    np.testing.assert_array_equal(got.reshape(-1, 2)[kept], image.reshape(-1, 2)[kept])
     noisy = noisy_linear_imputation(image, removed, 0.5, np.random.default_rng(1))
     np.testing.assert_allclose(noisy.reshape(-1, 2)[removed] - got.reshape(-1, 2)[removed],
                                0.5 * np.random.default_rng(1).standard_normal((6, 2)), atol=1e-6)
@@ -135,3 +136,16 @@ def test_irof_on_a_real_image_with_slic_and_bad_segmentations():
         irof_curves(model, camera, maps, [0], segments=np.zeros((1, 32, 32), int))
     with pytest.raises(ValueError, match="segmentation"):
         irof_curves(model, camera, maps, [0], segmentation="grid")
+
+
+def test_irof_gives_nan_to_an_image_slic_leaves_in_one_piece():
+    # SLIC (scikit-image defaults, as Quantus) leaves 64 px RGB uniform noise in one segment
+    model = tiny_cnn(input_shape=(64, 64, 3), num_classes=2)
+    images = np.random.default_rng(0).random((2, 64, 64, 3), dtype=np.float32)
+    images[1, :32] *= 0.2  # two clear regions
+    maps = np.random.default_rng(1).normal(size=(2, 64, 64)).astype(np.float32)
+    labels = [superpixels(image) for image in images]
+    assert labels[0].max() == 0 and labels[1].max() >= 1
+    _, curves = irof_curves(model, images, maps, np.array([0, 1]))
+    scores = area_over_curves(curves)
+    assert np.isnan(scores[0]) and np.isfinite(scores[1]) and np.isnan(curves[0]).all()

@@ -1,5 +1,10 @@
 """Quantitative scores for saliency maps: AIC/SIC, Max-Sensitivity, XAI entropy, Pointing Game,
-randomisation sanity checks and Difference of Means. One module per metric family."""
+randomisation sanity checks and Difference of Means; Xplique's fidelity metrics (``fidelity``:
+Deletion, Insertion, MuFidelity, Average Drop/Increase/Gain) and Quantus' (``faithfulness``, ``road``,
+``irof``, ``axiomatic``, ``robustness``, ``random_logit``, ``complexity``, ``relevance_localization``,
+``focus``), batched through ``perturbation``. One module per metric family; the runner's metrics
+are listed in ``registry.METRICS``. The issue-21 functions are imported from their modules (several
+share a name with their module, e.g. ``complexity.complexity``, so they are not re-exported here)."""
 from xai_tf._lazy import lazy_exports
 
 # Imported eagerly: the function ``pic`` shares its name with the submodule ``metrics/pic.py``, and

@@ -94,7 +94,7 @@ XAI_ENTROPY = XAIEntropyMetric()
 
 
 def _quantus_maps(maps, absolute: bool = True) -> np.ndarray:
-    """``(N, P)`` float64: each map divided by its largest ``|value|`` (zero maps stay zero), ``|.|`` if ``absolute``."""
+    """``(N, P)`` float64: each map divided by its largest ``|value|`` (zeros stay), ``|.|`` if ``absolute``."""
     maps = check_maps(maps, "maps").astype(np.float64).reshape(len(maps), -1)
     scale = np.max(np.abs(maps), axis=1, keepdims=True)
     maps = maps / np.where(scale > 0, scale, 1.0)

@@ -201,12 +201,17 @@ def faithfulness_correlation(model, images, maps, targets=None, *, nr_runs: int 
     subsets = np.stack([random_subsets(pixels, subset_size, nr_runs, rng_for(seed, int(i))) for i in indices])
     flat_maps = normalise_by_max(maps).reshape(n, pixels)
     sums = np.take_along_axis(flat_maps[:, None, :].repeat(nr_runs, 1), subsets, axis=2).sum(axis=2)
-    keys = np.ones((n * nr_runs, pixels), np.int32)
-    np.put_along_axis(keys, subsets.reshape(n * nr_runs, subset_size), 0, axis=1)
+    chosen = subsets.reshape(n * nr_runs, subset_size)
     image_ids = np.repeat(np.arange(n), nr_runs)
+
+    def keys(start, stop):  # 0 on the subset, 1 elsewhere; built per batch, not for the whole chunk
+        block = np.ones((stop - start, pixels), np.int32)
+        np.put_along_axis(block, chosen[start:stop], 0, axis=1)
+        return block.reshape(-1, height, width)
+
     base = target_scores(model, images, targets, output="logit", batch_size=batch_size)
     after = perturbed_scores(model, images, fill_values(images, baseline), image_ids, np.ones(len(image_ids)),
-                             keys.reshape(-1, height, width), targets, output="logit", batch_size=batch_size)
+                             keys, targets, output="logit", batch_size=batch_size)
     drops = base[:, None] - after.reshape(n, nr_runs)
     return np.array([_pearson(a, b) for a, b in zip(sums, drops)])
 

@@ -49,14 +49,16 @@ def irof_curves(model, images, maps, targets=None, *, segments=None, segmentatio
         As :func:`xai_tf.metrics.fidelity.causal_curves`.
     segments : ndarray, optional
         ``(N, H, W)`` int labels ``0..S_i - 1`` of each image's segments (each image needs at least 2);
-        default: :func:`superpixels` of each image.
+        default: :func:`superpixels` of each image, where an image left in one segment (a flat or pure
+        noise image can be) gets a NaN curve and score instead of an error.
     segmentation : str
         ``"slic"`` (default, Quantus) or ``"felzenszwalb"`` when ``segments`` is not given.
     """
     segmentation = choice("segmentation", SEGMENTATIONS)(segmentation)
     images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n = len(maps)
-    if segments is None:
+    given = segments is not None
+    if not given:
         segments = np.stack([superpixels(image, segmentation) for image in images])
     segments = np.asarray(segments)
     if segments.shape != maps.shape or not np.issubdtype(segments.dtype, np.integer):
@@ -66,7 +68,7 @@ def irof_curves(model, images, maps, targets=None, *, segments=None, segmentatio
     ranks, fills, counts = [], [], []
     for image, saliency, labels in zip(images, maps, segments):
         number = int(labels.max()) + 1
-        if labels.min() < 0 or number < 2 or len(np.unique(labels)) != number:
+        if labels.min() < 0 or len(np.unique(labels)) != number or (given and number < 2):
             raise ValueError(f"segments must label each image 0..S-1 with S >= 2 segments; got labels "
                              f"{np.unique(labels)[:10].tolist()}")
         sizes = np.bincount(labels.ravel(), minlength=number)
@@ -94,17 +96,19 @@ def irof_curves(model, images, maps, targets=None, *, segments=None, segmentatio
     curves = np.full((n, longest), np.nan)
     start = 0
     for i, c in enumerate(counts):
-        curves[i, :len(c)] = scores[start:start + len(c)] / base[i]
+        if len(c) >= 2:  # an image the segmentation left in one piece has no curve (NaN), not an error
+            curves[i, :len(c)] = scores[start:start + len(c)] / base[i]
         start += len(c)
     return np.arange(1, longest + 1, dtype=np.float64), curves
 
 
 def area_over_curves(curves: np.ndarray) -> np.ndarray:
     """Quantus' IROF score of NaN-padded curves ``(N, T)``: ``n_segments - trapz(curve, dx=1)``, ``(N,)``."""
-    out = np.empty(len(curves))
+    out = np.full(len(curves), np.nan)
     for i, curve in enumerate(curves):
         finite = curve[np.isfinite(curve)]
-        out[i] = len(finite) - np.trapezoid(finite, dx=1.0)
+        if len(finite):
+            out[i] = len(finite) - np.trapezoid(finite, dx=1.0)
     return out
 
 

@@ -107,7 +107,8 @@ class PICMetric(CurveMetric):
         merged = self.results(stored)
         if merged is None:
             return None
-        return np.asarray(merged.curve_x, dtype=np.float64), np.asarray(merged.curve, dtype=np.float64), len(merged.aucs)
+        x, curve = np.asarray(merged.curve_x, dtype=np.float64), np.asarray(merged.curve, dtype=np.float64)
+        return x, curve, len(merged.aucs)
 
     def summarize(self, column: str, values: np.ndarray, stored):
         merged = self.results(stored)

@@ -31,7 +31,7 @@ from xai_tf.metrics.sensitivity import normalise_by_max
 
 
 def noisy_copies(images: np.ndarray, n_samples: int, seed: int, indices, noise: str, scale: float) -> np.ndarray:
-    """``(N, S, H, W, C)`` clipped noisy copies: ``"uniform"`` in ``[-scale, scale]`` or ``"gaussian"`` ``N(0, scale**2)``."""
+    """``(N, S, H, W, C)`` noisy copies clipped to [0, 1]: ``"uniform"`` in ``[-scale, scale]`` or ``"gaussian"``."""
     copies = []
     for image, index in zip(images, indices):
         rng = rng_for(seed, int(index))

@@ -128,3 +128,15 @@ def test_long_curves_are_thinned_in_the_summary_only():
     assert len(detail["x"]) == 1001 and detail["x"][0] == 0 and detail["x"][-1] == 1
     np.testing.assert_allclose(detail["curve"], 1.5 * np.array(detail["x"]))
     assert entry["toy_curve"] == 0.75 and entry["toy_curve_n"] == 2
+
+
+def test_the_readme_table_lists_every_registered_metric_with_its_reference_and_direction():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name, metric in METRICS.items():
+        assert metric.reference, f"{name} declares no reference"
+        line = next((line for line in readme.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert line is not None, f"README's metric table lacks {name}"
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        assert cells[1] == metric.reference and cells[-1] == str(metric.direction), line

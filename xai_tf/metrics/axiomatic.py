@@ -62,6 +62,7 @@ class CompletenessMetric(MapsMetric):
     """Completeness in the evaluation runner: Quantus' exact test and the relative gap."""
 
     name = "completeness"
+    reference = "Sundararajan et al. 2017, axiom of IG (Quantus Completeness)"
     direction = "higher"
     column_directions: ClassVar[dict[str, str]] = {"completeness_gap": "lower"}
     options = (
@@ -133,6 +134,7 @@ class NonSensitivityMetric(MapsMetric):
     """Non-Sensitivity in the evaluation runner."""
 
     name = "non_sensitivity"
+    reference = "Nguyen & Martinez 2020 (Quantus NonSensitivity)"
     direction = "lower"
     options = (
         Option("non_sensitivity_eps", 1e-5, number("non_sensitivity_eps", 0.0), "Non-Sensitivity threshold "

@@ -81,6 +81,7 @@ class XAIEntropyMetric(Metric):
     """XAI entropy of each map in the evaluation runner (KB of its compressed rendering)."""
 
     name = "xai_entropy"
+    reference = "paper 001 (Su et al., Table 1): compressed size of the map"
     options = (Option("entropy_format", "png", choice("entropy_format", FORMATS),
                       "XAI entropy encoder: png (default) or webp"),)
     direction = "lower"
@@ -136,6 +137,7 @@ class SparsenessMetric(MapsMetric):
     """Sparseness (Gini index) of each map in the evaluation runner."""
 
     name = "sparseness"
+    reference = "Chalasani et al. 2020 (Quantus Sparseness)"
     direction = "higher"
     notes: ClassVar[dict[str, str]] = {"sparseness": "Sparseness, Gini index of |map| (higher = sparser)"}
 
@@ -147,6 +149,7 @@ class ComplexityMetric(MapsMetric):
     """Complexity (entropy of the fractional contributions) of each map in the evaluation runner."""
 
     name = "complexity"
+    reference = "Bhatt et al. 2020 (Quantus Complexity)"
     direction = "lower"
     notes: ClassVar[dict[str, str]] = {"complexity": "Complexity, entropy of |map| shares (lower = simpler)"}
 
@@ -158,6 +161,7 @@ class EffectiveComplexityMetric(MapsMetric):
     """Effective Complexity (pixels above a threshold) of each map in the evaluation runner."""
 
     name = "effective_complexity"
+    reference = "Nguyen & Martinez 2020 (Quantus EffectiveComplexity)"
     direction = "lower"
     options = (Option("effective_complexity_eps", 1e-5, number("effective_complexity_eps", 0.0),
                       "Effective Complexity threshold on |map| / max|map| (default 1e-5, Quantus)", parse=float),)

@@ -145,6 +145,7 @@ class PixelFlippingMetric(_StepCheck, CurveMetric):
     """Pixel-Flipping in the evaluation runner: the area (unit spacing) under the probability curve."""
 
     name = prefix = "pixel_flipping"
+    reference = "Bach et al. 2015 (Quantus PixelFlipping)"
     direction = "lower"
     label = "fraction of pixels removed"
     options = (_features_option("pixel_flipping"), _baseline_option("pixel_flipping"))
@@ -164,6 +165,7 @@ class MonotonicityMetric(_StepCheck, MapsMetric):
     """Monotonicity (Arya et al.) in the evaluation runner: 1 when the probability never decreases."""
 
     name = prefix = "monotonicity"
+    reference = "Arya et al. 2019 (Quantus Monotonicity)"
     direction = "higher"
     options = (_features_option("monotonicity"), _baseline_option("monotonicity"))
     notes: ClassVar[dict[str, str]] = {"monotonicity": "Monotonicity, 1 if adding pixels by increasing |map| "
@@ -226,6 +228,7 @@ class FaithfulnessCorrelationMetric(MapsMetric):
     """Faithfulness Correlation in the evaluation runner."""
 
     name = "faithfulness_correlation"
+    reference = "Bhatt et al. 2020 (Quantus FaithfulnessCorrelation)"
     direction = "higher"
     options = (
         Option("faithfulness_correlation_runs", 100, count("faithfulness_correlation_runs", 2),
@@ -302,6 +305,7 @@ class InfidelityMetric(MapsMetric):
     """Infidelity in the evaluation runner."""
 
     name = "infidelity"
+    reference = "Yeh et al. 2019 (Quantus Infidelity)"
     direction = "lower"
     options = (
         Option("infidelity_patch_sizes", [4], _sizes_option, "Infidelity: comma-separated patch sides in pixels "
@@ -343,6 +347,7 @@ class SufficiencyMetric(MapsMetric):
     """Sufficiency in the evaluation runner (over the images of each chunk, as Quantus over a batch)."""
 
     name = "sufficiency"
+    reference = "Dasgupta et al. 2022 (Quantus Sufficiency)"
     direction = "higher"
     options = (Option("sufficiency_threshold", 0.6, number("sufficiency_threshold", 0.0, 1.0), "Sufficiency: "
                       "distance under which two maps are alike, in [0, 1] (default 0.6, Quantus)", parse=float),)

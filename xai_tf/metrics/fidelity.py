@@ -144,6 +144,7 @@ class CausalMetric(CurveMetric):
     """Deletion or Insertion in the evaluation runner: per image the area under its curve."""
 
     label = "fraction of pixels perturbed"
+    reference = "Petsiuk et al. 2018, RISE (Xplique Deletion / Insertion)"
 
     def __init__(self, mode: str):
         self.name = mode
@@ -231,6 +232,7 @@ class MuFidelityMetric(MapsMetric):
     """MuFidelity in the evaluation runner."""
 
     name = "mufidelity"
+    reference = "Bhatt et al. 2020 (Xplique MuFidelity)"
     direction = "higher"
     options = (
         Option("mufidelity_grid_size", 9, count("mufidelity_grid_size"), "MuFidelity cells per side (default 9, "
@@ -281,6 +283,8 @@ def average_drop_increase_gain(model, images, maps, targets=None, *, batch_size:
 
 class AverageMetric(MapsMetric):
     """Average Drop, Increase or Gain in the evaluation runner (the image multiplied by its map)."""
+
+    reference = "Chattopadhay et al. 2018, Grad-CAM++ (Xplique AverageDrop / Increase / Gain)"
 
     def __init__(self, name: str, direction: str, note: str):
         self.name, self.direction = name, direction

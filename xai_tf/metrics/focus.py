@@ -73,6 +73,7 @@ class FocusMetric(MethodMetric):
     """Focus in the evaluation runner: the method explains mosaics made from the chunk's images."""
 
     name = "focus"
+    reference = "Arias-Duart et al. 2022 (Quantus Focus)"
     direction = "higher"
     notes: ClassVar[dict[str, str]] = {"focus": "Focus, share of positive relevance on the class's quadrants of a "
                                        "mosaic (higher = better)"}

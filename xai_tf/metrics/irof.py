@@ -116,6 +116,7 @@ class IrofMetric(CurveMetric):
     """IROF in the evaluation runner (superpixels from SLIC, or felzenszwalb)."""
 
     name = "irof"
+    reference = "Rieger & Hansen 2020 (Quantus IROF)"
     direction = "higher"
     label = "segments removed"
     ylabel = "target probability / original probability"

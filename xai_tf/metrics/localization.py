@@ -97,6 +97,7 @@ class PointingGameMetric(Metric):
     """Pointing Game in the evaluation runner: 1 hit / 0 miss per image (needs masks or boxes)."""
 
     name = "pointing_game"
+    reference = "Zhang et al. 2018, as paper 003 uses it"
     ground_truth = "masks or boxes"
     options = (Option("pointing_tolerance", 15, number("pointing_tolerance", 0.0), "Pointing Game tolerance in "
                       "pixels (default 15, paper 003)", parse=float, flag="--tolerance"),)

@@ -71,6 +71,7 @@ class PICMetric(CurveMetric):
     details_key = "pic"
     direction = "higher"
     label = "normalised information revealed (PIC)"
+    reference = "Kapishnikov et al. 2021 (PAIR saliency), paper 004"
 
     def __init__(self, kind: str):
         self.name = check_choice(kind, "kind", KINDS)

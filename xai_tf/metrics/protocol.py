@@ -17,6 +17,8 @@ A metric is an object with
 - ``summarize(column, values, stored)``: the method's summary entry of one column (default: mean,
   standard deviation and count of the finite values), plus an optional detail stored in the
   summary under ``details_key`` (default ``"details"``; AIC/SIC use ``"pic"``);
+- ``reference``: the paper and the reference implementation whose arithmetic it reproduces (the
+  README's metric table and the docs read it);
 - ``direction``: ``"higher"`` or ``"lower"`` (which values of its columns are better), or ``None``
   where neither is (a diagnostic), so the report and the findings can read any metric generically;
 - ``evidence``: how the report's Findings judge its per-image values beside a baseline method scored
@@ -131,6 +133,7 @@ class Metric:
     options: tuple[Option, ...] = ()
     notes: ClassVar[dict[str, str]] = {}
     details_key: str = "details"
+    reference: str = ""  # the paper and the reference implementation it matches (README, docs)
     direction: str | None = None
     column_directions: ClassVar[dict[str, str]] = {}
     evidence: str = "mean"

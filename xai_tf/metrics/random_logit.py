@@ -83,6 +83,7 @@ class RandomLogitMetric(MethodMetric):
     """Random Logit in the evaluation runner: SSIM of the maps of the target and of a random other class."""
 
     name = "random_logit"
+    reference = "Sixt et al. 2020 (Quantus RandomLogit)"
     direction = "lower"
     notes: ClassVar[dict[str, str]] = {"random_logit": "Random Logit, SSIM to the map of a random other class "
                                        "(lower = better)"}

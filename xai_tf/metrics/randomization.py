@@ -190,6 +190,7 @@ class RandomizationMetric(Metric):
     """Randomisation check in the evaluation runner: Spearman similarity to the randomised model's maps."""
 
     name = "randomization"
+    reference = "Adebayo et al. 2018, as paper 003 uses it"
     scores = "method"
     options = (Option("randomization_modes", ["full", "semi"], _modes_option,
                       "comma-separated randomisation modes: full, semi (default both)", parse=parse_list),)

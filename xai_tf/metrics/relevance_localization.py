@@ -117,6 +117,7 @@ class RelevanceMassAccuracyMetric(_GroundTruthMetric):
     """Relevance Mass Accuracy in the evaluation runner (needs masks or boxes)."""
 
     name = "relevance_mass_accuracy"
+    reference = "Arras et al. 2022 (Quantus RelevanceMassAccuracy)"
     notes: ClassVar[dict[str, str]] = {
         "relevance_mass_accuracy": "Relevance Mass Accuracy, share of the map on the object (higher = better)"}
 
@@ -128,6 +129,7 @@ class RelevanceRankAccuracyMetric(_GroundTruthMetric):
     """Relevance Rank Accuracy in the evaluation runner (needs masks or boxes)."""
 
     name = "relevance_rank_accuracy"
+    reference = "Arras et al. 2022 (Quantus RelevanceRankAccuracy)"
     notes: ClassVar[dict[str, str]] = {
         "relevance_rank_accuracy": "Relevance Rank Accuracy, top-|object| pixels on the object (higher = better)"}
 
@@ -139,6 +141,7 @@ class TopKIntersectionMetric(_GroundTruthMetric):
     """Top-k Intersection in the evaluation runner (needs masks or boxes)."""
 
     name = "top_k_intersection"
+    reference = "Theiner et al. 2022 (Quantus TopKIntersection)"
     options = (Option("top_k_intersection_k", 1000, count("top_k_intersection_k"), "Top-k Intersection: pixels "
                       "ranked, at most an image's (default 1000, Quantus)", parse=int),)
     notes: ClassVar[dict[str, str]] = {

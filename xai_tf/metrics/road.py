@@ -124,6 +124,7 @@ class RoadMetric(CurveMetric):
     """ROAD (MoRF, noisy linear imputation) in the evaluation runner."""
 
     name = "road"
+    reference = "Rong et al. 2022 (Quantus ROAD)"
     direction = "lower"
     label = "fraction of pixels imputed (most relevant first)"
     ylabel = "target still predicted"

@@ -134,6 +134,7 @@ class AvgSensitivityMetric(MethodMetric):
     """Avg-Sensitivity in the evaluation runner (re-explains noisy copies)."""
 
     name = "avg_sensitivity"
+    reference = "Yeh et al. 2019 (Quantus AvgSensitivity)"
     direction = "lower"
     options = (
         Option("avg_sensitivity_samples", 200, count("avg_sensitivity_samples"), "Avg-Sensitivity noisy copies per "
@@ -157,6 +158,7 @@ class LocalLipschitzMetric(MethodMetric):
     """Local Lipschitz Estimate in the evaluation runner (re-explains noisy copies)."""
 
     name = "local_lipschitz"
+    reference = "Alvarez-Melis & Jaakkola 2018 (Quantus LocalLipschitzEstimate)"
     direction = "lower"
     options = (
         Option("local_lipschitz_samples", 200, count("local_lipschitz_samples"), "Local Lipschitz noisy copies per "

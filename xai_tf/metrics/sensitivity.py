@@ -138,6 +138,7 @@ class MaxSensitivityMetric(Metric):
     """Max-Sensitivity in the evaluation runner: re-explains ``sensitivity_samples`` perturbed copies per image."""
 
     name = "max_sensitivity"
+    reference = "Yeh et al. 2019, paper 001 (Captum sensitivity_max)"
     scores = "method"
     options = (
         Option("sensitivity_radius", 0.02, number("sensitivity_radius", 1e-12), "Max-Sensitivity noise half-width "

@@ -179,7 +179,7 @@ COPIES = {
     "deletion": lambda size: 11, "insertion": lambda size: 11, "mufidelity": lambda size: 201,
     "faithfulness_correlation": lambda size: 101, "pixel_flipping": lambda size: size * size,
     "monotonicity": lambda size: size * size, "non_sensitivity": lambda size: size * size + 1,
-    "infidelity": lambda size: -(-size // 4) ** 2 + 1, "irof": lambda size: 101, "road": lambda size: 50,
+    "infidelity": lambda size: (-(-size // 4)) ** 2 + 1, "irof": lambda size: 101, "road": lambda size: 50,
     "average_drop_increase_gain": lambda size: 2, "completeness": lambda size: 2,
 }
 

@@ -122,7 +122,9 @@ def mean_trapezoid(curves: np.ndarray) -> np.ndarray:
 
 def _steps_check(name):
     def check(value):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (value < 1 and value != -1):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):  # a wrong type: TypeError
+            raise TypeError(f"{name} must be an integer >= 1, or -1 for one pixel per step; got {value!r}")
+        if value < 1 and value != -1:
             raise ValueError(f"{name} must be an integer >= 1, or -1 for one pixel per step; got {value!r}")
         return int(value)
     return check

@@ -324,12 +324,11 @@ class _Builder(EvaluationSections, StudySections):
                  else [method, "?", "not a registered method of this xai-tf version"] for method in ex["methods"]]
         self.add("explanations", "table", caption="The methods (xai_tf.explainers.registry records)",
                  header=["method", "family", "what the map shows"], rows=notes)
-        left_out = [name for name in RECORDS if name not in ex["methods"]]
-        if left_out:  # say which registered methods the folder lacks, and why when the record says
-            self.note("explanations", "Registered methods not explained here: " + "; ".join(
-                f"{name} ({RECORDS[name].description}"
-                + (", too costly for the demo's probe grid)" if not RECORDS[name].in_demo_grid else ")")
-                for name in left_out) + ".")
+        costly = [name for name in RECORDS if name not in ex["methods"] and not RECORDS[name].in_demo_grid]
+        if costly:  # the methods a probe grid leaves out by their records, and why
+            self.add("explanations", "text", text="Not explained here: " + "; ".join(
+                f"{name} ({RECORDS[name].description}, too costly for the demo's probe grid)" for name in costly)
+                + ". Explain them with xai_tf.explain or xai-tf explain.")
         labels = ex["labels"] if ex["labels"] is not None else np.zeros(len(ex["images"]), int)
         for index, name in enumerate(ex["class_names"] or ["all"]):
             rows = np.flatnonzero(labels == index)[:per_class] if ex["class_names"] else np.arange(per_class)

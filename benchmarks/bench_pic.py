@@ -416,7 +416,8 @@ print(imported, *times)
 
 def first_calls(size: int):
     """The fast fill's first call in two fresh processes (a shard of 8 images, 14 fills each): the
-    first process may compile the rasteriser and write numba's cache, the second loads it."""
+    first process may compile the triangulator and the rasteriser and write numba's cache, the
+    second loads it."""
     import subprocess
     import sys
 

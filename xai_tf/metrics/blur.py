@@ -21,7 +21,9 @@ rounded to 8 bits.
   the exact fill's integer arithmetic. Where four or more kept pixels are co-circular, the
   triangulators may pick different diagonals (all are Delaunay triangulations), so a few percent
   of filled pixels differ at dense masks; PIC AUCs move by about as much as when the exact fill's
-  points are merely re-ordered. The default does not depend on whether ``triangle`` is installed
+  points are merely re-ordered (measured at 64-224 px: per-image |dAUC| <= 0.008 with WebP; with
+  Shannon entropy an image whose fully blurred entropy is ~0.03 bits below the original's moved by
+  up to 0.24 at 224 px with ours or Triangle, 0.003 with Qhull on the support). The default does not depend on whether ``triangle`` is installed
   (same fill everywhere); ``triangulator=`` picks another (``benchmarks/bench_pic.py --fills``
   compares them). Without numba the support is triangulated by Qhull and rasterised in NumPy
   (same values as Qhull's, slower).

@@ -32,7 +32,8 @@ of the first method and its time is per image.
 ``--fills`` compares the fills alone instead: per size, CPU seconds per image (one thread; the
 seed mask and the 13 thresholds' masks of every method's map) of PAIR's
 ``create_blurred_image``, ``blur_exact`` and ``blur_fast`` with each triangulator of the support
-(``grid``: ours, the default; ``qhull``; ``triangle`` when the optional package is installed),
+(``default``: Qhull for small supports, ours above; ``grid``: ours; ``qhull``; ``triangle`` when
+the optional package is installed),
 each fast fill's speed-up over PAIR, and its fidelity against ``pic(blur="exact")``: the same
 include/exclude decision, the mean and max per-image |AUC - AUC exact| and the max over methods of
 the aggregated (median-curve) |AUC - AUC exact|.
@@ -307,7 +308,7 @@ def compare_fills(size, args, rows):
     n = len(images)
     pixels = np.round(images.astype(np.float64) * 255).astype(np.uint8)
     seeds = draw_random_masks(n, size, size)
-    triangulators = [t for t in blurring.TRIANGULATORS if t != "triangle" or blurring.triangle is not None]
+    triangulators = ["default"] + [t for t in blurring.TRIANGULATORS if t != "triangle" or blurring.triangle is not None]
     print(f"\n=== fills {size}x{size}: {n} images, {what}; methods {', '.join(methods)}; default triangulator "
           f"{blurring.default_triangulator(size, size)}; triangulators {', '.join(triangulators)}")
     masks = np.concatenate([pic_masks(maps[m], seeds, thresholds) for m in methods])      # (methods x N, 14, H, W)
@@ -324,7 +325,7 @@ def compare_fills(size, args, rows):
         blurring.blur_exact(pixels, flat, index, workers=1)
     for t in triangulators:
         with clocks[f"fast-{t}"]:
-            blurring.blur_fast(pixels, flat, index, workers=1, triangulator=t)
+            blurring.blur_fast(pixels, flat, index, workers=1, triangulator=None if t == "default" else t)
     per = {name: clock.per(len(chosen) if name == "PAIR" else len(masks))[1] for name, clock in clocks.items()}
     options = {"thresholds": thresholds, "min_pred_value": args.min_pred_value, "verbose": 0,
                "batch_size": args.batch_size}
@@ -334,7 +335,7 @@ def compare_fills(size, args, rows):
         for entropy in args.entropy.split(","):
             exact = {m: pic(model, images, maps[m], entropy=entropy, blur="exact", **options) for m in methods}
             for t in triangulators:
-                blurring.blur_fast = partial(default_fast, triangulator=t)
+                blurring.blur_fast = partial(default_fast, triangulator=None if t == "default" else t)
                 agree, gaps, aggregated = [], [], []
                 for m in methods:
                     fast = pic(model, images, maps[m], entropy=entropy, blur="fast", **options)
@@ -447,7 +448,8 @@ def main():
     parser.add_argument("--no-seed-spread", dest="seed_spread", action="store_false",
                         help="skip the second exact run (seed 1)")
     args = parser.parse_args()
-    print(f"fast fill: default triangulator above 64x64 {blurring.default_triangulator(224, 224)}; Triangle "
+    print(f"fast fill: default triangulator qhull up to 64x64 and for supports of up to {blurring.QHULL_SUPPORT:.0%} "
+          f"of the pixels, else {blurring.default_triangulator(224, 224)}; Triangle "
           f"{'installed' if blurring.triangle is not None else 'not installed'}; {os.cpu_count()} CPU(s)")
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.fills:

@@ -189,7 +189,8 @@ def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height
     # scikit-image's coffee and chelsea crops; masks from 1% to 75% kept. 48x64 is triangulated by
     # Qhull (at most blur.QHULL_PIXELS pixels), 72x80 by our grid_delaunay. Either may split
     # co-circular kept pixels along other diagonals than Qhull on every kept pixel: that is the only
-    # difference. Measured: Qhull on the support agrees everywhere up to 20% kept and on 96% of
+    # difference (72x80: supports of at most blur.QHULL_SUPPORT of the pixels by Qhull too).
+    # Measured: Qhull on the support agrees everywhere up to 20% kept and on 96% of
     # pixels at 75% (most hidden pixels then sit between four co-circular kept neighbours);
     # grid_delaunay (like Triangle) differs on up to 2.5% of pixels at 1-2% kept and 8% at 50%.
     from skimage import data
@@ -209,6 +210,8 @@ def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height
         assert np.all(differ <= 0.05), differ
     else:
         assert blurring.default_triangulator(height, width) == "grid"
+        # Sparse supports (the fully blurred image's seeds, the first thresholds) keep Qhull.
+        assert blurring.default_triangulator(height, width, int(0.1 * height * width)) == "qhull"
         assert np.all(differ <= 0.1), differ
     # Threads or not, one mask or many: the same fill.
     np.testing.assert_array_equal(blurring.blur_fast(images, masks, index, workers=1), fast)

@@ -28,6 +28,17 @@ of the first method and its time is per image.
     python benchmarks/bench_pic.py                                # 32, 64, 150, 224; both entropies
     python benchmarks/bench_pic.py --sizes 32,64 --images 16
     python benchmarks/bench_pic.py --sizes 224 --entropy shannon --reference-images 2
+
+``--fills`` compares the fills alone instead: per size, CPU seconds per image (one thread; the
+seed mask and the 13 thresholds' masks of every method's map) of PAIR's
+``create_blurred_image``, ``blur_exact`` and ``blur_fast`` with each triangulator of the support
+(``default``: Qhull for small supports, ours above; ``grid``: ours; ``qhull``; ``triangle`` when
+the optional package is installed),
+each fast fill's speed-up over PAIR, and its fidelity against ``pic(blur="exact")``: the same
+include/exclude decision, the mean and max per-image |AUC - AUC exact| and the max over methods of
+the aggregated (median-curve) |AUC - AUC exact|.
+
+    python benchmarks/bench_pic.py --fills --sizes 64,150,224 --reference-images 1
 """
 from __future__ import annotations
 
@@ -43,7 +54,7 @@ import numpy as np
 import xai_tf
 from xai_tf.metrics import blur as blurring
 from xai_tf.metrics import information
-from xai_tf.metrics.pic import PAIR_THRESHOLDS, pic
+from xai_tf.metrics.pic import PAIR_THRESHOLDS, draw_random_masks, pic
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "retina", "hubble_deep_field")
 
@@ -276,6 +287,90 @@ def bench_size(size, args, rows):
                      agree.mean(), mean_gap, max_gap, spread, aggregated_gap, same, stable))
 
 
+# ----------------------------------------------------------------------------------------------
+# --fills: the fills alone, each triangulator of the fast fill
+# ----------------------------------------------------------------------------------------------
+def pic_masks(maps, seeds, thresholds):
+    """PAIR's masks: ``map >= quantile(map, 1 - t)`` OR the seed pixels, ``(N, 1 + len(thresholds), H, W)``."""
+    quantiles = np.quantile(maps.reshape(len(maps), -1), 1 - np.asarray(thresholds), axis=1).T
+    return np.concatenate([seeds[:, None], (maps[:, None] >= quantiles[..., None, None]) | seeds[:, None]], axis=1)
+
+
+def compare_fills(size, args, rows):
+    from functools import partial
+
+    from saliency.metrics import pic as reference
+
+    thresholds = PAIR_THRESHOLDS
+    methods = args.methods.split(",")
+    model, images, what = workload(size, args.images, args.epochs)
+    maps = saliency_maps(model, images, methods)
+    n = len(images)
+    pixels = np.round(images.astype(np.float64) * 255).astype(np.uint8)
+    seeds = draw_random_masks(n, size, size)
+    triangulators = ["default"] + [t for t in blurring.TRIANGULATORS if t != "triangle" or blurring.triangle is not None]
+    print(f"\n=== fills {size}x{size}: {n} images, {what}; methods {', '.join(methods)}; default triangulator "
+          f"{blurring.default_triangulator(size, size)}; triangulators {', '.join(triangulators)}")
+    masks = np.concatenate([pic_masks(maps[m], seeds, thresholds) for m in methods])      # (methods x N, 14, H, W)
+    owner = np.tile(np.arange(n), len(methods))
+    flat, index = masks.reshape(-1, size, size), np.repeat(owner, masks.shape[1])
+    blurring.blur_fast(pixels, flat[:2], index[:2], workers=1)  # load the compiled kernels before timing
+    clocks = {"PAIR": Clock(), "exact": Clock(), **{f"fast-{t}": Clock() for t in triangulators}}
+    chosen = np.arange(min(args.reference_images, len(masks)))
+    for k in chosen:
+        with clocks["PAIR"]:
+            for mask in masks[k]:
+                reference.create_blurred_image(pixels[owner[k]], mask)
+    with clocks["exact"]:
+        blurring.blur_exact(pixels, flat, index, workers=1)
+    for t in triangulators:
+        with clocks[f"fast-{t}"]:
+            blurring.blur_fast(pixels, flat, index, workers=1, triangulator=None if t == "default" else t)
+    per = {name: clock.per(len(chosen) if name == "PAIR" else len(masks))[1] for name, clock in clocks.items()}
+    options = {"thresholds": thresholds, "min_pred_value": args.min_pred_value, "verbose": 0,
+               "batch_size": args.batch_size}
+    fidelity = {}
+    default_fast = blurring.blur_fast
+    try:
+        for entropy in args.entropy.split(","):
+            exact = {m: pic(model, images, maps[m], entropy=entropy, blur="exact", **options) for m in methods}
+            for t in triangulators:
+                blurring.blur_fast = partial(default_fast, triangulator=None if t == "default" else t)
+                agree, gaps, aggregated = [], [], []
+                for m in methods:
+                    fast = pic(model, images, maps[m], entropy=entropy, blur="fast", **options)
+                    agree.append(fast.included == exact[m].included)
+                    both = fast.included & exact[m].included
+                    gaps.append(np.abs(fast.aucs[both] - exact[m].aucs[both]))
+                    aggregated.append(abs(fast.auc - exact[m].auc))
+                gaps = np.concatenate(gaps)
+                fidelity[entropy, t] = (np.concatenate(agree).mean(), gaps.max() if gaps.size else float("nan"),
+                                        gaps.size, np.nanmax(aggregated), gaps.mean() if gaps.size else float("nan"))
+    finally:
+        blurring.blur_fast = default_fast
+    print(f"  CPU s per image (14 fills, one thread): PAIR {per['PAIR']:.3f} ({len(chosen)} image(s)), "
+          f"exact {per['exact']:.4f}")
+    for t in triangulators:
+        print(f"  fast-{t:<9} {per[f'fast-{t}']:.4f} s: {per['PAIR'] / per[f'fast-{t}']:6.0f}x PAIR, "
+              f"{per['exact'] / per[f'fast-{t}']:5.1f}x exact; " + "; ".join(
+                  f"{e}: same include/exclude {fidelity[e, t][0]:.0%}, per-image |dAUC| mean {fidelity[e, t][4]:.4f} "
+                  f"max {fidelity[e, t][1]:.4f} ({fidelity[e, t][2]} curves), aggregated |dAUC| max "
+                  f"{fidelity[e, t][3]:.4f}" for e in args.entropy.split(",")))
+        rows.append((size, t, per["PAIR"], per["exact"], per[f"fast-{t}"],
+                     {e: fidelity[e, t] for e in args.entropy.split(",")}))
+
+
+def print_fill_table(rows, entropies):
+    print("\n| size | fill | CPU s/image: PAIR / exact / fast | fast vs PAIR | fast vs exact | "
+          + " | ".join(f"{e}: same include/exclude; per-image abs(dAUC) mean / max; aggregated abs(dAUC)"
+                       for e in entropies) + " |")
+    print("| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in entropies) + " |")
+    for size, t, ref, exact, fast, fidelity in rows:
+        print(f"| {size} | {t} | {ref:.2f} / {exact:.3f} / {fast:.4f} | {ref / fast:.0f}x | {exact / fast:.1f}x | "
+              + " | ".join(f"{fidelity[e][0]:.0%}; {fidelity[e][4]:.3f} / {fidelity[e][1]:.3f}; {fidelity[e][3]:.3f}"
+                           for e in entropies) + " |")
+
+
 class Clock:
     """Wall-clock and CPU seconds (``time.process_time``: every thread of this process) spent in
     ``with`` blocks. The machine may be shared: CPU seconds move less when other processes
@@ -322,7 +417,8 @@ print(imported, *times)
 
 def first_calls(size: int):
     """The fast fill's first call in two fresh processes (a shard of 8 images, 14 fills each): the
-    first process may compile the rasteriser and write numba's cache, the second loads it."""
+    first process may compile the triangulator and the rasteriser and write numba's cache, the
+    second loads it."""
     import subprocess
     import sys
 
@@ -347,12 +443,21 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--no-first-call", dest="first_call", action="store_false",
                         help="skip timing the fast fill's first call in fresh processes")
+    parser.add_argument("--fills", action="store_true",
+                        help="compare the fills alone: PAIR, exact, fast with each triangulator (see above)")
     parser.add_argument("--no-seed-spread", dest="seed_spread", action="store_false",
                         help="skip the second exact run (seed 1)")
     args = parser.parse_args()
-    print(f"fast fill: Triangle {'yes' if blurring.triangle is not None else 'NO (Qhull)'}, numba rasteriser "
-          f"{'yes' if blurring._kernel is not None else 'NO (NumPy)'}; {os.cpu_count()} CPU(s)")
+    print(f"fast fill: default triangulator qhull up to 64x64 and for supports of up to {blurring.QHULL_SUPPORT:.0%} "
+          f"of the pixels, else {blurring.default_triangulator(224, 224)}; Triangle "
+          f"{'installed' if blurring.triangle is not None else 'not installed'}; {os.cpu_count()} CPU(s)")
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.fills:
+        rows = []
+        for size in sizes:
+            compare_fills(size, args, rows)
+        print_fill_table(rows, args.entropy.split(","))
+        return
     if args.first_call:
         first_calls(max(sizes))
     rows = []

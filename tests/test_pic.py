@@ -187,11 +187,12 @@ def test_support_holds_the_triangles_over_hidden_pixels():
 @pytest.mark.parametrize("height, width", [(48, 64), (72, 80)])
 def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height, width):
     # scikit-image's coffee and chelsea crops; masks from 1% to 75% kept. 48x64 is triangulated by
-    # Qhull (at most blur.QHULL_PIXELS pixels), 72x80 by Triangle. Either may split co-circular
-    # kept pixels along other diagonals than Qhull on every kept pixel: that is the only
-    # difference. Measured: Qhull on the support agrees everywhere up to 20% kept and on 96% of
+    # Qhull (at most blur.QHULL_PIXELS pixels), 72x80 by our grid_delaunay. Either may split
+    # co-circular kept pixels along other diagonals than Qhull on every kept pixel: that is the only
+    # difference (72x80: supports of at most blur.QHULL_SUPPORT of the pixels by Qhull too).
+    # Measured: Qhull on the support agrees everywhere up to 20% kept and on 96% of
     # pixels at 75% (most hidden pixels then sit between four co-circular kept neighbours);
-    # Triangle differs on up to 1.6% of pixels at 1-2% kept and 9% at 50%.
+    # grid_delaunay (like Triangle) differs on up to 2.5% of pixels at 1-2% kept and 8% at 50%.
     from skimage import data
 
     images = np.stack([data.coffee()[100:100 + 2 * height:2, 200:200 + 2 * width:2],
@@ -204,28 +205,94 @@ def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height
     exact = blurring.blur_exact(images, masks, index).astype(np.int64)
     differ = np.any(fast != exact, axis=-1).mean(axis=(1, 2))
     if height * width <= blurring.QHULL_PIXELS:
+        assert blurring.default_triangulator(height, width) == "qhull"
         assert np.all(differ[np.tile(fractions, 2) <= 0.2] == 0), differ
         assert np.all(differ <= 0.05), differ
     else:
+        assert blurring.default_triangulator(height, width) == "grid"
+        # Sparse supports (the fully blurred image's seeds, the first thresholds) keep Qhull.
+        assert blurring.default_triangulator(height, width, int(0.1 * height * width)) == "qhull"
         assert np.all(differ <= 0.1), differ
     # Threads or not, one mask or many: the same fill.
     np.testing.assert_array_equal(blurring.blur_fast(images, masks, index, workers=1), fast)
     np.testing.assert_array_equal(blurring.blur_fast(images, masks[5:6], index[5:6])[0], fast[5])
 
 
+def test_grid_delaunay_is_a_delaunay_triangulation_of_the_rectangle():
+    # Every triangle positive, together they tile the image rectangle, and no point lies strictly
+    # inside any triangle's circumcircle (brute force), on masks from empty to full, 2x2 to 33x40.
+    from xai_tf.metrics.delaunay import grid_delaunay
+
+    rng = np.random.default_rng(7)
+    for height, width in [(2, 2), (2, 9), (3, 5), (20, 28), (33, 40)]:
+        for fraction in (0.0, 0.05, 0.3, 0.7, 1.0):
+            points = np.argwhere(blurring.with_corners(rng.random((height, width)) < fraction)).astype(np.int64)
+            corners = points[grid_delaunay(points, height, width)]                       # (T, 3, 2)
+            a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
+            area = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+            assert np.all(area > 0) and area.sum() == 2 * (height - 1) * (width - 1)
+            d = points[None]                                                             # (1, K, 2)
+            ar, ac = (a[:, None] - d).transpose(2, 0, 1)
+            br, bc = (b[:, None] - d).transpose(2, 0, 1)
+            cr, cc = (c[:, None] - d).transpose(2, 0, 1)
+            in_circle = ((ar * ar + ac * ac) * (br * cc - bc * cr) - (br * br + bc * bc) * (ar * cc - ac * cr)
+                         + (cr * cr + cc * cc) * (ar * bc - ac * br))
+            assert np.all(in_circle <= 0), (height, width, fraction)
+    with pytest.raises(ValueError, match="corner"):
+        grid_delaunay(np.array([[0, 0], [0, 4], [3, 0]]), 4, 5)
+
+
+def test_fast_blur_triangulators_agree_with_exact_alike():
+    # The same masks through grid, Qhull and (when installed) Triangle: each is a Delaunay
+    # triangulation of the support, so the fills differ from exact only on co-circular diagonals;
+    # an affine image is reproduced by all of them.
+    from skimage import data
+
+    images = np.ascontiguousarray(data.astronaut()[100:244:2, 150:310:2])[None]             # 72x80x3
+    rng = np.random.default_rng(3)
+    masks = rng.random((4, 72, 80)) < np.array([0.01, 0.1, 0.4, 0.75])[:, None, None]
+    index = np.zeros(4, np.int64)
+    exact = blurring.blur_exact(images, masks, index)
+    available = [t for t in blurring.TRIANGULATORS if t != "triangle" or blurring.triangle is not None]
+    for triangulator in available:
+        fast = blurring.blur_fast(images, masks, index, triangulator=triangulator)
+        assert np.all(np.any(fast != exact, axis=-1).mean(axis=(1, 2)) <= 0.1), triangulator
+
+
+def test_fast_blur_compares_with_triangle_when_installed():
+    if blurring.triangle is None:
+        pytest.skip("the optional triangle package is not installed (pip install 'xai-tf[triangle]')")
+    rng = np.random.default_rng(6)
+    images = (rng.random((1, 72, 80, 3)) * 255).astype(np.uint8)
+    masks = rng.random((3, 72, 80)) < np.array([0.01, 0.2, 0.6])[:, None, None]
+    index = np.zeros(3, np.int64)
+    grid = blurring.blur_fast(images, masks, index)
+    with_triangle = blurring.blur_fast(images, masks, index, triangulator="triangle")
+    # Both are Delaunay triangulations of the same points: they differ only on co-circular diagonals.
+    assert np.mean(np.any(grid != with_triangle, axis=-1)) <= 0.1
+
+
 def test_fast_blur_fallbacks_without_numba_or_triangle(monkeypatch):
-    # Without numba the NumPy rasteriser gives the same values (same integer arithmetic); without
-    # Triangle the support is triangulated by Qhull (the exact fill's triangulator).
+    # Without numba the NumPy rasteriser gives the same values (same integer arithmetic) and the
+    # support is triangulated by Qhull; without Triangle nothing changes by default, and asking
+    # for it says how to install it.
     rng = np.random.default_rng(4)
     images = (rng.random((1, 72, 80, 3)) * 255).astype(np.uint8)
     masks = rng.random((3, 72, 80)) < np.array([0.01, 0.2, 0.6])[:, None, None]
     index = np.zeros(3, np.int64)
     compiled = blurring.blur_fast(images, masks, index)
-    monkeypatch.setattr(blurring, "_kernel", None)
-    np.testing.assert_array_equal(blurring.blur_fast(images, masks, index), compiled)
-    monkeypatch.setattr(blurring, "triangle", None)
+    qhull = blurring.blur_fast(images, masks, index, triangulator="qhull")
     kept = blurring.with_corners(masks)
     expected = np.stack([blurring._linear_fill(images[0], mask, blurring.support(mask)) for mask in kept])
+    np.testing.assert_array_equal(qhull, expected)
+    monkeypatch.setattr(blurring, "triangle", None)
+    np.testing.assert_array_equal(blurring.blur_fast(images, masks, index), compiled)
+    with pytest.raises(ValueError, match=r"xai-tf\[triangle\]"):
+        blurring.blur_fast(images, masks, index, triangulator="triangle")
+    with pytest.raises(ValueError, match="triangulator"):
+        blurring.blur_fast(images, masks, index, triangulator="voronoi")
+    monkeypatch.setattr(blurring, "_kernel", None)
+    assert blurring.default_triangulator(72, 80) == "qhull"
     np.testing.assert_array_equal(blurring.blur_fast(images, masks, index), expected)
 
 

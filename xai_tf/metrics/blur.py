@@ -11,15 +11,22 @@ rounded to 8 bits.
 - ``blur_fast``: the same fill, cheaper in three ways. (1) Only the kept pixels that can be a
   vertex of a triangle over a hidden pixel are triangulated (``support``: the kept pixels next to
   a hidden one, plus a coarse lattice); the triangles over hidden pixels are the same. (2) They are
-  triangulated by Shewchuk's Triangle (the ``triangle`` package), ~10x faster than Qhull on grid
-  points, which are full of co-circular quadruples (images of up to ``QHULL_PIXELS`` pixels keep
-  Qhull: cheap there, and closer to ``blur_exact``). (3) Hidden pixels are rasterised triangle by
-  triangle in a numba-compiled loop (cached on disk: a later process loads it, it does not
-  compile again) with the exact fill's integer arithmetic. Where four or more kept pixels are
-  co-circular, Triangle and Qhull may pick different diagonals (both are Delaunay
-  triangulations), so a few percent of filled pixels differ at dense masks; PIC AUCs move by about
-  as much as when the exact fill's points are merely re-ordered. Without ``triangle`` the support
-  is triangulated by Qhull, without numba rasterised in NumPy (same values, slower).
+  triangulated by ``xai_tf.metrics.delaunay.grid_delaunay`` (our Bowyer-Watson insertion with
+  exact integer predicates, compiled with numba: ~0.7 us per point, against ~14 us for Qhull on
+  pixel grids, which are full of co-circular quadruples, and ~1 us for Shewchuk's Triangle, which
+  is free for non-commercial use only and so an optional extra, ``pip install
+  'xai-tf[triangle]'``). Images of up to ``QHULL_PIXELS`` pixels and supports of up to
+  ``QHULL_SUPPORT`` of the pixels keep Qhull: cheap there, and closer to ``blur_exact``. (3) Hidden pixels are rasterised triangle by triangle in a
+  numba-compiled loop (cached on disk: a later process loads it, it does not compile again) with
+  the exact fill's integer arithmetic. Where four or more kept pixels are co-circular, the
+  triangulators may pick different diagonals (all are Delaunay triangulations), so a few percent
+  of filled pixels differ at dense masks; PIC AUCs move by about as much as when the exact fill's
+  points are merely re-ordered (measured at 64-224 px: per-image |dAUC| <= 0.008 with WebP; with
+  Shannon entropy an image whose fully blurred entropy is ~0.03 bits below the original's moved by
+  up to 0.24 at 224 px with ours or Triangle, 0.003 with Qhull on the support). The default does not depend on whether ``triangle`` is installed
+  (same fill everywhere); ``triangulator=`` picks another (``benchmarks/bench_pic.py --fills``
+  compares them). Without numba the support is triangulated by Qhull and rasterised in NumPy
+  (same values as Qhull's, slower).
 
 Why not a pyramid: the previous ``blur_fast`` was a compiled push-pull pyramid (Gortler et al.
 1996). On scikit-image photographs at 224x224 with a random map its fills moved the normalised
@@ -37,7 +44,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import Delaunay
 
-from xai_tf._checks import worker_count
+from xai_tf._checks import check_choice, worker_count
+from xai_tf.metrics.delaunay import grid_delaunay
 
 
 def with_corners(masks: np.ndarray) -> np.ndarray:
@@ -171,10 +179,21 @@ LATTICE = 8
 
 #: Images of at most this many pixels (64x64) are triangulated by Qhull, as ``blur_exact`` does:
 #: their supports are small enough for Qhull to be cheap, and Qhull on the support picks the same
-#: diagonals as on every kept pixel far more often than Triangle does. Small images have few
-#: pixels to average over, so a diagonal moves their entropy more (measured at 64x64 with Shannon
-#: entropy: per-image |AUC fast - exact| 0.009 with Triangle, see benchmarks/bench_pic.py).
+#: diagonals as on every kept pixel far more often than another triangulator does. Small images
+#: have few pixels to average over, so a diagonal moves their entropy more (measured at 64x64 with
+#: Shannon entropy: per-image |AUC fast - exact| 0.009 with Triangle, see benchmarks/bench_pic.py).
 QHULL_PIXELS = 64 * 64
+
+#: Supports of at most this fraction of the image's pixels are triangulated by Qhull whatever the
+#: image size (the fully blurred image's 1% seeds and the first thresholds): cheap there, and the
+#: fully blurred image anchors every curve. Measured at 224x224 with Shannon entropy: an image whose
+#: fully blurred entropy is 0.027 bits below the original's moved its AUC by 0.24 when ours
+#: triangulated its seed pixels (0.013 bits of fully blurred entropy), by 0.001 with this rule.
+QHULL_SUPPORT = 0.1
+
+#: ``blur_fast``'s triangulators of the support: our compiled Bowyer-Watson (``"grid"``), Qhull
+#: (``"qhull"``, scipy) and Shewchuk's Triangle (``"triangle"``, the optional ``triangle`` package).
+TRIANGULATORS = ("grid", "qhull", "triangle")
 
 
 def support(mask: np.ndarray) -> np.ndarray:
@@ -201,17 +220,26 @@ def support(mask: np.ndarray) -> np.ndarray:
     return np.argwhere(chosen)
 
 
-def _triangulate(points: np.ndarray, qhull: bool = False) -> np.ndarray:
-    """Delaunay triangles ``(T, 3)`` of integer ``points`` ``(K, 2)``: Shewchuk's Triangle (``triangle``
-    package), ~10x faster than Qhull on grid points; Qhull when asked or when Triangle is missing."""
-    if qhull or triangle is None:
-        return Delaunay(points.astype(np.float64)).simplices
-    return triangle.triangulate({"vertices": points.astype(np.float64)}, "Q")["triangles"]
+def _triangulate(points: np.ndarray, shape: tuple, triangulator: str) -> np.ndarray:
+    """Delaunay triangles ``(T, 3)`` of integer ``points`` ``(K, 2)`` (corners of ``shape`` included)."""
+    if triangulator == "grid":
+        return grid_delaunay(points, shape[0], shape[1])
+    if triangulator == "triangle":
+        return triangle.triangulate({"vertices": points.astype(np.float64)}, "Q")["triangles"]
+    return Delaunay(points.astype(np.float64)).simplices
 
 
-def _fast_linear_fill(image: np.ndarray, mask: np.ndarray, known: np.ndarray, qhull: bool = False) -> np.ndarray:
+def default_triangulator(height: int, width: int, support_size: int | None = None) -> str:
+    """``blur_fast``'s triangulator: ``"qhull"`` for images of up to ``QHULL_PIXELS`` pixels, for
+    supports of at most ``QHULL_SUPPORT`` of the pixels (``support_size``: points; None = large)
+    and without numba; else ``"grid"`` (faster than Triangle, installed or not)."""
+    small = support_size is not None and support_size <= QHULL_SUPPORT * height * width
+    return "qhull" if height * width <= QHULL_PIXELS or small or _kernel is None else "grid"
+
+
+def _fast_linear_fill(image: np.ndarray, mask: np.ndarray, known: np.ndarray, triangulator: str) -> np.ndarray:
     """``_linear_fill`` from ``_triangulate``'s triangles, rasterised by the compiled kernel when numba is there."""
-    triangles = _triangulate(known, qhull)
+    triangles = _triangulate(known, mask.shape, triangulator)
     if _kernel is None:  # NumPy rasteriser (the exact fill's)
         rows, cols, vertices, weights, area = _rasterise(known, triangles, mask)
         values = image[known[:, 0], known[:, 1]].astype(np.int64)
@@ -256,28 +284,56 @@ try:  # the compiled rasteriser; cached on disk, so a later process loads it ins
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps the module importable without it
     _kernel = None
 
-try:
+try:  # optional (pip install 'xai-tf[triangle]'): Shewchuk's Triangle is free for non-commercial use only
     import triangle
-except ImportError:  # pragma: no cover
+except ImportError:
     triangle = None
 
 
-def blur_fast(images, masks, image_index=None, workers: int | None = None) -> np.ndarray:
+def blur_fast(images, masks, image_index=None, workers: int | None = None, triangulator: str | None = None) -> np.ndarray:
     """Fill many masks with the Delaunay-linear fill of each mask's ``support`` (see the module docstring).
 
-    images: ``(N, H, W, C)`` uint8. masks: ``(M, H, W)`` bool, True = kept (corners are added, as
-    PAIR does). image_index: ``(M,)`` which image each mask applies to (default ``arange(M)``).
-    workers: threads (default: CPU count). Returns ``(M, H, W, C)`` uint8, equal to ``blur_exact``
-    except where co-circular kept pixels let the triangulations choose different diagonals.
+    Parameters
+    ----------
+    images : ndarray
+        ``(N, H, W, C)`` uint8.
+    masks : ndarray
+        ``(M, H, W)`` bool, True = kept (corners are added, as PAIR does).
+    image_index : array_like, optional
+        ``(M,)`` which image each mask applies to (default ``arange(M)``).
+    workers : int, optional
+        Threads (default: CPU count).
+    triangulator : {"grid", "qhull", "triangle"}, optional
+        Triangulator of the support (``TRIANGULATORS``); default ``default_triangulator(H, W, K)``
+        per mask (K: support points): Qhull up to 64x64 pixels or up to ``QHULL_SUPPORT`` (10%) of
+        the pixels in the support, our compiled ``"grid"`` for larger supports, whether
+        ``triangle`` is installed or not. ``"triangle"`` needs ``pip install 'xai-tf[triangle]'`` (non-commercial licence).
+
+    Returns
+    -------
+    ndarray
+        ``(M, H, W, C)`` uint8, equal to ``blur_exact`` except where co-circular kept pixels let the
+        triangulations choose different diagonals.
     """
     images, masks, image_index = _check_blur_args(images, masks, image_index)
+    if triangulator is not None:
+        check_choice(triangulator, "triangulator", TRIANGULATORS)
+    if triangulator == "triangle" and triangle is None:
+        raise ValueError("triangulator='triangle' needs the triangle package: pip install 'xai-tf[triangle]' "
+                         "(Shewchuk's Triangle: free for non-commercial use only)")
+    if triangulator == "grid" and min(masks.shape[1:]) < 2:
+        triangulator = "qhull"  # a one-pixel-wide image has no 2-D triangulation; Qhull raises its own error
     masks = with_corners(masks)
     output = np.empty((len(masks),) + images.shape[1:], dtype=np.uint8)
-    qhull = masks.shape[1] * masks.shape[2] <= QHULL_PIXELS
 
     def fill(m):
         image = images[image_index[m]]
-        output[m] = image if masks[m].all() else _fast_linear_fill(image, masks[m], support(masks[m]), qhull)
+        if masks[m].all():
+            output[m] = image
+            return
+        points = support(masks[m])
+        chosen = triangulator or default_triangulator(masks.shape[1], masks.shape[2], len(points))
+        output[m] = _fast_linear_fill(image, masks[m], points, chosen)
 
     _each_mask(fill, len(masks), worker_count(workers))
     return output

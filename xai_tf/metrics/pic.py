@@ -177,8 +177,9 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     blur: ``"fast"`` (default) or ``"exact"``: both fill hidden pixels by PAIR's linear interpolation
         over the Delaunay triangulation of the kept pixels. ``"exact"`` is PAIR's fill value for
         value (Qhull on every kept pixel); ``"fast"`` triangulates only the kept pixels that border
-        hidden ones (with Shewchuk's Triangle above 64x64) and rasterises in compiled code: the
-        same fill except where co-circular pixels allow another diagonal; per image 1.5-14x faster
+        hidden ones (Qhull up to 64x64, our compiled triangulator above; no Triangle needed) and
+        rasterises in compiled code: the same fill except where co-circular pixels allow another
+        diagonal; per image 1.5-14x faster
         than exact and 29-700x faster than PAIR's code (README table; ``xai_tf.metrics.blur``).
     random_mask_fraction: fraction of pixels kept in the fully blurred image (default 0.01, PAIR).
     min_pred_value: images whose original score is below this are excluded; in [0, 1] (default 0.8, PAIR).

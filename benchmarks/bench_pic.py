@@ -308,7 +308,8 @@ def compare_fills(size, args, rows):
     n = len(images)
     pixels = np.round(images.astype(np.float64) * 255).astype(np.uint8)
     seeds = draw_random_masks(n, size, size)
-    triangulators = ["default"] + [t for t in blurring.TRIANGULATORS if t != "triangle" or blurring.triangle is not None]
+    triangulators = ["default"] + [t for t in blurring.TRIANGULATORS
+                                   if t != "triangle" or blurring.triangle is not None]
     print(f"\n=== fills {size}x{size}: {n} images, {what}; methods {', '.join(methods)}; default triangulator "
           f"{blurring.default_triangulator(size, size)}; triangulators {', '.join(triangulators)}")
     masks = np.concatenate([pic_masks(maps[m], seeds, thresholds) for m in methods])      # (methods x N, 14, H, W)

@@ -188,7 +188,8 @@ def grid_masks(values, grid, cells):
 
 
 def bicubic(cells, size):
-    return tf.image.resize(np.asarray(cells, np.float32)[None, ..., None], (size, size), method="bicubic").numpy()[0, ..., 0]
+    grid = np.asarray(cells, np.float32)[None, ..., None]
+    return tf.image.resize(grid, (size, size), method="bicubic").numpy()[0, ..., 0]
 
 
 @pytest.mark.parametrize("head", ["softmax", "sigmoid"])

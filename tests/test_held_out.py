@@ -66,7 +66,8 @@ def test_the_python_api_gives_the_same_subsets(run):
 
 def test_a_held_out_request_on_other_data_is_refused_naming_both_fingerprints(run, tmp_path, capsys):
     other = xai_tf.data.load("synthetic", n=40, image_size=32, seed=1)
-    with pytest.raises(ValueError, match=r"fingerprint \w+, 40 images\) is not the data set the run .*\(fingerprint \w+, 40 images\)"):
+    expected = r"fingerprint \w+, 40 images\) is not the data set the run .*\(fingerprint \w+, 40 images\)"
+    with pytest.raises(ValueError, match=expected):
         runs.split_of(run, other)
     out = tmp_path / "eval"
     status = cli.main(["evaluate", "--model", str(run / "model.keras"), "--data", "synthetic", "--data-seed", "1",

@@ -14,13 +14,14 @@ import zipfile
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import tiny_cnn
 
 import xai_tf
 from xai_tf.models import find_last_conv_layer, load_model, wrap_saved_model
 
-tf_keras = pytest.importorskip("tf_keras")  # the `dev` extra installs it; conversion itself needs it only for SavedModel
-import tensorflow as tf
+# the `dev` extra installs it; conversion itself needs it only for SavedModel
+tf_keras = pytest.importorskip("tf_keras")
 
 pytestmark = pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")  # on purpose here
 
@@ -90,7 +91,8 @@ def legacy(tmp_path_factory):
     def get(kind):
         if kind not in cache:
             tf_keras.utils.set_random_seed(0)
-            model = {"custom_cnn": _custom_cnn, "vgg16_transfer": _vgg16_transfer, "resnet50_gap": _resnet50_gap}[kind]()
+            builders = {"custom_cnn": _custom_cnn, "vgg16_transfer": _vgg16_transfer, "resnet50_gap": _resnet50_gap}
+            model = builders[kind]()
             _randomise_batch_norm(model, np.random.default_rng(1))
             folder = tmp_path_factory.mktemp(kind)
             model.save(folder / "model.h5")
@@ -167,7 +169,8 @@ def test_explainers_run_on_the_converted_model_with_the_cam_on_the_backbone(lega
     entry, model = legacy(kind), converted(kind, source)
     image = entry["images"][:1]
     assert entry["cam_layer"] is not None
-    assert find_last_conv_layer(model) == entry["cam_layer"]  # e.g. VGG16's block5_conv3, ResNet50's conv5_block3_3_conv
+    # e.g. VGG16's block5_conv3, ResNet50's conv5_block3_3_conv
+    assert find_last_conv_layer(model) == entry["cam_layer"]
     cam = xai_tf.explain(model, image, "gradcam", verbose=0)
     if kind == "custom_cnn":  # explain's default CAM layer is that layer
         np.testing.assert_array_equal(cam, xai_tf.explain(model, image, "gradcam", layer=entry["cam_layer"],

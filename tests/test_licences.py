@@ -17,7 +17,8 @@ PERMISSIVE = {"Apache-2.0", "MIT", "MIT-CMU", "BSD-2-Clause", "BSD-3-Clause", "0
               "Python-2.0", "MPL-2.0", "Zlib", "CC0-1.0", "HPND"}
 
 #: Licence families, recognised in SPDX identifiers and in free-text metadata.
-FAMILIES = {"apache": r"apache", "bsd": r"\bbsd\b|0bsd", "mit": r"\bmit\b", "psf": r"\bpsf\b|python software foundation",
+FAMILIES = {"apache": r"apache", "bsd": r"\bbsd\b|0bsd", "mit": r"\bmit\b",
+            "psf": r"\bpsf\b|python software foundation",
             "mpl": r"\bmpl\b|mozilla", "isc": r"\bisc\b", "gpl": r"\b(a|l)?gpl\b|general public license",
             "non-commercial": r"non-?commercial|\bnc\b"}
 
@@ -30,7 +31,8 @@ def install_requires() -> list[str]:
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
     lines = [line.strip() for line in config["options"]["install_requires"].splitlines()]
-    return [canonical(re.match(r"[A-Za-z0-9_.-]+", line).group()) for line in lines if line and not line.startswith("#")]
+    return [canonical(re.match(r"[A-Za-z0-9_.-]+", line).group())
+            for line in lines if line and not line.startswith("#")]
 
 
 def extras() -> dict[str, list[str]]:

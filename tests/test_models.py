@@ -28,14 +28,16 @@ def _layer_signature(model):
         elif kind == "Dense":
             size = (layer.units, layer.activation.__name__)
         else:
-            size = {"Dropout": getattr(layer, "rate", None), "MaxPooling2D": getattr(layer, "pool_size", None)}.get(kind)
+            size = {"Dropout": getattr(layer, "rate", None),
+                    "MaxPooling2D": getattr(layer, "pool_size", None)}.get(kind)
         signature.append((kind, size))
     return signature
 
 
 def test_custom_cnn_v1_matches_paper_002_listing():
     model = models.build_custom_cnn((64, 64, 3), 2, variant="v1", binary_head=True)
-    conv = lambda f: ("Conv2D", (f, (3, 3), "relu"))
+    def conv(f):
+        return ("Conv2D", (f, (3, 3), "relu"))
     pool = ("MaxPooling2D", (2, 2))
     assert _layer_signature(model) == [
         conv(32), pool, conv(64), pool, conv(128), pool,
@@ -45,8 +47,9 @@ def test_custom_cnn_v1_matches_paper_002_listing():
 def test_custom_cnn_v2_matches_paper_002_listing_with_four_batchnorms():
     model = models.build_custom_cnn((64, 64, 1), 2, variant="v2", binary_head=True)
     signature = _layer_signature(model)
-    block = lambda f: [("Conv2D", (f, (3, 3), "relu")), ("BatchNormalization", None),
-                       ("MaxPooling2D", (2, 2)), ("Dropout", 0.25)]
+    def block(f):
+        return [("Conv2D", (f, (3, 3), "relu")), ("BatchNormalization", None), ("MaxPooling2D", (2, 2)),
+                ("Dropout", 0.25)]
     assert signature == [*block(32), *block(64), *block(128), ("Flatten", None), ("Dense", (512, "relu")),
                          ("BatchNormalization", None), ("Dropout", 0.5), ("Dense", (1, "sigmoid"))]
     assert sum(kind == "BatchNormalization" for kind, _ in signature) == 4

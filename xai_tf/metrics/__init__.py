@@ -18,7 +18,33 @@ _EXPORTS = {
     "pointing_game": "localization",
     "randomization_check": "randomization",
     "difference_of_means": "consistency",
+    # the protocol a new metric implements, and the registry it joins
+    "Chunk": "protocol",
+    "CurveMetric": "protocol",
+    "MapsMetric": "protocol",
+    "Metric": "protocol",
+    "MethodMetric": "protocol",
+    "Option": "protocol",
+    "METRICS": "registry",
+    "register": "registry",
+    "unregister": "registry",
 }
-__all__ = ["PicResult", "difference_of_means", "max_sensitivity", "pic", "pointing_game", "randomization_check",
-           "xai_entropy"]
+__all__ = [
+    "METRICS",
+    "Chunk",
+    "CurveMetric",
+    "MapsMetric",
+    "MethodMetric",
+    "Metric",
+    "Option",
+    "PicResult",
+    "difference_of_means",
+    "max_sensitivity",
+    "pic",
+    "pointing_game",
+    "randomization_check",
+    "register",
+    "unregister",
+    "xai_entropy",
+]
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,6 +1,6 @@
 # Two set-up commands, both safe on a fresh machine:
 #   make demo   creates .venv when needed, installs xai-tf, runs the demo on the embedded synthetic data
-#   make test   the same install step, then the test suite
+#   make test   the same install step, then the test suite, then the documentation (strict)
 # The install step reruns whenever setup.cfg or setup.py changes (the stamp file is older than them).
 
 PYTHON ?= python3
@@ -11,12 +11,12 @@ STAMP  := $(VENV)/.xai-tf-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test lint install clean
+.PHONY: demo test docs lint install clean
 
 $(STAMP): setup.cfg setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,9 +26,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+	$(MAKE) docs
+
+# The site in build/docs (open build/docs/index.html). Strict: a warning (a broken reference, a bad
+# docstring, a notebook that fails) fails the build. Examples and notebooks are recomputed only when
+# the package, the notebooks or docs/examples.py change.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check xai_tf tests benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache build docs/_generated

@@ -1,0 +1,394 @@
+"""The documentation's generated pages: one per method, one per metric, the API reference, the notebooks.
+
+Every page is written from what the package itself declares (the method records, the metric
+registry, :mod:`xai_tf._public_api`), so a new method or metric gets its page without editing the
+docs. ``conf.py`` calls :func:`generate` when Sphinx starts; the pages land in ``docs/_generated``
+(not committed). What a page says about a method's or metric's checks is the list of tests that
+name it (:func:`checking_tests`), so it stays true when tests are added.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import examples
+import execute_notebooks
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+GENERATED = DOCS / "_generated"
+#: Tests listed per page at most (the rest are counted).
+MAX_TESTS = 12
+#: API reference pages: title, the dotted prefixes they document, in order.
+API_PAGES = {
+    "top-level": ("xai_tf", "The top-level functions"),
+    "explainers": ("xai_tf.explainers", "Saliency methods"),
+    "denoising": ("xai_tf.denoising", "Denoising"),
+    "metrics": ("xai_tf.metrics", "Metrics"),
+    "evaluation": ("xai_tf.evaluation", "Evaluation runner"),
+    "data": ("xai_tf.data", "Data"),
+    "models": ("xai_tf.models", "Models"),
+    "viz": ("xai_tf.viz", "Figures"),
+    "callbacks": ("xai_tf.callbacks", "Keras callbacks"),
+    "study": ("xai_tf.study", "Studies"),
+    "report": ("xai_tf.report", "Reports"),
+    "runs": ("xai_tf.runs", "Run folders (train and explain recipes)"),
+    "cli": ("xai_tf.cli", "Command line"),
+}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:  # unchanged pages keep their time: Sphinx skips them
+        path.write_text(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# which tests check what
+
+
+def _test_functions() -> list[tuple[str, str, str]]:
+    """``(file, test name, source)`` of every test function in ``tests/``."""
+    found = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                found.append((path.name, node.name, ast.get_source_segment(source, node) or ""))
+    return found
+
+
+def checking_tests(words: list[str], tests) -> list[str]:
+    """Tests that name one of ``words`` (as a string literal or a call), the ones titled by it first.
+
+    Parameters
+    ----------
+    words : list of str
+        The method's or metric's registry name and its function or class names.
+    tests : list of tuple
+        :func:`_test_functions`.
+
+    Returns
+    -------
+    list of str
+        ``"tests/<file>::<test>"`` entries.
+    """
+    patterns = [re.compile(rf"""["']{re.escape(word)}["']|\b{re.escape(word)}\(""") for word in words]
+    titled, naming = [], []
+    for file, name, source in tests:
+        if any(pattern.search(source) for pattern in patterns):
+            (titled if any(word in name for word in words) else naming).append(f"tests/{file}::{name}")
+    return titled + naming
+
+
+def _tests_section(found: list[str]) -> str:
+    if not found:
+        return "No test names it directly; the tests parametrised over every registered name cover it.\n"
+    lines = [f"- `{entry}`" for entry in found[:MAX_TESTS]]
+    if len(found) > MAX_TESTS:
+        lines.append(f"- and {len(found) - MAX_TESTS} more tests that name it")
+    return "\n".join(lines) + "\n"
+
+
+def _milliseconds(seconds: float) -> str:
+    milliseconds = seconds * 1000
+    return f"{milliseconds:,.0f} ms" if milliseconds >= 10 else f"{milliseconds:.1f} ms"
+
+
+# --------------------------------------------------------------------------------------------------
+# methods
+
+
+def _method_page(record, example: dict, baseline: dict, tests, settings: dict) -> str:
+    function = record.function
+    dotted = f"{function.__module__}.{function.__qualname__}"
+    defaults = record.defaults
+    rows = "\n".join(f"| `{name}` | `{value!r}` |" for name, value in defaults.items())
+    example_call = ", ".join(f"{name}={value!r}" for name, value in list(defaults.items())[:2])
+    ratio = example["seconds_per_image"] / baseline["seconds_per_image"]
+    return f"""# {record.name}
+
+{record.description}
+
+| family | stochastic (`seed=` changes the map) | looks at a layer (`layer=`) | shown in the demo's grid |
+|---|---|---|---|
+| {record.family} | {"yes" if record.stochastic else "no"} | {"yes" if record.layer else "no"} | \
+{"yes" if record.in_demo_grid else "no"} |
+
+## Use
+
+```python
+maps = xai_tf.explain(model, images, "{record.name}"{", " + example_call if example_call else ""})
+# images: (N, H, W, C) float32 in [0, 1]; maps: (N, H, W) float32, larger = more important
+```
+
+```console
+xai-tf explain --run runs/my-model --methods {record.name}
+```
+
+Parameters and their defaults (pass any of them to `explain` as keywords):
+
+| parameter | default |
+|---|---|
+{rows if rows else "| (none) | |"}
+
+## Example
+
+![{record.name} on two held-out synthetic radio galaxies](../examples/methods/{record.name}.png)
+
+Two held-out synthetic radio galaxies (one FRI, one FRII; magenta: the ground-truth emission),
+explained for the predicted class by the demo's custom CNN v2 trained at build time
+({settings["image_size"]}x{settings["image_size"]} px, {settings["epochs"]} epochs, held-out accuracy
+{settings["accuracy"]:.2f}), with the defaults above and `seed={settings["seed"]}`.
+
+## Cost
+
+{_milliseconds(example["seconds_per_image"])} per image on the machine that built this page
+({settings["image_size"]}x{settings["image_size"]} px, after a warm-up call), **{ratio:,.1f}x** a
+vanilla gradient measured the same way ({_milliseconds(baseline["seconds_per_image"])}).
+
+## How it is checked
+
+{_tests_section(checking_tests([record.name, function.__name__], tests))}
+## What it computes, and its reference
+
+```{{eval-rst}}
+.. autofunction:: {dotted}
+   :no-index:
+```
+"""
+
+
+def method_pages(examples_found: dict, tests) -> None:
+    """Write ``_generated/methods/<name>.md`` for every registered method and their index.
+
+    Parameters
+    ----------
+    examples_found : dict
+        :func:`examples.load_or_compute`'s result.
+    tests : list of tuple
+        :func:`_test_functions`.
+    """
+    from xai_tf.explainers.registry import FAMILIES, RECORDS
+
+    folder = GENERATED / "methods"
+    settings = dict(examples_found["settings"], accuracy=examples_found["accuracy"])
+    baseline = examples_found["methods"]["vanilla_gradient"]
+    for name, record in RECORDS.items():  # (examples_found is recomputed when a record is added)
+        _write(folder / f"{name}.md", _method_page(record, examples_found["methods"][name], baseline, tests,
+                                                    settings))
+    by_family = defaultdict(list)
+    for record in RECORDS.values():
+        by_family[record.family].append(record)
+    sections = []
+    for family in FAMILIES:
+        rows = "\n".join(
+            f"| [{record.name}]({record.name}.md) | {record.description} | "
+            f"{_milliseconds(examples_found['methods'][record.name]['seconds_per_image'])} |"
+            for record in by_family[family])
+        sections.append(f"## {family}\n\n| method | what it computes | cost per image |\n|---|---|---|\n{rows}\n")
+    toctree = "\n".join(RECORDS)
+    _write(folder / "index.md", f"""# Methods
+
+Every saliency method `xai_tf.explain(model, images, method)` knows, by family (the registry's
+`xai_tf.list_methods(family=...)`). The cost is the time per image measured when these pages were
+built ({settings["image_size"]}x{settings["image_size"]} px, the demo's CNN, this machine's CPU).
+
+{chr(10).join(sections)}
+```{{toctree}}
+:hidden:
+
+{toctree}
+```
+""")
+
+
+# --------------------------------------------------------------------------------------------------
+# metrics
+
+
+def _metric_page(metric, example: dict, tests, settings: dict) -> str:
+    from xai_tf.metrics.protocol import CurveMetric
+
+    cls = type(metric)
+    options = "\n".join(f"| `{option.name}` | `{option.default!r}` | `{option.cli_flag}` | {option.help} |"
+                        for option in metric.options)
+    columns = example["columns"]
+    column_rows = "\n".join(f"| `{column}` | {metric.direction_of(column) or 'neither (a diagnostic)'} | "
+                            f"{metric.note(column)} |" for column in columns)
+    means = "\n".join(
+        f"| {method} | " + " | ".join("n/a" if value is None else f"{value:.4g}" for value in values.values()) + " |"
+        for method, values in example["means"].items())
+    kind = ("a curve metric: one curve per image (a model score against how much of the image is perturbed), "
+            "stored beside the maps; the value is an area under it" if isinstance(metric, CurveMetric) else
+            "it scores the maps the method made" if metric.scores == "maps" else
+            "it re-runs the method (on perturbed images or a changed model)")
+    changed = ("default options except " + ", ".join(f"`{name}={value!r}`" for name, value in example["options"].items())
+               + " (one pixel per step takes 4,096 model calls per image at 64x64 px)"
+               if example["options"] else "default options")
+    figure_text = ("the evaluation's aggregated curve per method" if isinstance(metric, CurveMetric)
+                   else "each image's value (dots) and the mean (bar) per method")
+    evidence = {"mean": "the mean per image, with a paired Student-t interval against the baseline method",
+                "hits": "a hit rate, with a Wilson interval and a McNemar test against the baseline method",
+                "sanity": f"a sanity check against a randomised model, judged against the threshold "
+                          f"{metric.threshold!r}"}[metric.evidence]
+    return f"""# {metric.name}
+
+{(inspect.getdoc(cls) or "").splitlines()[0]}
+
+| reference | better | kind | ground truth | the report judges it as |
+|---|---|---|---|---|
+| {metric.reference} | {metric.direction or "neither"} | {metric.scores} | {metric.ground_truth or "none"} | \
+{metric.evidence} |
+
+It is {kind}. The report's Findings read it as {evidence}.
+
+## Use
+
+```python
+summary = xai_tf.evaluate(model, data, ["gradcam", "random"], ["{metric.name}"], "runs/eval")
+```
+
+```console
+xai-tf evaluate --model model.keras --data synthetic --methods gradcam,random --metrics {metric.name} \\
+    --out runs/eval
+```
+
+Columns it writes (one value per image, in `results.jsonl`; their means in `table.csv`):
+
+| column | better | meaning |
+|---|---|---|
+{column_rows}
+
+Options (`evaluate(options={{...}})`, or the flag on the command line):
+
+| option | default | flag | meaning |
+|---|---|---|---|
+{options if options else "| (none) | | | |"}
+
+## Example
+
+![{metric.name} on held-out synthetic radio galaxies](../examples/metrics/{metric.name}.png)
+
+{figure_text.capitalize()}, on {settings["scored_images"]} held-out synthetic radio galaxies explained by
+the demo's custom CNN v2 trained at build time ({settings["image_size"]}x{settings["image_size"]} px,
+held-out accuracy {settings["accuracy"]:.2f}), {changed}, `seed={settings["seed"]}`. Means:
+
+| method | {" | ".join(columns)} |
+|---|{"---|" * len(columns)}
+{means}
+
+## Cost
+
+{_milliseconds(example["seconds_per_image"])} per image and method on the machine that built this page
+(`xai_tf.evaluate` with this metric alone, the three methods' explanations included:
+`gradcam`, `vanilla_gradient` and `random` cost a few milliseconds).
+
+## How it is checked
+
+{_tests_section(checking_tests([metric.name, cls.__name__], tests))}
+## What it computes, and its reference
+
+```{{eval-rst}}
+.. autoclass:: {cls.__module__}.{cls.__qualname__}
+   :no-index:
+```
+"""
+
+
+def metric_pages(examples_found: dict, tests) -> None:
+    """Write ``_generated/metrics/<name>.md`` for every registered metric and their index.
+
+    Parameters
+    ----------
+    examples_found : dict
+        :func:`examples.load_or_compute`'s result.
+    tests : list of tuple
+        :func:`_test_functions`.
+    """
+    from xai_tf.metrics.registry import DEFAULT_METRICS, METRICS
+
+    folder = GENERATED / "metrics"
+    settings = dict(examples_found["settings"], accuracy=examples_found["accuracy"])
+    for name, metric in METRICS.items():
+        _write(folder / f"{name}.md", _metric_page(metric, examples_found["metrics"][name], tests, settings))
+    rows = "\n".join(
+        f"| [{name}]({name}.md) | {metric.reference} | {metric.direction or 'neither'} | "
+        f"{'yes' if name in DEFAULT_METRICS else ''} | "
+        f"{_milliseconds(examples_found['metrics'][name]['seconds_per_image'])} |"
+        for name, metric in METRICS.items())
+    toctree = "\n".join(METRICS)
+    _write(folder / "index.md", f"""# Metrics
+
+Every metric `xai_tf.evaluate(..., metrics=[...])` and `xai-tf evaluate --metrics` know (the
+registry `xai_tf.metrics.METRICS`). "Demo" marks the default set the demo scores. The cost is per image
+and method, measured when these pages were built.
+
+| metric | reference | better | demo | cost |
+|---|---|---|---|---|
+{rows}
+
+```{{toctree}}
+:hidden:
+
+{toctree}
+```
+""")
+
+
+# --------------------------------------------------------------------------------------------------
+# API reference
+
+
+def api_pages() -> None:
+    """Write ``_generated/api/<page>.rst``: every public name (:mod:`xai_tf._public_api`) once."""
+    from xai_tf._public_api import public_objects
+
+    objects = public_objects()
+    pages: dict[str, list[str]] = {page: [] for page in API_PAGES}
+    for name, value in objects.items():
+        owner = name.rsplit(".", 1)[0]
+        if owner in objects:  # a method or property: documented with its class
+            continue
+        page = next((page for page, (prefix, _) in reversed(API_PAGES.items())
+                     if name.startswith(prefix + ".") and (prefix != "xai_tf" or name.count(".") == 1)), None)
+        if page is None:
+            raise ValueError(f"public name {name} belongs to no API page; add its package to API_PAGES")
+        if inspect.isclass(value):
+            members = [member.rsplit(".", 1)[1] for member in objects if member.startswith(name + ".")]
+            lines = [f".. autoclass:: {name}"] + ([f"   :members: {', '.join(members)}"] if members else [])
+        else:
+            lines = [f".. autofunction:: {name}"]
+        pages[page].append("\n".join(lines))
+    for page, (prefix, title) in API_PAGES.items():
+        module_doc = "" if page == "top-level" else f".. automodule:: {prefix}\n   :no-members:\n   :no-index:\n\n"
+        body = "\n\n".join(pages[page])
+        _write(GENERATED / "api" / f"{page}.rst", f"{title}\n{'=' * len(title)}\n\n{module_doc}{body}\n")
+    toctree = "\n".join(f"   {page}" for page in API_PAGES)
+    _write(GENERATED / "api" / "index.rst", f"""API reference
+=============
+
+Every public name of xai-tf (``xai_tf._public_api``), one page per package.
+
+.. toctree::
+   :maxdepth: 1
+
+{toctree}
+""")
+
+
+def generate() -> None:
+    """Write every generated page (examples and notebooks are recomputed only when out of date)."""
+    found = examples.load_or_compute(GENERATED / "examples")
+    tests = _test_functions()
+    method_pages(found, tests)
+    metric_pages(found, tests)
+    api_pages()
+    execute_notebooks.render(GENERATED / "notebooks")
+    for kind in ("methods", "metrics"):  # pages of names no longer registered
+        for stale in (GENERATED / kind).glob("*.md"):
+            if stale.stem not in found[kind] and stale.stem != "index":
+                stale.unlink()

@@ -43,19 +43,68 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_of(args) -> dict:
-    """The train settings (``xai_tf.runs.TRAIN_DEFAULTS``' keys) given by the parsed arguments."""
+    """The train settings (``xai_tf.runs.TRAIN_DEFAULTS``' keys) given by the parsed arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments; every attribute named like a key of ``xai_tf.runs.TRAIN_DEFAULTS``
+        (``data``, ``n``, ``image_size``, ``color``, ``skip_bad``, ``model``, ``mode``,
+        ``fine_tune_at``, ``weights``, ``head``, ``binary_head``, ``epochs``, ``batch_size``,
+        ``learning_rate``, ``lr_step_every``, ``no_augment``, ``val_fraction``, ``denoise``,
+        ``seed``) is read; other attributes (``out``, ``verbose``, ``handler``) are ignored.
+
+    Returns
+    -------
+    dict
+        ``{setting: value}`` for the keys of ``TRAIN_DEFAULTS`` that ``args`` has, in
+        ``TRAIN_DEFAULTS``' order; absent ones are left out (``xai_tf.runs.train`` fills the defaults).
+    """
     from xai_tf.runs import TRAIN_DEFAULTS
 
     return {key: getattr(args, key) for key in TRAIN_DEFAULTS if hasattr(args, key)}
 
 
 def run_train(args) -> dict:
-    """Train as the arguments say; writes the run folder (``xai_tf.runs.train``) to --out."""
+    """Train as the arguments say; writes the run folder (``xai_tf.runs.train``) to --out.
+
+    The handler of ``xai-tf train``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf train`` arguments: ``out`` (the run folder), ``verbose`` (0, 1 or 2) and the
+        train settings :func:`settings_of` reads (``data``, ``n``, ``image_size``, ``color``,
+        ``skip_bad``, ``model``, ``mode``, ``fine_tune_at``, ``weights``, ``head``, ``binary_head``,
+        ``epochs``, ``batch_size``, ``learning_rate``, ``lr_step_every``, ``no_augment``,
+        ``val_fraction``, ``denoise``, ``seed``).
+
+    Returns
+    -------
+    dict
+        The held-out classification report (``xai_tf.models.classification_report``), as
+        ``xai_tf.runs.train`` returns it; :func:`main` exits with status 0.
+
+    Raises
+    ------
+    ValueError, TypeError
+        From ``xai_tf.runs.train``: an unknown model or setting, or data that give a class no
+        training or no held-out image.
+    """
     return runs.train(args.out, verbose=args.verbose, **settings_of(args))
 
 
 # ------------------------------------------------------------------------------------------------ data
 def run_data_list(args) -> None:
+    """Print the known data-set manifests, one line each: name and title.
+
+    The handler of ``xai-tf data list`` (``xai_tf.data.list_manifests``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf data list`` arguments; none is read.
+    """
     from xai_tf.data import list_manifests
 
     for manifest in list_manifests():
@@ -63,6 +112,28 @@ def run_data_list(args) -> None:
 
 
 def run_data_verify(args) -> int:
+    """Check a local copy of a data set against its manifest and print the verdict; never downloads.
+
+    The handler of ``xai-tf data verify NAME ROOT`` (``xai_tf.data.verify_manifest``): prints the
+    report's summary (a verdict line, then one line per problem).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments with ``name`` (a manifest name, see ``xai-tf data list``, or a manifest
+        ``.json`` path) and ``root`` (the folder holding the local copy).
+
+    Returns
+    -------
+    int
+        The exit status: 0 when the copy matches the manifest, 1 when problems were found.
+
+    Raises
+    ------
+    ValueError
+        From ``xai_tf.data.verify_manifest``: ``root`` is not a folder, or the manifest is unknown
+        or invalid.
+    """
     from xai_tf.data import verify_manifest
 
     report = verify_manifest(args.name, args.root)
@@ -72,7 +143,30 @@ def run_data_verify(args) -> int:
 
 # --------------------------------------------------------------------------------------------- explain
 def run_explain(args) -> None:
-    """Explain the first ``--limit`` images with each method; write the explain folder and the grid."""
+    """Explain the first ``--limit`` images with each method; write the explain folder and the grid.
+
+    The handler of ``xai-tf explain``. The images are those of ``xai_tf.runs.data_for_model`` (the
+    model's input size and channels; the held-out images when the model's train run recorded its
+    split); the explain folder is written by ``xai_tf.runs.write_explain_folder`` and the method grid
+    to ``grid.<figure_format>`` in the same folder.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf explain`` arguments: ``model`` (a saved model path), ``methods``
+        (comma-separated method names), ``limit`` (int >= 1, the first images of the split),
+        ``figure_format`` (``"png"`` or ``"pdf"``), ``denoise`` (a denoiser name or None), ``seed``,
+        ``out`` (the output folder), ``verbose``, and the data flags of
+        ``xai_tf.runs.add_data_arguments(for_model=True)``: ``data``, ``n``, ``image_size``,
+        ``color``, ``skip_bad``, ``split``, ``data_seed``. Every attribute but ``handler`` is
+        recorded in ``explain.json``.
+
+    Raises
+    ------
+    ValueError
+        If ``limit`` is below 1, a method or denoiser is unknown, or the data do not fit the model
+        (see ``xai_tf.runs.data_for_model``).
+    """
     import numpy as np
 
     import xai_tf
@@ -118,9 +212,20 @@ def run_explain(args) -> None:
 
 # -------------------------------------------------------------------------------------------- evaluate
 def run_evaluate(argv: list[str]) -> int:
-    """``xai-tf evaluate ...`` and ``xai-tf evaluate merge DIR...``: parsed by the evaluation runner.
+    """Run ``xai-tf evaluate ...`` or ``xai-tf evaluate merge DIR...`` with the evaluation runner's parser.
 
     Routed before argparse (see ``main``): a subparser's REMAINDER drops arguments starting with ``--``.
+
+    Parameters
+    ----------
+    argv : list of str
+        The command-line arguments after ``evaluate`` (``xai_tf.evaluation.cli_main`` parses them).
+
+    Returns
+    -------
+    int
+        The exit status of ``xai_tf.evaluation.cli_main``: 0 on success, 2 on an error (printed on
+        stderr) or an argparse usage error.
     """
     from xai_tf.evaluation import cli_main
 
@@ -129,7 +234,17 @@ def run_evaluate(argv: list[str]) -> int:
 
 # ------------------------------------------------------------------------------------------------ demo
 def run_demo(args) -> None:
-    """The whole pipeline on the synthetic radio galaxies: train, explain, denoise, evaluate, report."""
+    """Run the whole pipeline on the synthetic radio galaxies: train, explain, denoise, evaluate, report.
+
+    The handler of ``xai-tf demo`` (``xai_tf.demo.run``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf demo`` arguments: ``out`` (output folder, default ``runs/demo``), ``n``
+        (synthetic images, default 600), ``image_size`` (height and width in pixels, default 64),
+        ``epochs`` (default 6), ``seed`` (default 0) and ``verbose`` (0, 1 or 2).
+    """
     from xai_tf.demo import run
 
     run(out_dir=args.out, n=args.n, image_size=args.image_size, epochs=args.epochs, seed=args.seed,
@@ -138,6 +253,22 @@ def run_demo(args) -> None:
 
 # ---------------------------------------------------------------------------------------------- report
 def run_report(args) -> None:
+    """Build one self-contained HTML report from finished runs and print its path.
+
+    The handler of ``xai-tf report`` (``xai_tf.report.build``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf report`` arguments: ``config`` (the report config, a ``.yaml``/``.yml``/
+        ``.json`` path) and ``out`` (the HTML path, or None for the config's ``out``).
+
+    Raises
+    ------
+    ValueError
+        From ``xai_tf.report.build`` (``xai_tf.report.ReportConfigError``): an unknown key, a
+        folder from another configuration, or an ``out`` that does not end in ``.html``.
+    """
     from xai_tf.report import build
 
     path = build(args.config, out=args.out)
@@ -146,7 +277,30 @@ def run_report(args) -> None:
 
 # ----------------------------------------------------------------------------------------------- study
 def run_study(args) -> int:
-    """``xai-tf study NAME`` or ``xai-tf study --config FILE``: a whole study (``xai_tf.study.run``)."""
+    """Run ``xai-tf study NAME`` or ``xai-tf study --config FILE``: a whole study (``xai_tf.study.run``).
+
+    Prints the counts of trained and reused models and computed and reused units, then the study's
+    ``table.csv``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf study`` arguments: ``name`` (a shipped study's name, or None), ``config``
+        (a study ``.yaml``/``.json`` path, or None; exactly one of the two is given), ``out`` (the
+        output folder, or None for the config's ``out``, else ``runs/study/NAME``), ``dask`` (None,
+        ``"local:N"`` or a scheduler address such as ``"tcp://host:8786"``) and ``verbose``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+
+    Raises
+    ------
+    ValueError
+        If both or neither of ``name`` and ``config`` are given; from ``xai_tf.study.run``, a bad
+        study configuration or ``dask`` value.
+    """
     from xai_tf import study
 
     if (args.name is None) == (args.config is None):
@@ -162,6 +316,20 @@ def run_study(args) -> int:
 
 # ---------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``xai-tf`` argument parser with its subcommands.
+
+    Subcommands: ``train``, ``data list``, ``data verify``, ``explain``, ``evaluate`` (listed for
+    ``--help`` only: :func:`main` hands its arguments to the evaluation runner), ``demo``, ``study``
+    and ``report``. Each subcommand sets ``handler`` (``run_train``, ``run_data_list``, ...) in the
+    parsed arguments.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; ``parse_args`` gives an ``argparse.Namespace`` with ``command``, ``handler`` and
+        the subcommand's options (dashes turned into underscores: ``--image-size`` is
+        ``image_size``).
+    """
     parser = argparse.ArgumentParser(prog="xai-tf", description="Explain Keras image classifiers.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -185,13 +353,15 @@ def build_parser() -> argparse.ArgumentParser:
                                   epilog="methods (--methods), by family; [seeded]: --seed changes the maps, "
                                          "[layer=]: computed at the last convolution:\n" + describe_methods(),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    explain.add_argument("--model", required=True, help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
+    explain.add_argument("--model", required=True,
+                         help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
     explain.add_argument("--methods", default="gradcam",
                          help="comma-separated method names, listed below (default gradcam)")
     explain.add_argument("--limit", type=int, default=8, help="explain the first K images of the split (default 8)")
     explain.add_argument("--figure-format", choices=("png", "pdf"), default="png", help="grid format (default png)")
     runs.add_data_arguments(explain, for_model=True)
-    explain.add_argument("--denoise", default=None, help="denoise the maps (tv, bilateral, median, wavelet, nlm, gaussian)")
+    explain.add_argument("--denoise", default=None,
+                         help="denoise the maps (tv, bilateral, median, wavelet, nlm, gaussian)")
     explain.add_argument("--seed", type=int, default=0, help="seed of the stochastic methods (default 0)")
     explain.add_argument("--out", required=True, help="output folder (maps.npz, images.npz, explain.json, grid)")
     explain.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
@@ -256,6 +426,32 @@ def _import_tensorflow_quietly() -> None:
 
 
 def main(argv=None) -> int:
+    """Run the ``xai-tf`` command line (the ``xai-tf`` console script).
+
+    ``xai-tf evaluate ...`` goes to :func:`run_evaluate` before argparse; the other subcommands are
+    parsed by :func:`build_parser` and run by their handler. TensorFlow's C++ INFO lines are
+    silenced (``TF_CPP_MIN_LOG_LEVEL`` set to 3, or to 1 with ``--verbose 2``, unless the user set
+    it) and, except with ``--verbose 2``, for ``data``, ``--help`` or no arguments, TensorFlow is
+    imported first with its start-up lines (oneDNN notice, cuInit) sent to ``/dev/null``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name, e.g. ``["train", "--out", "runs/train"]``; default
+        ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: the handler's int when it returns one (``data verify``: 1 when problems
+        were found), else 0; 2 when the handler raises ValueError, TypeError or FileNotFoundError
+        (the message is printed on stderr as ``xai-tf <command>: error: ...``).
+
+    Raises
+    ------
+    SystemExit
+        From argparse, for ``--help`` (status 0) or a usage error (status 2).
+    """
     # TensorFlow's C++ INFO lines (XLA's "Compiled cluster", one per process, among them) would
     # interleave with the command's own output; warnings and errors still show. A value the user
     # set wins. TensorFlow is imported inside the subcommands, so this is read in time.

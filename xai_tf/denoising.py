@@ -299,15 +299,24 @@ def _as_maps_or_images(maps) -> np.ndarray:
 def denoise(maps, method: str, *, workers: int | None = None, verbose: int = 1, **params) -> np.ndarray:
     """Denoise saliency maps or images with one of six filters; same shape, float32.
 
-    maps: one map ``(H, W)``, maps ``(N, H, W)`` of any sign and scale, or images ``(N, H, W, C)``
-        in [0, 1] (paper 002 denoises whole data sets before training). Finite values. NumPy arrays,
-        tf.Tensors and nested lists are accepted. Three dimensions always mean maps ``(N, H, W)``:
-        pass a single image as ``(1, H, W, C)``. How signed and scaled maps are handled: see the
-        module docstring (signed maps keep their sign, results are scale-equivariant).
-    method: one of ``denoise.methods()``:
+    Paper 002 cleans Grad-CAM heatmaps with total-variation denoising and trains the same network
+    on data sets denoised with five filters; paper 003 smooths every map with a Gaussian (sigma
+    1.0) before scoring it. ``denoise.methods()`` lists the method names and
+    ``denoise.defaults(method)`` returns a method's default parameters.
+
+    Parameters
+    ----------
+    maps : array-like, shape (H, W), (N, H, W) or (N, H, W, C)
+        One map ``(H, W)``, maps ``(N, H, W)`` of any sign and scale, or images ``(N, H, W, C)``
+        in [0, 1] (paper 002 denoises whole data sets before training). Finite values. NumPy
+        arrays, tf.Tensors and nested lists are accepted. Three dimensions always mean maps
+        ``(N, H, W)``: pass a single image as ``(1, H, W, C)``. How signed and scaled maps are
+        handled: see Notes (signed maps keep their sign, results are scale-equivariant).
+    method : {"tv", "bilateral", "median", "wavelet", "nlm", "gaussian"}
+        One of ``denoise.methods()``, with its parameters and their defaults:
 
         - ``"tv"``: total variation, Chambolle (scikit-image). ``weight=0.1`` (paper 002),
-          ``max_num_iter=200``.
+          ``max_num_iter=200`` (scikit-image's default).
         - ``"bilateral"``: OpenCV bilateral filter. ``d=9`` (neighbourhood diameter, px),
           ``sigma_color=75.0`` (on the 8-bit scale, i.e. 75/255 of the [0, 1] range),
           ``sigma_space=75.0`` (px) (paper 002).
@@ -319,12 +328,60 @@ def denoise(maps, method: str, *, workers: int | None = None, verbose: int = 1, 
           from ``skimage.restoration.estimate_sigma`` of each map (on the [0, 1] working scale).
         - ``"gaussian"``: ``sigma=1.0`` px (paper 003), ``truncate=4.0`` (SciPy's default),
           reflecting borders, exactly ``scipy.ndimage.gaussian_filter``.
-    workers: threads denoising images of the batch in parallel (the filters release the GIL);
-        default ``None`` = ``os.cpu_count()``; 1 runs serially. The result does not depend on it.
-    verbose: 0 no progress bar, 1 (default) a bar on a terminal, 2 always.
-    **params: the method's parameters above; unknown names raise TypeError, bad values ValueError.
 
-    Returns float32 of ``maps``'s shape.
+    workers : int or None, optional
+        Threads denoising images of the batch in parallel (the filters release the GIL); default
+        None = ``os.cpu_count()``; 1 runs serially. The result does not depend on it.
+    verbose : int, optional
+        Progress bar: 0 none, 1 (default) a bar on a terminal, 2 always.
+    **params
+        The method's parameters listed under ``method``; unknown names raise TypeError, bad values
+        ValueError.
+
+    Returns
+    -------
+    numpy.ndarray, float32
+        The denoised maps or images, of ``maps``'s shape, inside the input's value range.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, a parameter value is invalid (such as an even window side, or an
+        nlm ``patch_size`` larger than the maps), ``maps`` does not have 2, 3 or 4 dimensions, is
+        empty or holds NaN/Inf, or 4-D images lie outside [0, 1].
+    TypeError
+        If a parameter name is unknown to the method, a parameter or ``workers`` has the wrong
+        type, or ``maps`` is not numeric.
+
+    Notes
+    -----
+    Libraries (used as they are): scikit-image for total variation (Chambolle), wavelet
+    (BayesShrink) and non-local means; OpenCV for bilateral and median (C++, on float32, so maps
+    are not quantised to 8 bits); SciPy for the Gaussian.
+
+    The filters' strengths are defined on a [0, 1] intensity scale (the 8-bit scale for
+    bilateral), so every input is brought onto it first:
+
+    - Images ``(N, H, W, C)`` must lie in [0, 1] and are denoised as they are, so every image of a
+      data set gets the same filter strength (paper 002's data-set experiment).
+    - Maps ``(H, W)`` or ``(N, H, W)`` are mapped one by one onto [0, 1] by an affine map, denoised
+      and mapped back. A non-negative map is divided by its maximum (a map normalised to maximum
+      1, as paper 002's heatmaps are, is passed to the library unchanged: ``denoise(m, "tv")``
+      equals ``denoise_tv_chambolle(m, weight=0.1)``). A signed map ``m`` with ``s = max|m|``
+      becomes ``(m / s + 1) / 2``, so zero sits at 0.5; all six filters treat bright and dark
+      alike, hence ``denoise(-m) == -denoise(m)``. An all-zero map is returned as it is.
+    - The result is scale-equivariant, ``denoise(c * m) == c * denoise(m)`` for ``c > 0``, so raw
+      gradients (values near 1e-3) and normalised heatmaps are smoothed alike. The Gaussian is
+      linear and is applied to the raw values directly.
+
+    Output lies in the input's value range: a map or image in [0, 1] stays in [0, 1], a
+    non-negative map stays non-negative, and a signed map stays in ``[-s, s]``.
+
+    Examples
+    --------
+    >>> clean = xai_tf.denoise(maps, "tv")  # doctest: +SKIP
+    >>> xai_tf.denoise.methods()  # doctest: +SKIP
+    ('tv', 'bilateral', 'median', 'wavelet', 'nlm', 'gaussian')
     """
     check_choice(method, "method", methods())
     denoiser, linear, _ = _DENOISERS[method]

@@ -39,7 +39,26 @@ TRAIN_DEFAULTS = {
 
 
 def train_settings(**settings) -> dict:
-    """``TRAIN_DEFAULTS`` updated by ``settings``; TypeError naming unknown settings."""
+    """Return ``TRAIN_DEFAULTS`` updated by ``settings``.
+
+    Parameters
+    ----------
+    **settings
+        Train settings by name, each a key of ``TRAIN_DEFAULTS`` (``xai-tf train``'s flags with
+        underscores: ``model="custom-v1"``, ``epochs=5``, ...).
+
+    Returns
+    -------
+    dict
+        A new dict with every key of ``TRAIN_DEFAULTS``, in its order: the given value, else the
+        default.
+
+    Raises
+    ------
+    TypeError
+        If a setting is not a key of ``TRAIN_DEFAULTS`` (the unknown ones and the valid ones are
+        named).
+    """
     unknown = sorted(set(settings) - set(TRAIN_DEFAULTS))
     if unknown:
         raise TypeError(f"unknown train setting(s) {unknown}; valid: {', '.join(TRAIN_DEFAULTS)}")
@@ -47,7 +66,31 @@ def train_settings(**settings) -> dict:
 
 
 def load_data(settings: dict, verbose: int = 1):
-    """The LabelledImages the settings name: ``data`` "synthetic" (``n``, ``image_size``, ``seed``) or a folder."""
+    """Load the data set the settings name: ``data`` "synthetic" (``n``, ``image_size``, ``seed``) or a folder.
+
+    Synthetic data are generated with ``n``, ``image_size``, ``seed`` and ``color``; any other
+    ``data`` is a path loaded with ``xai_tf.data.load`` (``image_size``, ``color``, ``skip_bad``), and
+    the files it skipped are listed on stderr.
+
+    Parameters
+    ----------
+    settings : dict
+        Train settings (see :func:`train_settings`); reads ``data``, ``n``, ``image_size``,
+        ``color``, ``skip_bad`` and ``seed``.
+    verbose : int, optional
+        Verbosity (default 1); not read here (the skipped files are always listed).
+
+    Returns
+    -------
+    xai_tf.data.LabelledImages
+        The images (float32 in [0, 1], NHWC), labels and class names of the data set.
+
+    Raises
+    ------
+    ValueError, TypeError
+        From ``xai_tf.data.load``: a path that does not exist or holds no known layout, or a bad
+        option value.
+    """
     from xai_tf import data as data_module
 
     if settings["data"] == "synthetic":
@@ -61,7 +104,27 @@ def load_data(settings: dict, verbose: int = 1):
 
 
 def training_data(settings: dict, verbose: int = 1, dataset=None):
-    """``load_data`` (or ``dataset``), then the whole data set denoised with ``denoise`` (paper 002's Task 1)."""
+    """Return the training data: :func:`load_data` (or ``dataset``), denoised with ``denoise`` when set.
+
+    With ``settings["denoise"]`` the whole data set's images are denoised with that filter (paper
+    002's Task 1: train on denoised images).
+
+    Parameters
+    ----------
+    settings : dict
+        Train settings (see :func:`train_settings`); reads ``denoise`` (a denoiser name of
+        ``xai_tf.denoise.methods()`` or None) and, when ``dataset`` is None, the data settings.
+    verbose : int, optional
+        0 quiet, 1 (default) progress of the denoising.
+    dataset : xai_tf.data.LabelledImages, optional
+        The data set already loaded with these settings; default None: loaded with
+        :func:`load_data`.
+
+    Returns
+    -------
+    xai_tf.data.LabelledImages
+        The data set, with its images denoised (float32, same shape) when ``denoise`` is set.
+    """
     import dataclasses
 
     dataset = load_data(settings, verbose) if dataset is None else dataset
@@ -72,7 +135,34 @@ def training_data(settings: dict, verbose: int = 1, dataset=None):
 
 
 def build_model(settings: dict, input_shape, num_classes: int):
-    """The untrained model the settings name (a custom CNN, or a ``build_transfer`` backbone)."""
+    """Build the untrained model the settings name (a custom CNN, or a ``build_transfer`` backbone).
+
+    ``custom-v1``/``custom-v2`` are ``xai_tf.models.build_custom_cnn`` variants; a backbone name
+    goes to ``xai_tf.models.build_transfer`` with ``mode``, ``fine_tune_at`` (a string of digits
+    is turned into an int), ``weights`` (``None`` means ``"imagenet"``, ``"none"`` no pre-trained
+    weights) and ``head``.
+
+    Parameters
+    ----------
+    settings : dict
+        Train settings (see :func:`train_settings`); reads ``model``, ``binary_head``, ``mode``,
+        ``fine_tune_at``, ``weights`` and ``head``.
+    input_shape : tuple of int
+        ``(H, W, C)`` of the images.
+    num_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    keras.Model
+        The built, uncompiled and untrained model.
+
+    Raises
+    ------
+    ValueError
+        If ``settings["model"]`` is neither a custom CNN nor a backbone of
+        ``xai_tf.models.BACKBONES``.
+    """
     from xai_tf import models
 
     name = settings["model"]
@@ -92,12 +182,17 @@ def build_model(settings: dict, input_shape, num_classes: int):
 def train(out, *, verbose: int = 1, **settings) -> dict:
     """Train as ``settings`` say (``TRAIN_DEFAULTS``' keys) and write the run folder ``out``.
 
+    The data are split by :meth:`xai_tf.data.LabelledImages.split_indices` (``val_fraction``,
+    ``seed``); the model is built after ``keras.utils.set_random_seed(seed)``, so the same settings
+    give the same model in every process. ``config.json`` is removed first and written last, so a
+    run stopped half-way is never taken for a finished one (:func:`trained_with`).
+
     Parameters
     ----------
-    out : path
+    out : str or pathlib.Path
         The run folder (created): model.keras, best.keras, history.json, report.json, split.json,
         config.json (see the module docstring).
-    verbose : int
+    verbose : int, optional
         0 quiet, 1 (default) one line per epoch and the classification report.
     **settings
         Overrides of ``TRAIN_DEFAULTS``.
@@ -105,7 +200,16 @@ def train(out, *, verbose: int = 1, **settings) -> dict:
     Returns
     -------
     dict
-        The held-out classification report.
+        The held-out classification report (``xai_tf.models.classification_report``: per class
+        precision, recall, F1 and support, ``accuracy``, the averages and the confusion matrix).
+
+    Raises
+    ------
+    ValueError
+        If a class gets no training or no held-out image (use more images), or a setting has a bad
+        value (e.g. an unknown model).
+    TypeError
+        If a setting is not a key of ``TRAIN_DEFAULTS``.
     """
     from xai_tf import models
 
@@ -152,7 +256,25 @@ def train(out, *, verbose: int = 1, **settings) -> dict:
 
 
 def read_json(path: Path, what: str):
-    """JSON at ``path``, or None when absent; ValueError naming ``what`` when it is not valid JSON."""
+    """Read the JSON file at ``path``, or return None when there is no such file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The JSON file.
+    what : str
+        What the file belongs to, named in the error message (e.g. ``"run 'v1'"``).
+
+    Returns
+    -------
+    object or None
+        The decoded JSON value (usually a dict), or None when ``path`` is not a file.
+
+    Raises
+    ------
+    ValueError
+        If the file is not valid JSON (``what`` and the path are named).
+    """
     path = Path(path)
     if not path.is_file():
         return None
@@ -163,7 +285,27 @@ def read_json(path: Path, what: str):
 
 
 def read_train_run(folder, name: str | None = None) -> dict:
-    """A train run folder: ``{"name", "dir", "report", "history", "config", "split"}`` (None where absent)."""
+    """Read a train run folder (:func:`train`): its name, folder and JSON files.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        A train run folder.
+    name : str, optional
+        The run's name; default the folder's name.
+
+    Returns
+    -------
+    dict
+        ``{"name", "dir", "report", "history", "config", "split"}``: ``dir`` the folder as a
+        ``pathlib.Path``, the others the contents of ``report.json``, ``history.json``,
+        ``config.json`` and ``split.json`` (None where absent).
+
+    Raises
+    ------
+    ValueError
+        If ``folder`` does not exist, or one of its JSON files is not valid JSON.
+    """
     folder = Path(folder)
     name = name or folder.name
     if not folder.is_dir():
@@ -176,7 +318,19 @@ def read_train_run(folder, name: str | None = None) -> dict:
 
 
 def trained_settings(folder) -> dict | None:
-    """The settings a train run folder was trained with (None when it has no readable config)."""
+    """Return the settings a train run folder was trained with (None when it has no readable config).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        A train run folder.
+
+    Returns
+    -------
+    dict or None
+        The ``arguments`` recorded in ``config.json`` (``TRAIN_DEFAULTS``' keys plus ``out``), or
+        None when ``config.json`` is absent, not valid JSON or not a mapping.
+    """
     try:
         config = read_json(Path(folder) / "config.json", "train run")
     except ValueError:
@@ -192,7 +346,7 @@ def trained_with(folder, settings: dict) -> bool:
 
     Parameters
     ----------
-    folder : path
+    folder : str or pathlib.Path
         A train run folder.
     settings : dict
         The wanted settings (``TRAIN_DEFAULTS``' keys); other recorded arguments (``out``) are ignored.
@@ -200,6 +354,8 @@ def trained_with(folder, settings: dict) -> bool:
     Returns
     -------
     bool
+        True when ``model.keras`` exists and ``config.json`` records every wanted setting with the
+        same value (compared as JSON reads them back: tuples as lists); False otherwise.
     """
     stored = trained_settings(folder)
     if stored is None or not (Path(folder) / "model.keras").is_file():
@@ -214,17 +370,24 @@ def write_explain_folder(folder, *, images, labels, predictions, maps: dict, cla
 
     Parameters
     ----------
-    folder : path
-        Created when missing.
-    images : ndarray
-        ``(N, H, W, C)`` explained images; ``labels``, ``predictions`` ``(N,)`` ints.
-    maps : dict
-        ``{method: (N, H, W) maps}`` in method order.
+    folder : str or pathlib.Path
+        The explain folder; created when missing (existing files are overwritten).
+    images : numpy.ndarray, shape (N, H, W, C)
+        The explained images, float in [0, 1].
+    labels : numpy.ndarray, shape (N,)
+        The images' true class indices (int).
+    predictions : numpy.ndarray, shape (N,)
+        The model's predicted class indices (int).
+    maps : dict of str to numpy.ndarray
+        ``{method: maps}``, each of shape ``(N, H, W)``, in method order.
     class_names : sequence of str
+        The data set's class names, by class index.
     meta : dict
         More entries of ``explain.json`` (``command``, ``arguments``, ``model_weights``, ``seconds``...).
-    masks, indices : ndarray, optional
-        Ground-truth masks ``(N, H, W)`` and the images' indices in their data set.
+    masks : numpy.ndarray, shape (N, H, W), optional
+        Ground-truth masks of the images; default None: not stored.
+    indices : numpy.ndarray, shape (N,), optional
+        The images' indices in their data set; default None: not stored.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -241,7 +404,19 @@ def write_explain_folder(folder, *, images, labels, predictions, maps: dict, cla
 
 
 def cam_layer_of(model) -> str | None:
-    """The layer CAM methods use by default (the last convolution), or None for a model without one."""
+    """Return the layer CAM methods use by default (the last convolution), or None for a model without one.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The classifier.
+
+    Returns
+    -------
+    str or None
+        The name of the model's last convolution layer (``xai_tf.models.graph.find_last_conv_layer``,
+        nested backbones searched too), or None when it has none.
+    """
     from xai_tf.models.graph import find_last_conv_layer
 
     try:
@@ -251,9 +426,27 @@ def cam_layer_of(model) -> str | None:
 
 
 def read_explain_folder(folder) -> dict:
-    """An explain folder: ``{"meta", "maps", "methods", "images", "labels", "predictions", "masks", "indices"}``.
+    """Read an explain folder (:func:`write_explain_folder`, ``xai-tf explain``, the demo).
 
-    Raises ValueError naming the missing files when ``folder`` is not an explain folder.
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The explain folder, holding ``maps.npz``, ``images.npz`` and ``explain.json``.
+
+    Returns
+    -------
+    dict
+        ``{"meta", "maps", "methods", "images", "labels", "predictions", "masks", "indices"}``:
+        ``meta`` the content of ``explain.json``; ``maps`` ``{method: (N, H, W) array}``;
+        ``methods`` the method names in ``explain.json``'s order (those with maps); ``images``
+        ``(N, H, W, C)``; ``labels``, ``predictions`` and ``indices`` ``(N,)`` and ``masks``
+        ``(N, H, W)``, each None where not stored.
+
+    Raises
+    ------
+    ValueError
+        If ``folder`` lacks one of the three files (the missing ones are named), or
+        ``explain.json`` is not valid JSON.
     """
     folder = Path(folder)
     missing = [name for name in ("maps.npz", "images.npz", "explain.json") if not (folder / name).is_file()]
@@ -278,7 +471,19 @@ SPLITS = ("held-out", "train", "all")
 
 
 def run_folder_of(model_path) -> Path | None:
-    """The train run folder a saved model belongs to (it holds ``split.json``), or None."""
+    """Return the train run folder a saved model belongs to (it holds ``split.json``), or None.
+
+    Parameters
+    ----------
+    model_path : str, pathlib.Path or None
+        The saved model's path (e.g. ``runs/train/model.keras``); anything else (a model object,
+        None) gives None.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The model file's folder when it holds ``split.json``, else None.
+    """
     if not isinstance(model_path, (str, Path)):
         return None
     folder = Path(model_path).parent
@@ -337,10 +542,53 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
     input and must match it when given. ``split=None`` means the held-out images when the run
     recorded its split, else every image (said on stderr).
 
+    Parameters
+    ----------
+    model : keras.Model
+        The loaded classifier; its input shape gives the image size and channels.
+    model_path : str or pathlib.Path, optional
+        Where the model was loaded from; its folder is the train run folder when it holds
+        ``split.json`` (:func:`run_folder_of`). Default None: no train run.
+    data : str, optional
+        ``"synthetic"`` (default, the embedded radio galaxies) or a data-set path.
+    n : int, optional
+        Number of synthetic images; default None: as the model's train run recorded (when it was
+        trained on the same ``data``), else 600.
+    image_size : int, optional
+        Image height and width in pixels; default None: the model's. Must equal the model's input
+        size when given.
+    color : {"grayscale", "rgb"}, optional
+        Image channels; default None: the model's (1 channel: grayscale, else rgb). Must match the
+        model when given.
+    skip_bad : bool, optional
+        Skip unreadable files of a folder data set (they are listed on stderr); default False.
+    data_seed : int, optional
+        Seed of the synthetic data; default None: as the model's train run recorded (when it was
+        trained on the same ``data``), else ``seed``.
+    seed : int, optional
+        Fallback seed of the synthetic data when neither ``data_seed`` nor a train run gives one
+        (default 0).
+    split : {"held-out", "train", "all"}, optional
+        Which images; default None: ``"held-out"`` when the model's train run recorded its split,
+        else ``"all"``.
+    verbose : int, optional
+        Verbosity passed to :func:`load_data` (default 1).
+
     Returns
     -------
-    tuple
-        ``(LabelledImages, indices into the loaded data set, split used)``.
+    dataset : xai_tf.data.LabelledImages
+        The images of the chosen split.
+    indices : numpy.ndarray, shape (M,), int64
+        Their indices in the loaded data set.
+    split : str
+        The split used: ``"held-out"``, ``"train"`` or ``"all"``.
+
+    Raises
+    ------
+    ValueError
+        If ``image_size`` or ``color`` does not match the model, ``split`` is not ``"all"`` and no
+        train run recorded a split beside the model, the data are not those the run was trained on
+        (by fingerprint), or the data's number of classes is not the model's.
     """
     height, width, channels = (int(v) for v in model.input_shape[1:4])
     if image_size is not None and (image_size, image_size) != (height, width):
@@ -382,11 +630,19 @@ VERBOSE_HELP = ("0 quiet; 1 (default) progress bars on a terminal, one line per 
 
 
 def add_data_arguments(parser, *, for_model: bool) -> None:
-    """The data flags every subcommand shares, with the same names and defaults.
+    """Add the data flags every subcommand shares, with the same names and defaults.
 
-    for_model: True for commands given a saved model (``explain``, ``evaluate``): the image size and
-    channels default to the model's input, synthetic data is regenerated as its train run recorded,
-    and ``--split`` picks the images (held out by default). False for ``train``.
+    The flags: ``--data``, ``--n``, ``--image-size``, ``--color``, ``--skip-bad`` and, with
+    ``for_model``, ``--split`` and ``--data-seed``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser; the flags are added to it.
+    for_model : bool
+        True for commands given a saved model (``explain``, ``evaluate``): the image size and
+        channels default to the model's input, synthetic data is regenerated as its train run
+        recorded, and ``--split`` picks the images (held out by default). False for ``train``.
     """
     model_default = " (default: the model's input)" if for_model else ""
     parser.add_argument("--data", default="synthetic",

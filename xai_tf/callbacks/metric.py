@@ -124,11 +124,37 @@ class MetricCallback(ProbeCallback):
 
     @staticmethod
     def log_key(column: str, method: str) -> str:
-        """The ``logs`` key of one column's value for one method, e.g. ``deletion_gradcam``."""
+        """The ``logs`` key of one column's value for one method, e.g. ``deletion_gradcam``.
+
+        Parameters
+        ----------
+        column : str
+            A result column of a metric (``metric.columns(options)``), e.g. ``"deletion"``.
+        method : str
+            A saliency method name, e.g. ``"gradcam"``.
+
+        Returns
+        -------
+        str
+            ``"<column>_<method>"``, the key the value gets in Keras' ``logs`` and in ``history``.
+        """
         return f"{column}_{method}"
 
     def tag(self, column: str, method: str) -> str:
-        """The TensorBoard tag of one column's value for one method, e.g. ``metrics/deletion/gradcam``."""
+        """The TensorBoard tag of one column's value for one method, e.g. ``metrics/deletion/gradcam``.
+
+        Parameters
+        ----------
+        column : str
+            A result column of a metric (``metric.columns(options)``), e.g. ``"deletion"``.
+        method : str
+            A saliency method name, e.g. ``"gradcam"``.
+
+        Returns
+        -------
+        str
+            ``"metrics/<column>/<method>"``, the tag of the scalar summary written to ``log_dir``.
+        """
         return f"metrics/{column}/{method}"
 
     def score_units(self) -> dict[str, tuple[list[dict], dict]]:
@@ -159,10 +185,24 @@ class MetricCallback(ProbeCallback):
         return scored
 
     def summarize(self, scored) -> dict[str, dict]:
-        """``{method: {column: value, ...}}`` of :meth:`score_units`' result, as ``evaluate``'s summary table.
+        """Summarise :meth:`score_units`' result per method and column, as ``evaluate``'s summary table.
 
         Each column is summarised by its metric (``metric.summarize(column, values, stored)``) over
         the rows' values and the unit's arrays as the runner reads them back (without the maps).
+
+        Parameters
+        ----------
+        scored : dict
+            ``{method: (rows, arrays)}`` as :meth:`score_units` returns it: one row dict per probe
+            image and the unit's arrays.
+
+        Returns
+        -------
+        dict of str to dict
+            ``{method: {column: value, ...}}``: for each method the summary entries of every column
+            (the mean over the probes for most columns, the area of the aggregated curve for
+            AIC/SIC; NaN when no probe could be scored), with ``<column>_std`` and ``<column>_n``
+            entries where the metric gives them.
         """
         table = {}
         for method, (rows, arrays) in scored.items():

@@ -122,20 +122,73 @@ class PICCallback(MetricCallback):
 
     @staticmethod
     def log_key(kind: str, method: str) -> str:
-        """The ``logs`` key of one AUC, e.g. ``sic_auc_gradcam``."""
+        """The ``logs`` key of one AUC, e.g. ``sic_auc_gradcam``.
+
+        Parameters
+        ----------
+        kind : str
+            ``"sic"`` or ``"aic"``.
+        method : str
+            A saliency method name, e.g. ``"gradcam"``.
+
+        Returns
+        -------
+        str
+            ``"<kind>_auc_<method>"``, the key the AUC gets in Keras' ``logs`` and in ``history``.
+        """
         return f"{kind}_auc_{method}"
 
     def tag(self, kind: str, method: str) -> str:
-        """The TensorBoard tag of one AUC, e.g. ``pic/sic/gradcam``."""
+        """The TensorBoard tag of one AUC, e.g. ``pic/sic/gradcam``.
+
+        Parameters
+        ----------
+        kind : str
+            ``"sic"`` or ``"aic"``.
+        method : str
+            A saliency method name, e.g. ``"gradcam"``.
+
+        Returns
+        -------
+        str
+            ``"pic/<kind>/<method>"``, the tag of the scalar summary written to ``log_dir``.
+        """
         return f"pic/{kind}/{method}"
 
     def score_probes(self) -> dict[str, dict]:
-        """``{kind: {method: PicResult}}`` of the probe images with the model's current weights."""
+        """Score the probe images with PIC (SIC/AIC) with the model's current weights.
+
+        The same as ``pic_results(score_units())``: each method explains the probes through the
+        evaluation unit, which scores them; the model runs in inference mode and the global random
+        streams are kept.
+
+        Returns
+        -------
+        dict of str to dict
+            ``{kind: {method: PicResult}}`` (``xai_tf.metrics.PicResult``) for every kind in
+            ``kind`` and every method, re-aggregated with ``aggregate``/``num_data_points`` and
+            holding the random masks.
+        """
         return self.pic_results(self.score_units())
 
     def pic_results(self, scored) -> dict[str, dict]:
-        """``{kind: {method: PicResult}}`` of :meth:`score_units`' result (the runner's stored results,
-        re-aggregated with ``aggregate``/``num_data_points``, with the random masks)."""
+        """The ``PicResult`` of every kind and method in :meth:`score_units`' result.
+
+        The runner's stored results, re-aggregated with ``aggregate``/``num_data_points``, with the
+        random masks (drawn from ``seed``, as they were when scored).
+
+        Parameters
+        ----------
+        scored : dict
+            ``{method: (rows, arrays)}`` as :meth:`score_units` returns it.
+
+        Returns
+        -------
+        dict of str to dict
+            ``{kind: {method: PicResult}}`` (``xai_tf.metrics.PicResult``): per-image curves,
+            AUCs and exclusion reasons, and the aggregated curve and its ``auc`` (NaN when every
+            probe image was excluded).
+        """
         from xai_tf.metrics.pic import draw_random_masks
         from xai_tf.metrics.registry import METRICS
 

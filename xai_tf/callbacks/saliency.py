@@ -14,28 +14,55 @@ __all__ = ["SaliencyCallback"]
 class SaliencyCallback(ProbeCallback):
     """Explain fixed probe images at the end of every n-th epoch; TensorBoard overlays and/or PNG grids.
 
-    images: ``(N, H, W, C)`` float in [0, 1], finite, the model's input shape (checked when training
-        starts), C = 1 or 3 to be drawn. Keep N small (a handful): every logged epoch explains them all.
-    methods: a method name or names from ``xai_tf.list_methods()``; default ``("gradcam",)``.
-    targets: ``None`` (default: the class the model predicts at that epoch), one int, or ints ``(N,)``
-        (e.g. the true labels, to watch the evidence for the right class form).
-    every_n_epochs: work after epochs n, 2n, ... (1-based); default 1.
-    log_dir: folder for TensorBoard events (``tf.summary.create_file_writer``): one image summary per
-        method, tag ``saliency/<method>``, ``N`` overlays, step = the 0-based epoch (as Keras'
-        TensorBoard callback counts). Default ``None``: no events.
-    out_dir: folder for PNG grids (``xai_tf.viz.method_grid``: inputs x methods), one per logged epoch,
-        ``epoch_001.png`` for the first epoch. Default ``None``: no PNGs.
-    denoise: optional denoiser (``xai_tf.denoise.methods()``, paper defaults) applied to the maps
-        before they are drawn; ``last_maps`` keeps the maps as drawn.
-    seed: seed of stochastic methods (smoothgrad, lime, ...), the same every epoch so that changes
-        between epochs come from the weights; default 0.
-    method_params: ``{method: {parameter: value}}`` passed to ``explain`` (e.g.
-        ``{"gradcam": {"layer": "block2_conv"}}``).
-    cmap, alpha: overlay colormap and heatmap opacity (default ``"jet"``, 0.6 as in paper 002).
-    batch_size: model evaluations per compiled call of the explainers (default 64).
-
     With neither ``log_dir`` nor ``out_dir`` the maps are only kept in memory: ``last_maps``
     (``{method: (N, H, W)}``) and ``last_epoch`` hold the latest ones.
+
+    Parameters
+    ----------
+    images : numpy.ndarray, shape (N, H, W, C)
+        Float in [0, 1], finite, of the model's input shape (checked when training starts); C = 1 or
+        3 to be drawn. Keep N small (a handful): every logged epoch explains them all.
+    methods : str or sequence of str, optional
+        A method name or names from ``xai_tf.list_methods()`` (one name, ``"a,b"`` or a list);
+        default ``("gradcam",)``.
+    targets : None, int or array-like of int, shape (N,), optional
+        ``None`` (default: the class the model predicts at that epoch), one int, or ints ``(N,)``
+        (e.g. the true labels, to watch the evidence for the right class form).
+    every_n_epochs : int, optional
+        Work after epochs n, 2n, ... (1-based); default 1.
+    log_dir : str or pathlib.Path, optional
+        Folder for TensorBoard events (``tf.summary.create_file_writer``): one image summary per
+        method, tag ``saliency/<method>``, ``N`` overlays, step = the 0-based epoch (as Keras'
+        TensorBoard callback counts). Default ``None``: no events.
+    out_dir : str or pathlib.Path, optional
+        Folder for PNG grids (``xai_tf.viz.method_grid``: inputs x methods), one per logged epoch,
+        ``epoch_001.png`` for the first epoch. Default ``None``: no PNGs.
+    denoise : str, optional
+        A denoiser (``xai_tf.denoise.methods()``, paper defaults) applied to the maps before they are
+        drawn; ``last_maps`` keeps the maps as drawn. Default ``None``: the raw maps.
+    seed : int, optional
+        Seed of stochastic methods (smoothgrad, lime, ...), the same every epoch so that changes
+        between epochs come from the weights; default 0.
+    method_params : dict, optional
+        ``{method: {parameter: value}}`` passed to ``explain`` (e.g.
+        ``{"gradcam": {"layer": "block2_conv"}}``).
+    cmap : str, optional
+        Overlay colormap (a Matplotlib name); default ``"jet"`` as in paper 002.
+    alpha : float, optional
+        Heatmap opacity of the overlays, in [0, 1]; default 0.6 as in paper 002.
+    batch_size : int, optional
+        Model evaluations per compiled call of the explainers (default 64).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not a number in [0, 1], or the images do not have 1 or 3 channels while
+        ``log_dir`` or ``out_dir`` asks for drawings; also (from the shared checks) bad images, an
+        unknown method or denoiser, ``every_n_epochs < 1``, a ``log_dir``/``out_dir`` that exists and
+        is not a folder, or an unknown colormap; when training starts, probe images that do not fit
+        the model or targets out of its classes.
+    TypeError
+        A value of the wrong type (seed, folder paths, method parameters).
     """
 
     def __init__(self, images, methods=("gradcam",), targets=None, every_n_epochs: int = 1, log_dir=None,
@@ -61,7 +88,17 @@ class SaliencyCallback(ProbeCallback):
         self.last_epoch: int | None = None
 
     def explain_probes(self) -> dict[str, np.ndarray]:
-        """``{method: (N, H, W)}`` maps of the probe images with the model's current weights (denoised if asked)."""
+        """Saliency maps of the probe images with the model's current weights (denoised if asked).
+
+        The model runs in inference mode and the global random streams (Python, NumPy, Keras) are
+        saved before and restored after, so calling this does not change a seeded fit.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{method: maps}``, each map array of shape (N, H, W), float32, one map per probe image,
+            denoised with ``denoise`` when it is set.
+        """
         maps_by_method = {}
         with kept_global_random_state():
             for method in self.methods:

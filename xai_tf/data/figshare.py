@@ -33,15 +33,44 @@ def load_figshare_mat(dir_or_files, image_size=None, color: str = "grayscale", s
                       verbose: int = 1) -> LabelledImages:
     """Load figshare brain-tumour ``.mat`` files with their tumour masks and boxes.
 
-    dir_or_files: a folder (searched recursively for ``*.mat``, numeric order, ``cvind.mat``
-        ignored), one file, or a list of files.
-    image_size: None (all slices must share a size), int or ``(height, width)`` (paper 004 uses
-        225 x 225): images bilinear, masks nearest neighbour.
-    color: "grayscale" (native) or "rgb" (repeated).
-    skip_bad: skip unreadable files / files without ``cjdata/image``, ``label``, ``tumorMask``,
-        listing them in ``.skipped``, instead of stopping at the first with an error naming it.
+    The data set is Cheng 2017 (doi:10.6084/m9.figshare.1512427), one MATLAB file per MRI slice.
     Each image is min-max scaled to [0, 1] (MRI intensities have no fixed range). Labels 1/2/3 ->
-    0/1/2 = ``CLASS_NAMES``; ``boxes`` hold the tumour mask's bounding box.
+    0/1/2 = ``("meningioma", "glioma", "pituitary")``; ``boxes`` hold the tumour mask's bounding box
+    (``[]`` for an empty mask).
+
+    Parameters
+    ----------
+    dir_or_files : str, pathlib.Path or list of them
+        A folder (searched recursively for ``*.mat``, numeric order, ``cvind.mat`` ignored), one
+        file, or a list of files.
+    image_size : None, int or tuple of (int, int), optional
+        None (default: all slices must share a size), an int (square) or ``(height, width)`` in
+        pixels (paper 004 uses 225 x 225): images are resized bilinearly, masks by nearest neighbour.
+    color : {"grayscale", "rgb"}, optional
+        ``"grayscale"`` (default, native, C = 1) or ``"rgb"`` (the grey channel repeated, C = 3).
+    skip_bad : bool, optional
+        Skip unreadable files / files without ``cjdata/image``, ``label``, ``tumorMask``, listing
+        them in ``.skipped``, instead of stopping at the first with an error naming it (default
+        False).
+    verbose : int, optional
+        Progress bar: 0 never, 1 (default) when stderr is a terminal, 2 always.
+
+    Returns
+    -------
+    LabelledImages
+        Images float32 (N, H, W, C) in [0, 1], labels 0..2, ``masks`` (N, H, W) bool, ``boxes`` and
+        ``paths`` (one file per image), ``info={"loader": "figshare_mat"}``.
+
+    Raises
+    ------
+    ValueError
+        If ``color`` is not one of the choices, ``image_size`` is not positive, ``dir_or_files``
+        does not exist, holds no ``.mat`` files or is an empty list, no slice could be read, or the
+        slices differ in size and ``image_size`` is None.
+    TypeError
+        If ``image_size`` is neither an int nor a pair.
+    BadFileError
+        (A ValueError) for the first bad file, unless ``skip_bad=True``.
     """
     check_choice(color, "color", ("grayscale", "rgb"))
     size = image_size_arg(image_size)

@@ -31,20 +31,54 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
                       normalize: str = "dtype", verbose: int = 1) -> LabelledImages:
     """Load ``root/<class>/<image files>`` as a LabelledImages.
 
-    root: folder with one sub-folder per class (sorted names -> labels 0, 1, ...).
-    image_size: None (all images must share one size; else an error names the odd file), an int
-        (square) or ``(height, width)``: every image is resized (bilinear, antialiased).
-    color: "auto" (default: 1 channel if every file is grey, else 3 with grey files repeated),
-        "grayscale" (ITU-R 601 luma) or "rgb".
-    masks_dir: None (no masks); the name of a per-class sub-folder such as ``"masks"`` (COVID-19
+    Classes are the sub-folders in sorted order (the Keras ``image_dataset_from_directory``
+    convention). Inside a class folder, images are read from an ``images/`` sub-folder when there is
+    one (the COVID-19 Radiography Database layout), else from the whole folder tree; a folder named
+    ``masks`` and hidden files are never read as images. Pillow decodes PNG, JPEG, BMP, GIF, WebP
+    and TIFF.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        Folder with one sub-folder per class (sorted names -> labels 0, 1, ...).
+    image_size : None, int or tuple of (int, int), optional
+        None (default: all images must share one size; else an error names the odd file), an int
+        (square) or ``(height, width)`` in pixels: every image is resized (bilinear, antialiased).
+    color : {"auto", "grayscale", "rgb"}, optional
+        ``"auto"`` (default: 1 channel if every file is grey, else 3 with grey files repeated),
+        ``"grayscale"`` (ITU-R 601 luma) or ``"rgb"``.
+    masks_dir : None, str or pathlib.Path, optional
+        None (default: no masks); the name of a per-class sub-folder such as ``"masks"`` (COVID-19
         Radiography: ``root/<class>/masks/<image stem>.*``); or a separate folder tree
         ``masks_dir/<class>/<image stem>.*``. Masks are read as grey > 0.5 and resized to the
         image's final size with nearest neighbour (the COVID masks are 256 px for 299 px images).
-    skip_bad: False (default) stops at the first unreadable file, empty class folder or missing
-        mask with an error naming it; True skips them and lists each in ``.skipped`` as
-        ``(path, reason)``.
-    normalize: "dtype" (default; integer pixels / type maximum) or "minmax" (per image; for float
-        TIFFs such as SAR intensities).
+    skip_bad : bool, optional
+        False (default) stops at the first unreadable file, empty class folder or missing mask with
+        an error naming it; True skips them and lists each in ``.skipped`` as ``(path, reason)``.
+    normalize : {"dtype", "minmax"}, optional
+        ``"dtype"`` (default; integer pixels / type maximum, 255 or 65535; float pixels must already
+        lie in [0, 1]) or ``"minmax"`` (per image; for float TIFFs such as SAR intensities).
+    verbose : int, optional
+        Progress bar: 0 never, 1 (default) when stderr is a terminal, 2 always.
+
+    Returns
+    -------
+    LabelledImages
+        Images float32 (N, H, W, C) in [0, 1], labels int64, ``class_names`` = the sub-folder names,
+        ``masks`` (N, H, W) bool when ``masks_dir`` is given, ``paths`` (one file per image),
+        ``info={"loader": "image_folder", "root": ...}``.
+
+    Raises
+    ------
+    ValueError
+        If ``root`` is not a folder or has no sub-folders, ``color`` or ``normalize`` is not one of
+        the choices, ``masks_dir`` is neither a folder nor a sub-folder name, a class folder has no
+        images (unless ``skip_bad``), no image could be read, or images differ in size and
+        ``image_size`` is None.
+    TypeError
+        If ``image_size`` is neither an int nor a pair.
+    BadFileError
+        (A ValueError) for the first unreadable image or missing mask, unless ``skip_bad=True``.
     """
     root = Path(root)
     if not root.is_dir():

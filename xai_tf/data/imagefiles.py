@@ -15,7 +15,18 @@ COLORS = ("auto", "grayscale", "rgb")
 
 
 class BadFileError(ValueError):
-    """A data file that cannot be read or does not hold what its format promises; names the file."""
+    """A data file that cannot be read or does not hold what its format promises; names the file.
+
+    A subclass of ``ValueError``; its message is ``"<path>: <reason>"``. Loaders raise it, or, with
+    ``skip_bad=True``, record ``(path, reason)`` in ``LabelledImages.skipped`` and go on.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The offending file (stored as str in ``.path``).
+    reason : str
+        What is wrong with it (stored in ``.reason``).
+    """
 
     def __init__(self, path, reason: str):
         self.path = str(path)
@@ -156,7 +167,8 @@ def stack_images(images: list[np.ndarray], paths: list, image_size, color: str) 
         first = images[0].shape[:2]
         for image, path in zip(images, paths):
             if image.shape[:2] != first:
-                raise ValueError(f"{path} is {image.shape[0]}x{image.shape[1]} but {paths[0]} is {first[0]}x{first[1]}; "
+                raise ValueError(f"{path} is {image.shape[0]}x{image.shape[1]} but {paths[0]} is "
+                                 f"{first[0]}x{first[1]}; "
                                  "pass image_size=(height, width) to resize all images to one size")
     else:
         images = [resize(image, image_size) for image in images]

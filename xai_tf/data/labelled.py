@@ -19,21 +19,45 @@ Box = tuple[int, int, int, int]
 
 @dataclass
 class LabelledImages:
-    """A labelled image set with optional ground truth.
+    """A labelled image set with optional ground truth, held in memory as NumPy arrays.
 
-    images: ``(N, H, W, C)`` float32 in [0, 1].
-    labels: ``(N,)`` int64 class indices into ``class_names``.
-    class_names: one name per class, index = label.
-    masks: ``(N, H, W)`` bool, True where the class-defining evidence is; ``None`` when the format
-        has none.
-    boxes: per image a list of ``(y0, x0, y1, x1)`` integer pixel boxes in image coordinates, end
+    Every loader in :mod:`xai_tf.data` returns one. The constructor validates and normalises its
+    arguments: ``images`` become float32, ``labels`` int64, ``class_names`` a tuple of str, ``masks``
+    bool, ``boxes`` lists of int tuples and ``paths`` lists of str.
+
+    Parameters
+    ----------
+    images : array-like, shape (N, H, W, C)
+        float32 in [0, 1] (NHWC), finite, at least one image; grayscale has C = 1.
+    labels : array-like of int, shape (N,)
+        Integer class indices into ``class_names``, one per image; stored as int64.
+    class_names : sequence of str
+        One name per class, index = label; at least one.
+    masks : numpy.ndarray, shape (N, H, W), bool, optional
+        True where the class-defining evidence is; ``None`` (default) when the format has none.
+    boxes : list of list of tuple of int, optional
+        Per image a list of ``(y0, x0, y1, x1)`` integer pixel boxes in image coordinates, end
         exclusive (the box is ``image[y0:y1, x0:x1]``); an image without objects has ``[]``;
-        ``None`` when the format has none.
-    paths: per image the file (or ``file#index`` for batch files) it came from; ``None`` for
+        ``None`` (default) when the format has none.
+    paths : list of str, optional
+        Per image the file (or ``file#index`` for batch files) it came from; ``None`` (default) for
         generated data.
-    skipped: ``(path, reason)`` for every file a loader skipped because ``skip_bad=True``.
-    info: free-form per-data-set metadata (for the synthetic set: the generating parameters and
-        per-image component positions).
+    skipped : list of tuple of (str, str), optional
+        ``(path, reason)`` for every file a loader skipped because ``skip_bad=True`` (default: empty).
+    info : dict, optional
+        Free-form per-data-set metadata (for the synthetic set: the generating parameters and
+        per-image component positions); default empty.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not rank 4, is empty, holds NaN/Inf or lies outside [0, 1]; if ``labels``
+        does not have shape (N,) or holds a value outside [0, len(class_names) - 1]; if
+        ``class_names`` is empty; if ``masks`` does not have shape (N, H, W); if ``boxes`` does not
+        hold one list per image or a box is not ``(y0, x0, y1, x1)`` with y0 < y1, x0 < x1; if
+        ``paths`` does not hold one entry per image.
+    TypeError
+        If ``images`` is not numeric or ``labels`` are not integers.
     """
 
     images: np.ndarray
@@ -91,6 +115,7 @@ class LabelledImages:
 
     @property
     def num_classes(self) -> int:
+        """Number of classes (``len(class_names)``)."""
         return len(self.class_names)
 
     @property
@@ -99,15 +124,40 @@ class LabelledImages:
         return tuple(int(v) for v in self.images.shape[1:])
 
     def class_counts(self) -> dict[str, int]:
-        """Number of images per class name, in class order."""
+        """Count the images of each class.
+
+        Returns
+        -------
+        dict of str to int
+            Number of images per class name, in class order (classes without images count 0).
+        """
         counts = np.bincount(self.labels, minlength=self.num_classes)
         return {name: int(count) for name, count in zip(self.class_names, counts)}
 
     def subset(self, indices) -> LabelledImages:
-        """A new LabelledImages holding ``indices`` (int array or bool mask of length N), in that order.
+        """Select images by index or boolean mask, in the order given.
 
         ``skipped`` is carried over; in ``info``, per-image entries (arrays or lists of length N) are
         subset along with the images, everything else is kept as it is.
+
+        Parameters
+        ----------
+        indices : array-like of int, shape (M,), or array-like of bool, shape (N,)
+            Integer indices into the N images (negative indices count from the end; repeats allowed)
+            or a boolean mask of length N.
+
+        Returns
+        -------
+        LabelledImages
+            A new set holding the selected images, labels, masks, boxes and paths, in that order.
+
+        Raises
+        ------
+        TypeError
+            If ``indices`` is not a 1-D integer array or a boolean mask.
+        ValueError
+            If a boolean mask does not have shape (N,), if ``indices`` is empty or if an index lies
+            outside [-N, N - 1].
         """
         indices = np.asarray(indices)
         if indices.dtype == bool:
@@ -140,17 +190,56 @@ class LabelledImages:
         return value
 
     def split(self, fraction: float = 0.2, seed: int = 0) -> tuple[LabelledImages, LabelledImages]:
-        """Stratified random split into ``(train, test)``; ``fraction`` of each class goes to test.
+        """Split into ``(train, test)`` at random, stratified: ``fraction`` of each class goes to test.
 
-        fraction: share held out, in (0, 1); per class ``round(fraction * count)`` images, at least
-            one and at most ``count - 1`` for every class with two or more images (a class with a
-            single image stays in train). seed: same seed, same split. The indices: ``split_indices``.
+        The indices of the same split: :meth:`~xai_tf.data.LabelledImages.split_indices`.
+
+        Parameters
+        ----------
+        fraction : float, optional
+            Share held out, in (0, 1) (default 0.2); per class ``round(fraction * count)`` images, at
+            least one and at most ``count - 1`` for every class with two or more images (a class with
+            a single image stays in train).
+        seed : int, optional
+            Random seed (default 0); same seed, same split.
+
+        Returns
+        -------
+        train : LabelledImages
+            The images not held out.
+        test : LabelledImages
+            The held-out images.
+
+        Raises
+        ------
+        ValueError
+            If ``fraction`` is not a number in (0, 1) or no class has two or more images.
         """
         train, test = self.split_indices(fraction, seed)
         return self.subset(train), self.subset(test)
 
     def split_indices(self, fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """``(train indices, test indices)`` of :meth:`split`, each sorted int64."""
+        """Return the train and test indices of :meth:`~xai_tf.data.LabelledImages.split`.
+
+        Parameters
+        ----------
+        fraction : float, optional
+            Share held out, in (0, 1) (default 0.2); see :meth:`~xai_tf.data.LabelledImages.split`.
+        seed : int, optional
+            Random seed (default 0); same seed, same split.
+
+        Returns
+        -------
+        train : numpy.ndarray, shape (N - M,), int64
+            Sorted indices of the images kept for training.
+        test : numpy.ndarray, shape (M,), int64
+            Sorted indices of the held-out images.
+
+        Raises
+        ------
+        ValueError
+            If ``fraction`` is not a number in (0, 1) or no class has two or more images.
+        """
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
             raise ValueError(f"fraction must be a number in (0, 1), the share held out as test; got {fraction!r}")
         rng = np.random.default_rng(seed)
@@ -170,12 +259,34 @@ class LabelledImages:
 
 def as_tf_dataset(data: LabelledImages, batch_size: int = 32, shuffle: bool = True, seed: int = 0,
                   one_hot: bool = False):
-    """A batched ``tf.data.Dataset`` of ``(images, labels)`` for ``model.fit``.
+    """Make a batched ``tf.data.Dataset`` of ``(images, labels)`` for ``model.fit``.
 
-    data: a LabelledImages. batch_size: images per batch (default 32, the papers' choice).
-    shuffle: reshuffle every epoch with ``seed`` (same seed, same order of epochs).
-    one_hot: labels as float32 one-hot ``(B, num_classes)`` (for categorical crossentropy) instead
-        of int64 ``(B,)`` (sparse categorical / binary crossentropy).
+    Parameters
+    ----------
+    data : LabelledImages
+        The images and labels to feed.
+    batch_size : int, optional
+        Images per batch (default 32, the papers' choice).
+    shuffle : bool, optional
+        Reshuffle every epoch with ``seed`` (default True; same seed, same order of epochs).
+    seed : int, optional
+        Shuffle seed (default 0).
+    one_hot : bool, optional
+        Labels as float32 one-hot ``(B, num_classes)`` (for categorical crossentropy) instead of
+        int64 ``(B,)`` (sparse categorical / binary crossentropy); default False.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Batches of ``(images, labels)``: images float32 ``(B, H, W, C)``, labels int64 ``(B,)`` or
+        float32 ``(B, num_classes)``; prefetched.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a LabelledImages or ``batch_size`` is not an integer.
+    ValueError
+        If ``batch_size`` is not > 0.
     """
     import tensorflow as tf
 

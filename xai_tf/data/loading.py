@@ -26,13 +26,41 @@ SYNTHETIC_DEFAULT_N = 600
 def load(source, **options) -> LabelledImages:
     """Load a data set from ``"synthetic"`` or a path, dispatching on what is there.
 
-    source: "synthetic" (options: n (default 600), image_size (default 150), seed, noise,
-        class_balance, distractors), or a path to a MiraBest batch folder/file, a folder of figshare
-        ``.mat`` files, an Object-CXR CSV (or a folder with exactly one such CSV, or several and
-        ``split="train"|"dev"``), or a class-folder tree.
-    options: passed on to the chosen loader; the common ones are image_size (int or (H, W)),
-        color ("grayscale" | "rgb", plus "auto" for folders and Object-CXR) and skip_bad=False.
-        An option the chosen loader does not take raises TypeError listing the ones it does.
+    This is what ``xai-tf train --data synthetic|PATH`` calls. Detection order for a path: MiraBest
+    batches (``data_batch_*`` / ``test_batch``, directly or in ``batches/``), an Object-CXR CSV
+    (header ``image_name,annotation``, given directly or found in the folder), figshare ``.mat``
+    files, then a class-folder tree.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        ``"synthetic"`` (see :func:`~xai_tf.data.synthetic_radio_galaxies`), or a path to a MiraBest batch
+        folder/file, a folder of figshare ``.mat`` files, an Object-CXR CSV (or a folder with exactly
+        one such CSV, or several and ``split="train"|"dev"``), or a class-folder tree.
+    **options
+        Passed on to the chosen loader; the common ones are ``image_size`` (int or (H, W)),
+        ``color`` (``"grayscale"`` | ``"rgb"``, plus ``"auto"`` for folders and Object-CXR) and
+        ``skip_bad=False``. For ``"synthetic"``: ``n`` (default 600), ``image_size`` (default
+        150), ``seed``, ``noise``, ``class_balance``, ``distractors``; ``color`` (default
+        ``"grayscale"``; ``"rgb"`` repeats the grey channel) and ``skip_bad`` (ignored: generated
+        data has no files to skip) are also accepted. For Object-CXR: ``split`` (which CSV of a
+        folder) and ``images_dir`` (default: the folder named like the CSV beside it, such as
+        ``train/`` beside ``train.csv``, else the CSV's own folder). An option the chosen loader
+        does not take raises TypeError listing the ones it does.
+
+    Returns
+    -------
+    LabelledImages
+        The data set, images float32 (N, H, W, C) in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``source`` is neither a str nor a path, or an option is not understood by the chosen
+        loader.
+    ValueError
+        If the path does not exist or holds no recognised data set, or if a folder holds several
+        Object-CXR CSVs and no (or a wrong) ``split``; the loaders' own errors pass through.
     """
     if isinstance(source, str) and source == "synthetic":
         options.setdefault("n", SYNTHETIC_DEFAULT_N)

@@ -34,7 +34,23 @@ _SUMMARY_LINES = 50
 
 @dataclass
 class VerifyReport:
-    """Outcome of ``verify_manifest``: ``ok`` is True when ``problems`` is empty."""
+    """Outcome of ``verify_manifest``: ``ok`` is True when ``problems`` is empty.
+
+    Parameters
+    ----------
+    name : str
+        The manifest's name (its ``"name"`` key).
+    root : str
+        The local folder that was checked.
+    ok : bool
+        True when ``problems`` is empty.
+    problems : list of str, optional
+        One human-readable line per problem found (default: empty).
+    files_checked : int, optional
+        Number of local files matched by the manifest's entries (default 0).
+    checksums_checked : int, optional
+        Number of sha256 / md5 checksums computed and compared (default 0).
+    """
 
     name: str
     root: str
@@ -44,7 +60,15 @@ class VerifyReport:
     checksums_checked: int = 0
 
     def summary(self) -> str:
-        """Human-readable report: a verdict line, then one line per problem (the first 50)."""
+        """Format the report as text: a verdict line, then one line per problem (the first 50).
+
+        Returns
+        -------
+        str
+            The verdict line (name, OK or the number of problems, root, files matched, checksums
+            verified), then one indented line per problem; beyond 50 problems, a last line says how
+            many more there are.
+        """
         head = (f"{self.name}: {'OK' if self.ok else f'{len(self.problems)} problem(s)'} in {self.root} "
                 f"({self.files_checked} files matched, {self.checksums_checked} checksums verified)")
         lines = [head] + [f"  {problem}" for problem in self.problems[:_SUMMARY_LINES]]
@@ -74,9 +98,30 @@ def available_manifests() -> list[str]:
 def load_manifest(name_or_path) -> dict:
     """Read and validate one manifest, by name (``"mirabest"``) or by path to a ``.json`` file.
 
-    Unknown names raise ValueError listing the available ones; a manifest that is not JSON, lacks
-    required keys (name, title, loader, layout) or has a malformed layout raises ValueError (or
-    TypeError for a wrong JSON type) naming the file. The returned dict gains ``"_path"``.
+    Manifests are looked up in ``$XAI_TF_MANIFESTS`` when set, else in ``data_manifests/`` at the
+    repository root (source or editable install), else in ``xai_tf/manifests/`` (packaged copy).
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A manifest name (``"mirabest"``, looked up as ``<name>.json`` in the manifests folder) or
+        the path to a ``.json`` file.
+
+    Returns
+    -------
+    dict
+        The manifest's JSON object, with ``"ignore"`` defaulted to ``[]`` and ``"_path"`` (str, the
+        file read) added.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown (the message lists the available ones), or the manifest is not
+        readable JSON, lacks required keys (name, title, loader, layout), names an unknown loader or
+        has a malformed layout entry; the message names the file.
+    TypeError
+        If the manifest, its ``layout`` or its ``ignore`` has the wrong JSON type (not an object,
+        not a list).
     """
     path = Path(name_or_path)
     if not (path.suffix == ".json" or path.is_file()):
@@ -96,7 +141,20 @@ def load_manifest(name_or_path) -> dict:
 
 
 def list_manifests() -> list[dict]:
-    """One dict per manifest: name, title, loader, classes, licence, source_url, doi, path."""
+    """List the available data-set manifests.
+
+    Returns
+    -------
+    list of dict
+        One dict per manifest, sorted by name, with keys ``name``, ``title``, ``loader``,
+        ``classes``, ``licence``, ``source_url``, ``doi`` (None when the manifest lacks them) and
+        ``path`` (the ``.json`` file).
+
+    Raises
+    ------
+    ValueError
+        If a manifest in the folder is malformed (see :func:`~xai_tf.data.load_manifest`).
+    """
     result = []
     for name in available_manifests():
         manifest = load_manifest(name)
@@ -110,10 +168,27 @@ def list_manifests() -> list[dict]:
 def verify_manifest(name_or_path, root) -> VerifyReport:
     """Check the local copy at ``root`` against a manifest; never downloads, never modifies.
 
-    Returns a VerifyReport whose ``problems`` hold one line each for: a missing file (or a glob
-    with no match), an extra file (not named by any entry nor ``ignore``), a checksum (sha256 /
-    md5) or size mismatch, a glob whose file count differs, and a manifest path escaping the root.
-    Hidden files (``.name``) are not reported as extra.
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A manifest name (``"mirabest"``) or the path to a ``.json`` manifest (see
+        :func:`~xai_tf.data.load_manifest`).
+    root : str or pathlib.Path
+        The folder holding the local copy of the data set.
+
+    Returns
+    -------
+    VerifyReport
+        ``problems`` hold one line each for: a missing file (or a glob with no match), an extra
+        file (not named by any entry nor ``ignore``), a checksum (sha256 / md5) or size mismatch, a
+        glob whose file count differs, and a manifest path escaping the root (``..``, absolute
+        paths, symlinks pointing outside). Hidden files (``.name``) are not reported as extra.
+        ``ok`` is True when there are none.
+
+    Raises
+    ------
+    ValueError
+        If ``root`` is not a folder, or the manifest cannot be loaded (see :func:`~xai_tf.data.load_manifest`).
     """
     manifest = load_manifest(name_or_path)
     root = Path(root)

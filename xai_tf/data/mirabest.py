@@ -86,16 +86,55 @@ def load_mirabest(path_or_dir, split: str = "all", subset: str = "fr_confident",
                   color: str = "grayscale", skip_bad: bool = False) -> LabelledImages:
     """Load MiraBest batches (a batch file, a folder of them, or a folder holding ``batches/``).
 
-    split: "all" (default; train then test batches), "train" or "test"; ignored for a single file.
-    subset: "fr_confident" (default; FRI fine labels 0-2 -> 0, FRII 5-6 -> 1), "fr_all" (0-4 -> FRI,
-        5-7 -> FRII, hybrids left out) or "full" (ten fine classes named by ``batches.meta``).
-    image_size: None (native 150 x 150), int or ``(height, width)`` to resize.
-    color: "grayscale" (native, 1 channel) or "rgb" (repeated to 3 channels).
-    skip_bad: skip unreadable batch files, listing them in ``.skipped``, instead of stopping.
-    Forbidden pickle content (anything that is not plain data) always raises, never skips.
-    Images are uint8 / 255; ``paths`` are ``"<batch file>#<row>"``. A batch whose rows are not
-    150 x 150 grey pixels, or with a fine label outside ``batches.meta``'s class names (0-9 without
-    it), is a bad file (``BadFileError``, a ValueError naming it; skipped with ``skip_bad``).
+    MiraBest (Porter & Scaife 2023) holds 150 x 150 grey radio-galaxy images in CIFAR-style pickled
+    batches (``data_batch_1`` ... ``data_batch_7``, ``test_batch``, ``batches.meta``). The batches
+    are read with a data-only unpickler: forbidden pickle content (anything that is not plain data)
+    always raises ``ForbiddenPickleError``, never skips. Images are uint8 / 255; ``paths`` are
+    ``"<batch file>#<row>"``. A batch whose rows are not 150 x 150 grey pixels, or with a fine label
+    outside ``batches.meta``'s class names (0-9 without it), is a bad file (``BadFileError``, a
+    ValueError naming it; skipped with ``skip_bad``).
+
+    Parameters
+    ----------
+    path_or_dir : str or pathlib.Path
+        A batch file, a folder of batch files, or a folder holding ``batches/``.
+    split : {"all", "train", "test"}, optional
+        ``"all"`` (default; train then test batches), ``"train"`` or ``"test"``; ignored for a
+        single file.
+    subset : {"fr_confident", "fr_all", "full"}, optional
+        ``"fr_confident"`` (default; MiraBest's own "MBFRConfident" selection, used by paper 000:
+        FRI fine labels 0-2 -> 0, FRII 5-6 -> 1), ``"fr_all"`` (0-4 -> FRI, 5-7 -> FRII, hybrids
+        left out) or ``"full"`` (ten fine classes named by ``batches.meta``).
+    image_size : None, int or tuple of (int, int), optional
+        None (default: native 150 x 150), an int (square) or ``(height, width)`` in pixels to
+        resize (bilinear).
+    color : {"grayscale", "rgb"}, optional
+        ``"grayscale"`` (default; native, 1 channel) or ``"rgb"`` (repeated to 3 channels).
+    skip_bad : bool, optional
+        Skip unreadable batch files, listing them in ``.skipped``, instead of stopping (default
+        False).
+
+    Returns
+    -------
+    LabelledImages
+        Images float32 (N, H, W, C) in [0, 1], labels int64 (``class_names`` ``("FRI", "FRII")``
+        for the FR subsets, the ten fine names for ``"full"``), ``paths``, and ``info`` with
+        ``"loader"``, ``"subset"`` and ``"fine_labels"`` (the fine label of each kept image).
+
+    Raises
+    ------
+    ValueError
+        If ``split``, ``subset`` or ``color`` is not one of the choices, ``image_size`` is not
+        positive, the path is neither a batch file nor a folder holding batches, no batch could be
+        read, or no image has a fine label of the subset.
+    TypeError
+        If ``image_size`` is neither an int nor a pair.
+    BadFileError
+        (A ValueError) for the first unreadable or malformed batch, unless ``skip_bad=True``; a
+        ``batches.meta`` without ``label_names`` always raises it.
+    ForbiddenPickleError
+        (A ValueError) if a batch or ``batches.meta`` names a Python global outside the data-only
+        allow-list (it could run code when loaded).
     """
     check_choice(split, "split", ("all", "train", "test"))
     check_choice(subset, "subset", tuple(SUBSETS))

@@ -33,16 +33,50 @@ def load_object_cxr(images_dir, csv_path, image_size=None, color: str = "graysca
                     verbose: int = 1) -> LabelledImages:
     """Load Object-CXR images with labels (any object = 1), boxes and masks rasterised from the CSV shapes.
 
-    images_dir: folder of the images named in the CSV (a CSV name may carry a folder prefix such as
+    Object-CXR (JF Healthcare, MIDL 2020) annotates chest X-rays with foreign objects: each CSV
+    row is ``image_name,annotation``; an empty annotation means no foreign object, otherwise
+    objects are separated by ``;`` and each is ``TYPE x1 y1 x2 y2 ...`` with TYPE 0 = rectangle and
+    1 = ellipse (given by their box corners), 2 = polygon (``x1 y1 ... xn yn``), in pixels of the
+    original image. Paper 003 classifies "any foreign object" vs none and scores saliency with the
+    Pointing Game against these boxes. Boxes are ``(y0, x0, y1, x1)`` end-exclusive, one per
+    annotated object (clipped to the image); masks are the union of the filled shapes.
+
+    Parameters
+    ----------
+    images_dir : str or pathlib.Path
+        Folder of the images named in the CSV (a CSV name may carry a folder prefix such as
         ``train/00001.jpg``; it is resolved inside ``images_dir``, then by file name alone).
-    csv_path: the annotation CSV (header ``image_name,annotation`` or ``image_path,annotation``).
-    image_size: None (all images one size), int or ``(height, width)`` (paper 003 uses 600 x 600);
-        boxes and shapes are scaled with the image.
-    color: "grayscale" (default), "rgb" or "auto".
-    skip_bad: skip unreadable images or malformed annotations (listed in ``.skipped``) instead of
-        stopping at the first with an error naming the file / CSV line.
-    Boxes are ``(y0, x0, y1, x1)`` end-exclusive, one per annotated object; masks are the union of
-    the filled shapes.
+    csv_path : str or pathlib.Path
+        The annotation CSV (header ``image_name,annotation`` or ``image_path,annotation``).
+    image_size : None, int or tuple of (int, int), optional
+        None (default: all images one size), an int (square) or ``(height, width)`` in pixels
+        (paper 003 uses 600 x 600); boxes and shapes are scaled with the image.
+    color : {"grayscale", "rgb", "auto"}, optional
+        ``"grayscale"`` (default), ``"rgb"`` or ``"auto"`` (3 channels if any image is colour).
+    skip_bad : bool, optional
+        Skip unreadable or missing images and malformed annotations (listed in ``.skipped``)
+        instead of stopping at the first with an error naming the file / CSV line (default False).
+    verbose : int, optional
+        Progress bar: 0 never, 1 (default) when stderr is a terminal, 2 always.
+
+    Returns
+    -------
+    LabelledImages
+        Images float32 (N, H, W, C) in [0, 1], labels int64 (``("no_foreign_object",
+        "foreign_object")``), ``masks`` (N, H, W) bool, ``boxes``, ``paths``, and
+        ``info={"loader": "object_cxr", "csv": ...}``.
+
+    Raises
+    ------
+    ValueError
+        If ``color`` is not one of the choices, ``image_size`` is not positive, ``images_dir`` is
+        not a folder, no image could be read, or images differ in size and ``image_size`` is None.
+    TypeError
+        If ``image_size`` is neither an int nor a pair.
+    BadFileError
+        (A ValueError) if the CSV cannot be read, lacks the header or has a row with more than two
+        columns (always); for the first missing or unreadable image or malformed annotation, unless
+        ``skip_bad=True``.
     """
     check_choice(color, "color", COLORS)
     size = image_size_arg(image_size)

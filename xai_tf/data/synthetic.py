@@ -40,26 +40,61 @@ def synthetic_radio_galaxies(n: int, image_size: int = 150, seed: int = 0, noise
                              beam_fwhm: float = 3.0, mask_threshold: float = 0.1) -> LabelledImages:
     """Draw ``n`` synthetic FRI/FRII radio galaxies with masks and boxes of the class-defining emission.
 
-    n: number of images (>= 1). image_size: side in pixels (default 150, MiraBest's cut-outs; >= 16).
-    seed: same seed and arguments, same images, labels and masks; with the same seed, ``noise`` and
-        ``distractors`` change only the noise and point sources, never the galaxies.
-    noise: rms of the thermal noise in image units (default 0.03; peaks are drawn in [0.35, 0.9],
-        so peak signal-to-noise runs from about 12 to 30). 0 gives noiseless images.
-    class_balance: fraction of FRII images (label 1), in [0, 1]; the counts are exact
-        (``round(n * class_balance)`` FRII) and the order is shuffled.
-    distractors: mean number (Poisson) of unrelated point sources per image, placed clear of the
-        galaxy; 0 disables them. They are not in the masks.
-    beam_fwhm: restoring beam FWHM in pixels at 150 px (default 3.0: FIRST's 5.4" beam on 1.8"
-        pixels); scaled with ``image_size``.
-    mask_threshold: a pixel is in the mask where the noiseless class-defining emission (FRI: core +
-        jets; FRII: lobes + hotspots, not the faint core) reaches this fraction of its own peak.
+    FRI (label 0): a bright compact core and two jets fading and widening with distance; FRII
+    (label 1): a faint core and two edge-brightened lobes ending in compact hotspots (the
+    Fanaroff-Riley picture paper 000 uses to read its saliency maps). The peak brightness is drawn
+    from the same range for both classes, so a model has to look at where the bright emission sits.
+    Geometry defaults follow MiraBest (150 x 150 pixels of 1.8 arcsec, FIRST beam 5.4 arcsec = 3 px
+    FWHM); at other ``image_size`` the same field of view is sampled more coarsely or finely. The
+    module docstring of ``xai_tf.data.synthetic`` describes the model in full.
 
-    Returns a LabelledImages with ``images`` ``(n, S, S, 1)`` float32 in [0, 1] (negative noise set
-    to 0, as in images stored as 8-bit), ``class_names=("FRI", "FRII")``, ``masks`` ``(n, S, S)``,
-    ``boxes`` (FRI: one box around core and jets; FRII: one box per lobe) and ``info`` holding the
-    arguments and per-image ``core_yx`` ``(n, 2)``, ``hotspots_yx`` ``(n, 2, 2)`` (NaN for FRI),
-    ``orientation`` (radians), ``half_length`` (px), ``peak`` and ``distractors_yx`` (list of
-    ``(k, 2)`` arrays).
+    Parameters
+    ----------
+    n : int
+        Number of images (>= 1).
+    image_size : int, optional
+        Side in pixels (default 150, MiraBest's cut-outs; >= 16).
+    seed : int, optional
+        Random seed (default 0): same seed and arguments, same images, labels and masks; with the
+        same seed, ``noise`` and ``distractors`` change only the noise and point sources, never the
+        galaxies.
+    noise : float, optional
+        rms of the thermal noise in image units (default 0.03; peaks are drawn in [0.35, 0.9], so
+        peak signal-to-noise runs from about 12 to 30); white Gaussian noise correlated by the beam.
+        0 gives noiseless images.
+    class_balance : float, optional
+        Fraction of FRII images (label 1), in [0, 1] (default 0.5); the counts are exact
+        (``round(n * class_balance)`` FRII) and the order is shuffled.
+    distractors : float, optional
+        Mean number (Poisson) of unrelated, beam-shaped point sources per image, placed clear of the
+        galaxy (default 0.5); 0 disables them. They are not in the masks.
+    beam_fwhm : float, optional
+        Restoring beam FWHM in pixels at 150 px (default 3.0: FIRST's 5.4" beam on 1.8" pixels);
+        scaled with ``image_size``.
+    mask_threshold : float, optional
+        Fraction in (0, 1) (default 0.1): a pixel is in the mask where the noiseless class-defining
+        emission (FRI: core + jets; FRII: lobes + hotspots, not the faint core) reaches this
+        fraction of its own peak.
+
+    Returns
+    -------
+    LabelledImages
+        ``images`` ``(n, S, S, 1)`` float32 in [0, 1] (negative noise set to 0, as in images stored
+        as 8-bit), ``class_names=("FRI", "FRII")``, ``masks`` ``(n, S, S)`` bool, ``boxes`` (FRI:
+        one box around core and jets; FRII: one box per lobe) and ``info`` holding the arguments and
+        per-image ``core_yx`` ``(n, 2)``, ``hotspots_yx`` ``(n, 2, 2)`` (NaN for FRI),
+        ``orientation`` (radians), ``half_length`` (px), ``peak`` and ``distractors_yx`` (list of
+        ``(k, 2)`` arrays).
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``image_size`` is not an integer, or ``noise``, ``distractors`` or
+        ``beam_fwhm`` is not a number.
+    ValueError
+        If ``n`` is not >= 1, ``image_size`` < 16, ``noise`` or ``distractors`` is negative,
+        ``beam_fwhm`` is not > 0, ``class_balance`` is not in [0, 1] or ``mask_threshold`` is not
+        in (0, 1).
     """
     check_positive(n, "n", integer=True)
     check_positive(image_size, "image_size", integer=True)

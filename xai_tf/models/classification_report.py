@@ -19,11 +19,36 @@ def predict_classes(model, images, batch_size: int = 64) -> np.ndarray:
 
 
 def report_from_predictions(y_true, y_pred, class_names=None, num_classes: int | None = None) -> dict:
-    """The report dict for given true and predicted class indices ``(N,)``.
+    """Build the classification report dict from true and predicted class indices.
 
-    Keys: each class name -> {"precision", "recall", "f1-score", "support"}; "accuracy";
-    "macro avg" and "weighted avg" -> the same four keys; "confusion_matrix" -> list of rows
-    (row = true class, column = predicted class); "class_names".
+    The numbers follow scikit-learn's definitions (zero division gives 0.0), which a test checks
+    against ``sklearn.metrics.classification_report``; the result is a plain JSON-ready dict.
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (N,)
+        True class indices in [0, num_classes).
+    y_pred : array-like of int, shape (N,)
+        Predicted class indices in [0, num_classes).
+    class_names : sequence of str, optional
+        One name per class; default None names the classes ``"0"``, ``"1"``, ...
+    num_classes : int, optional
+        Number of classes; default None takes ``len(class_names)``, else the largest index in
+        ``y_true`` and ``y_pred`` plus one.
+
+    Returns
+    -------
+    dict
+        Keys: each class name -> ``{"precision", "recall", "f1-score", "support"}``;
+        ``"accuracy"``; ``"macro avg"`` and ``"weighted avg"`` -> the same four keys;
+        ``"confusion_matrix"`` -> list of rows (row = true class, column = predicted class);
+        ``"class_names"``.
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` or ``y_pred`` is not a 1-D array of class indices in [0, num_classes), they
+        differ in length, or ``class_names`` does not hold ``num_classes`` names.
     """
     num_classes = num_classes or (len(class_names) if class_names else int(max(np.max(y_true), np.max(y_pred)) + 1))
     y_true = check_labels(y_true, num_classes, "y_true")
@@ -59,7 +84,21 @@ def report_from_predictions(y_true, y_pred, class_names=None, num_classes: int |
 
 
 def format_report(report: dict, digits: int = 2) -> str:
-    """The familiar text table (scikit-learn's layout) followed by the confusion matrix."""
+    """Format a report as the familiar text table (scikit-learn's layout) and the confusion matrix.
+
+    Parameters
+    ----------
+    report : dict
+        A report from :func:`~xai_tf.models.report_from_predictions` (or ``classification_report``).
+    digits : int, optional
+        Decimal places of precision, recall, F1 and accuracy (default 2).
+
+    Returns
+    -------
+    str
+        One row per class, then accuracy, macro and weighted averages, then the confusion matrix
+        (rows: true, columns: predicted), lines joined by newlines.
+    """
     names = report["class_names"]
     width = max(len(name) for name in [*names, "weighted avg"])
     header = f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}"

@@ -210,7 +210,27 @@ def _output_rank(layer) -> int | None:
 
 
 def conv_layer_candidates(model) -> list[str]:
-    """Names of layers with 4-D outputs ``(N, h, w, k)``, nested models included, in graph order."""
+    """List the layers with 4-D outputs ``(N, h, w, k)``, nested models included, in graph order.
+
+    Any of them can be named as the CAM layer (``layer=``).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built single-input, single-output model (nested models are expanded).
+
+    Returns
+    -------
+    list of str
+        The layer names, in graph order (input layers left out).
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``keras.Model``.
+    ValueError
+        If ``model`` has no defined input, or not exactly one input and one output.
+    """
     check_model(model)
     return [layer.name for layer in iter_layers(model)
             if not isinstance(layer, keras.layers.InputLayer) and _output_rank(layer) == 4]
@@ -225,9 +245,37 @@ def convolution_layers(model) -> list[str]:
 
 
 def find_last_conv_layer(model) -> str:
-    """Name of the last convolution layer (the default CAM layer, see the module docstring).
+    """Find the last convolution layer, the default CAM layer.
 
-    Raises ValueError when the model has none, listing the 4-D layers that ``layer=`` could name.
+    The default CAM layer is the output of the model's last convolution layer (``Conv2D``,
+    ``SeparableConv2D``, ``DepthwiseConv2D``, ``Conv2DTranspose``; its output includes the layer's
+    own activation, e.g. the ReLU of ``Conv2D(..., activation="relu")``), found in graph order with
+    nested models expanded. That is tf-keras-vis' rule (``ExtractIntermediateLayerForGradcam``
+    seeks the last ``Conv`` layer) and the papers' "last convolutional layer" (Selvaraju et al.
+    2017: VGG16's ``block5_conv3``). Layers after it (BatchNorm, pooling, dropout) are not chosen
+    even though their outputs are 4-D too; the toolkit chose the last 4-D layer until issue 16
+    (``block3_dropout`` on the custom CNN v2). Name another 4-D layer with ``layer=`` (e.g.
+    ``conv5_block3_out`` after a ResNet's residual add; the last convolution there,
+    ``conv5_block3_3_conv``, comes before BatchNorm and add).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built single-input, single-output model (nested models are expanded).
+
+    Returns
+    -------
+    str
+        Name of the last convolution layer with a 4-D output, in graph order.
+
+    Raises
+    ------
+    ValueError
+        If the model has no convolution layer (the message lists the 4-D layers that ``layer=``
+        could name) or no 4-D layer at all, has no defined input, or has not exactly one input and
+        one output.
+    TypeError
+        If ``model`` is not a ``keras.Model``.
     """
     convolutions = convolution_layers(model)
     if convolutions:
@@ -236,7 +284,8 @@ def find_last_conv_layer(model) -> str:
     if not candidates:
         raise ValueError(f"model {model.name!r} has no layer with a 4-D output (N, h, w, channels); "
                          "CAM methods need a convolutional layer")
-    raise ValueError(f"model {model.name!r} has no convolution layer ({', '.join(c.__name__ for c in CONVOLUTION_LAYERS)}) "
+    raise ValueError(f"model {model.name!r} has no convolution layer "
+                     f"({', '.join(c.__name__ for c in CONVOLUTION_LAYERS)}) "
                      f"to take as the default CAM layer; pass layer= one of its 4-D layers: {', '.join(candidates)}")
 
 

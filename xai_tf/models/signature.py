@@ -15,7 +15,14 @@ _ACTIVATIONS = ("linear", "softmax", "sigmoid")
 
 
 def wrap_saved_model(path, endpoint: str = "serving_default", activation: str = "linear", name: str = "path"):
-    """A Keras 3 model calling a SavedModel's signature (for gradient and perturbation methods).
+    """Wrap a SavedModel's signature as a Keras 3 model (for gradient and perturbation methods).
+
+    A SavedModel without Keras metadata (``tf.saved_model.save`` of a ``tf.Module``, Keras 3's
+    ``model.export``) has no layers to rebuild, so CAM methods, which need a convolutional layer,
+    cannot run on it; gradient and perturbation methods only need a differentiable function of the
+    image, which the serving signature is. When the signature returns probabilities, say so
+    (``activation``): the wrapper then exposes their logarithm (softmax) or log-odds (sigmoid) as
+    the logits the explainers differentiate, and the probabilities as output.
 
     Parameters
     ----------
@@ -32,6 +39,13 @@ def wrap_saved_model(path, endpoint: str = "serving_default", activation: str = 
     -------
     keras.Model
         Functional model ``(None, H, W, C) -> (None, classes)`` whose one layer calls the signature.
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not one of the choices, ``path`` is not a SavedModel folder,
+        ``endpoint`` is not one of its signatures, or the signature does not take one
+        ``(None, H, W, C)`` image tensor of fixed size and return one tensor.
     """
     import keras
     import tensorflow as tf
@@ -56,7 +70,8 @@ def wrap_saved_model(path, endpoint: str = "serving_default", activation: str = 
     output_name = next(iter(outputs_spec))
     shape = tuple(spec.shape)
     if len(shape) != 4 or any(side is None for side in shape[1:]):
-        raise ValueError(f"signature {endpoint!r} takes shape {shape}; expected (None, H, W, C) images with a fixed size")
+        raise ValueError(f"signature {endpoint!r} takes shape {shape}; "
+                         "expected (None, H, W, C) images with a fixed size")
 
     class SavedModelSignature(keras.layers.Layer):
         """Calls the signature; with probabilities, ``activation`` turns logits back into them."""

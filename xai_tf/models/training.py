@@ -31,10 +31,17 @@ from xai_tf.models.transfer import set_trainable
 class TrainingResult:
     """What ``fit``/``fine_tune`` return.
 
-    model: the trained model (the one passed in, or its clone when a distribution strategy needed one).
-    history: metric name -> list of per-epoch values (both phases concatenated for ``fine_tune``).
-    best_checkpoint: path of the best saved model, when ``checkpoint`` was given.
-    class_weight: the class weights used (None when unweighted).
+    Parameters
+    ----------
+    model : keras.Model
+        The trained model (the one passed in, or its clone when a distribution strategy needed one).
+    history : dict of str to list of float, optional
+        Metric name -> list of per-epoch values (both phases concatenated for ``fine_tune``, plus
+        ``"phase"``); default empty.
+    best_checkpoint : str or None, optional
+        Path of the best saved model, when ``checkpoint`` was given (default None).
+    class_weight : dict of int to float or None, optional
+        The class weights used (default None: unweighted).
     """
     model: keras.Model
     history: dict = field(default_factory=dict)
@@ -43,7 +50,23 @@ class TrainingResult:
 
 
 def balanced_class_weights(labels, num_classes: int) -> dict[int, float]:
-    """scikit-learn's "balanced" weights ``n / (num_classes * count_c)``; absent classes get 1.0."""
+    """Compute scikit-learn's "balanced" class weights ``n / (num_classes * count_c)``.
+
+    Paper 002 trains with these weights (``class_weight="balanced"`` in :func:`~xai_tf.models.fit`).
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (N,)
+        Class indices in [0, num_classes); any shape is flattened.
+    num_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    dict of int to float
+        ``{class: weight}`` for every class in [0, num_classes); classes absent from ``labels``
+        get 1.0.
+    """
     labels = np.asarray(labels).astype(np.int64).reshape(-1)
     counts = np.bincount(labels, minlength=num_classes)
     return {c: (float(len(labels) / (num_classes * counts[c])) if counts[c] else 1.0)
@@ -51,7 +74,32 @@ def balanced_class_weights(labels, num_classes: int) -> dict[int, float]:
 
 
 def step_decay(initial_learning_rate: float, every: int, factor: float = 0.1) -> Callable[[int], float]:
-    """Learning rate ``initial * factor ** (epoch // every)`` (paper 003: divide by 10 every 5 epochs)."""
+    """Make a step-decay schedule: learning rate ``initial * factor ** (epoch // every)``.
+
+    Paper 003 divides the rate by 10 every 5 epochs (``every=5, factor=0.1``).
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        Rate of the first ``every`` epochs.
+    every : int
+        Epochs between steps (>= 1).
+    factor : float, optional
+        Multiplier applied at each step (default 0.1: divide by 10).
+
+    Returns
+    -------
+    callable
+        ``schedule(epoch, lr=None) -> float`` (epoch counted from 0), as
+        ``keras.callbacks.LearningRateScheduler`` expects; ``lr`` is ignored.
+
+    Raises
+    ------
+    TypeError
+        If ``every`` is not an integer.
+    ValueError
+        If ``every`` is not >= 1.
+    """
     check_positive(every, "every", integer=True)
     return lambda epoch, lr=None: float(initial_learning_rate * factor ** (epoch // every))
 
@@ -115,45 +163,70 @@ def fit(model, train, val=None, epochs: int = 10, *, batch_size: int = 32, augme
         callbacks=()) -> TrainingResult:
     """Compile and train ``model`` with the papers' recipe.
 
+    The recipe: paper 002's augmentation preset applied to the training stream only,
+    ``class_weight="balanced"`` (n_samples / (n_classes * count_c), scikit-learn's rule) and Adam;
+    paper 003's step decay of the learning rate and keeping the best model. A single sigmoid unit
+    is trained with binary cross-entropy, a softmax head with sparse categorical cross-entropy;
+    the metric is accuracy.
+
     Parameters
     ----------
     model : keras.Model or callable
         The model, or a zero-argument callable building one (built under ``strategy``'s scope,
         after seeding: then its initial weights are reproducible too).
-    train, val : tuple, LabelledImages or tf.data.Dataset
+    train : tuple, LabelledImages or tf.data.Dataset
         ``(images, labels)``, a ``LabelledImages`` or a batched dataset of ``(images, labels)``;
-        images ``(N, H, W, C)`` in [0, 1], labels class indices in [0, num_classes). ``val`` optional.
-    epochs : int
+        images ``(N, H, W, C)`` in [0, 1], labels class indices in [0, num_classes).
+    val : tuple, LabelledImages, tf.data.Dataset or None, optional
+        Validation data in the same forms (default None: no validation).
+    epochs : int, optional
         >= 1 (default 10).
-    batch_size : int
+    batch_size : int, optional
         For array inputs (default 32, paper 002).
-    augment : bool
+    augment : bool, optional
         Apply ``augmentation_pipeline()`` (paper 002's preset) to the training stream only (default True).
-    class_weight : "balanced", None or dict
+    class_weight : "balanced", None or dict, optional
         "balanced" (default, paper 002), None, or ``{class: weight}``.
-    optimizer : str or keras optimizer
+    optimizer : str or keras.optimizers.Optimizer, optional
         "adam" (default, paper 002), "sgd" (momentum 0.9, paper 003) or an optimizer object.
-    learning_rate : float
-        Initial rate (default 1e-3).
-    lr_step_every, lr_step_factor : int or None, float
-        Step decay, e.g. 5 and 0.1 for paper 003 (divide by 10 every 5 epochs); None keeps the rate.
-    early_stopping_patience : int or None
-        Epochs without val_loss improvement before stopping (best weights restored); None disables.
-    checkpoint : path, optional
+    learning_rate : float, optional
+        Initial rate (default 1e-3). An optimizer object keeps its own rate, unless
+        ``lr_step_every`` is set: the schedule then starts from ``learning_rate``.
+    lr_step_every : int or None, optional
+        Step decay: epochs between steps, e.g. 5 for paper 003 (divide by 10 every 5 epochs);
+        None (default) keeps the rate.
+    lr_step_factor : float, optional
+        Step decay: multiplier at each step (default 0.1).
+    early_stopping_patience : int or None, optional
+        Epochs without val_loss (loss without ``val``) improvement before stopping (best weights
+        restored); None (default) disables.
+    checkpoint : str or pathlib.Path, optional
         ``.keras`` file where the best model by validation accuracy (training accuracy without
-        ``val``) is saved.
+        ``val``) is saved; its folder is created. Default None: no checkpoint.
     strategy : tf.distribute.Strategy, optional
         E.g. MirroredStrategy; the model is built (or cloned, when an instance built outside the
         scope is given) and compiled under its scope.
-    seed : int
-        Seeds Python, NumPy, TF and the augmentation: same seed, same training on CPU.
-    verbose : int
-        Keras' fit verbosity. callbacks: more Keras callbacks.
+    seed : int, optional
+        Seeds Python, NumPy, TF and the augmentation (default 0): same seed, same training on CPU.
+    verbose : int, optional
+        Keras' fit verbosity (default 1).
+    callbacks : sequence of keras.callbacks.Callback, optional
+        More Keras callbacks (default none).
 
     Returns
     -------
     TrainingResult
         The trained model, the per-epoch history, the best checkpoint and the class weights used.
+
+    Raises
+    ------
+    TypeError
+        If ``epochs`` or ``batch_size`` is not an integer, ``train``/``val`` is not one of the
+        accepted forms, or ``strategy`` is not a ``tf.distribute.Strategy``.
+    ValueError
+        If ``epochs`` or ``batch_size`` is not >= 1, images are not NHWC in [0, 1], labels are not
+        class indices of the model's head or do not match the images in number, or ``optimizer`` /
+        ``class_weight`` is not one of the accepted values.
     """
     check_positive(epochs, "epochs", integer=True)
     check_positive(batch_size, "batch_size", integer=True)
@@ -197,13 +270,51 @@ def fit(model, train, val=None, epochs: int = 10, *, batch_size: int = 32, augme
 def fine_tune(model: keras.Model, train, val=None, *, head_epochs: int = 5, fine_tune_epochs: int = 5,
               fine_tune_at=None, learning_rate: float = 1e-3, fine_tune_learning_rate: float = 1e-5,
               **fit_options) -> TrainingResult:
-    """Two-phase transfer learning on a ``build_transfer`` model (papers 002 and 004).
+    """Train a ``build_transfer`` model in two phases: the head, then the backbone's last block.
 
-    Phase 1 trains the head on a frozen backbone for ``head_epochs`` at ``learning_rate``; phase 2
-    unfreezes the backbone from ``fine_tune_at`` (default: its last block; BatchNormalization stays
-    frozen) and trains ``fine_tune_epochs`` more at ``fine_tune_learning_rate`` (default 1e-5, 100x
-    lower, so the pretrained features are adjusted, not destroyed). Other options go to ``fit``.
-    The returned history concatenates both phases; ``history["phase"]`` says which epoch was which.
+    Two-phase transfer learning as in papers 002 and 004. Phase 1 trains the head on a frozen
+    backbone for ``head_epochs`` at ``learning_rate``; phase 2 unfreezes the backbone from
+    ``fine_tune_at`` (default: its last block; BatchNormalization stays frozen) and trains
+    ``fine_tune_epochs`` more at ``fine_tune_learning_rate`` (default 1e-5, 100x lower, so the
+    pretrained features are adjusted, not destroyed). Each phase is one call of :func:`~xai_tf.models.fit`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model built by :func:`~xai_tf.models.build_transfer`; its ``trainable`` flags are changed in place.
+    train : tuple, LabelledImages or tf.data.Dataset
+        Training data, as for :func:`~xai_tf.models.fit`.
+    val : tuple, LabelledImages, tf.data.Dataset or None, optional
+        Validation data, as for :func:`~xai_tf.models.fit` (default None).
+    head_epochs : int, optional
+        Epochs of phase 1, the head on the frozen backbone (default 5).
+    fine_tune_epochs : int, optional
+        Epochs of phase 2, with the last block unfrozen (default 5).
+    fine_tune_at : str, int or None, optional
+        Where phase 2 unfreezes the backbone: a layer name or an index into the backbone's layers;
+        None (default) is the first layer of its last block (see :func:`~xai_tf.models.set_trainable`).
+    learning_rate : float, optional
+        Learning rate of phase 1 (default 1e-3).
+    fine_tune_learning_rate : float, optional
+        Learning rate of phase 2 (default 1e-5).
+    **fit_options
+        Other keyword arguments of :func:`~xai_tf.models.fit` (``batch_size``, ``augment``, ``class_weight``,
+        ``optimizer``, ``checkpoint``, ``seed``, ...), used in both phases.
+
+    Returns
+    -------
+    TrainingResult
+        The model after phase 2; ``history`` concatenates both phases and ``history["phase"]``
+        says which epoch was which (1 or 2); ``best_checkpoint`` and ``class_weight`` are those of
+        phase 2.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` was not built by ``build_transfer``, ``fine_tune_at`` is invalid, or
+        :func:`~xai_tf.models.fit` rejects its arguments.
+    TypeError
+        If :func:`~xai_tf.models.fit` rejects its arguments or ``fine_tune_at`` has the wrong type.
     """
     set_trainable(model, "feature_extraction")
     first = fit(model, train, val, head_epochs, learning_rate=learning_rate, **fit_options)

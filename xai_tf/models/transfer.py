@@ -78,31 +78,41 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
                    binary_head: bool = False, dense_units: int = 512) -> keras.Model:
     """Build an ImageNet backbone with a new classifier head as one flat functional model (uncompiled).
 
+    ``keras.applications``' constructor is called with ``input_tensor`` set to the output of
+    xai-tf's own preprocessing layers, so every backbone layer becomes a layer of the returned model
+    and Grad-CAM can reach e.g. ``block5_conv3`` by name. The classifier head follows papers
+    002/004: Flatten (or global average pooling), Dense(512, ReLU), BatchNormalization,
+    Dropout(0.5), output. Layer names: ``to_rgb`` (grayscale repetition, only for C = 1),
+    ``backbone_preprocessing``, the backbone's own names, then ``head_pool``, ``head_dense``,
+    ``head_bn``, ``head_dropout``, ``predictions``.
+
     Parameters
     ----------
     backbone : str
-        One of ``BACKBONES``.
+        One of ``BACKBONES``: ``"vgg16"``, ``"vgg19"``, ``"resnet50"``, ``"resnet50v2"``,
+        ``"densenet121"``, ``"xception"``, ``"inceptionv3"``, ``"inceptionresnetv2"``,
+        ``"efficientnetb0"``.
     input_shape : tuple of int
         ``(H, W, C)`` raw pixels in [0, 1]; C = 1 is repeated to RGB inside the model.
         H, W >= ``MIN_INPUT_SIZE[backbone]`` (32; 71 for Xception; 75 for the Inceptions).
     num_classes : int
         >= 2; ``binary_head=True`` (num_classes=2) gives the papers' Dense(1, sigmoid).
-    mode : {"feature_extraction", "fine_tune"}
+    mode : {"feature_extraction", "fine_tune"}, optional
         "feature_extraction" (default: backbone frozen, head trainable) or "fine_tune" (backbone
         layers from ``fine_tune_at`` on trainable; BatchNormalization stays frozen in inference mode).
     fine_tune_at : str or int, optional
-        Layer name or index into ``model.layers``; default: the backbone's last block
+        Layer name or index into the backbone's layers; default: the backbone's last block
         (``FINE_TUNE_DEFAULT``). Only used with mode="fine_tune".
-    weights : "imagenet", None or path
-        "imagenet" (downloads through Keras when online; offline, a ``FileNotFoundError`` says which
-        file to put where), ``None`` (random init), or a path to a no-top weights file.
-    head : {"flatten", "gap"}
-        "flatten" (papers 002/004) or "gap" (global average pooling, fewer parameters).
-    dropout : float
+    weights : "imagenet", None or path, optional
+        "imagenet" (default; downloads through Keras when online; offline, a ``FileNotFoundError``
+        says which file to put where), ``None`` (random init), or a path to a no-top weights file.
+    head : {"flatten", "gap"}, optional
+        "flatten" (default, papers 002/004) or "gap" (global average pooling, fewer parameters).
+    dropout : float, optional
         Rate of the head's dropout in [0, 1), default 0.5 (paper 002).
-    binary_head : bool
+    binary_head : bool, optional
         Two classes as one sigmoid unit (default False).
-    dense_units : int
+    dense_units : int, optional
         Width of the head's hidden Dense layer, default 512 (paper 002).
 
     Returns
@@ -110,6 +120,21 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
     keras.Model
         One flat graph (no nested Model: ``get_layer("block5_conv3")`` works) whose input is raw
         ``(N, H, W, C)`` pixels and output ``(N, num_classes)`` or ``(N, 1)``.
+
+    Raises
+    ------
+    ValueError
+        If ``backbone``, ``mode`` or ``head`` is not one of the choices, ``input_shape`` is not
+        ``(H, W, C)`` with C in {1, 3} or is smaller than the backbone's minimum, ``num_classes``
+        < 2 (or not 2 with ``binary_head``), ``dropout`` is outside [0, 1), a weights path does not
+        exist, or ``fine_tune_at`` names no backbone layer or is out of range.
+    TypeError
+        If ``input_shape`` is not a tuple of ints, ``num_classes`` is not an int, ``weights`` is
+        neither "imagenet", None nor a path, or ``fine_tune_at`` is neither a name, an index nor
+        None.
+    FileNotFoundError
+        If the ImageNet weights cannot be downloaded; the message names the file to place in
+        Keras' cache.
     """
     check_choice(backbone, "backbone", BACKBONES)
     check_choice(mode, "mode", MODES)
@@ -213,10 +238,34 @@ def resolve_fine_tune_at(model: keras.Model, fine_tune_at=None) -> int:
 def set_trainable(model: keras.Model, mode: str, fine_tune_at=None) -> keras.Model:
     """Freeze a ``build_transfer`` model for ``mode`` in place (recompile afterwards) and return it.
 
-    "feature_extraction": every backbone layer frozen. "fine_tune": backbone layers from
-    ``fine_tune_at`` on trainable, except BatchNormalization, which stays frozen so it keeps running
-    in inference mode with its ImageNet statistics (a trainable BN on small batches wrecks them).
     The head is always trainable.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model built by :func:`~xai_tf.models.build_transfer`.
+    mode : {"feature_extraction", "fine_tune"}
+        ``"feature_extraction"``: every backbone layer frozen. ``"fine_tune"``: backbone layers from
+        ``fine_tune_at`` on trainable, except BatchNormalization, which stays frozen so it keeps
+        running in inference mode with its ImageNet statistics (a trainable BN on small batches
+        wrecks them).
+    fine_tune_at : str, int or None, optional
+        Where fine-tuning starts: a backbone layer name, or an index into the backbone's layers
+        (negative counts from the end); None (default) is the first layer of the backbone's last
+        block (``FINE_TUNE_DEFAULT``). Ignored for ``"feature_extraction"``.
+
+    Returns
+    -------
+    keras.Model
+        ``model`` itself, its layers' ``trainable`` flags set.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is not one of the choices, ``model`` was not built by ``build_transfer``, or
+        ``fine_tune_at`` names no backbone layer or is out of range.
+    TypeError
+        If ``fine_tune_at`` is neither a name, an index nor None.
     """
     check_choice(mode, "mode", MODES)
     inner = backbone_layers(model)

@@ -5,7 +5,8 @@ runner wrote; it recomputes no saliency map and no metric, so it regenerates in 
 data-set summary regenerates its images (the synthetic set draws in well under a second) and the
 run models are loaded once, to check by weight fingerprint that the explanations and evaluations
 belong to them (the fingerprint is cached in ``.model_fingerprint.json`` beside ``model.keras``, so a
-regenerated report need not load TensorFlow models again). Every figure is embedded as a base64 PNG data URI; there is no external CSS or JS.
+regenerated report need not load TensorFlow models again). Every figure is embedded as a base64 PNG
+data URI; there is no external CSS or JS.
 
 Config schema: ``xai_tf.report.config`` (also in ``xai-tf report --help``).
 
@@ -220,7 +221,8 @@ class _Builder(EvaluationSections, StudySections):
                     + [report[cls]["support"]] for cls in report["class_names"]]
             rows.append(["accuracy", "", "", format_value(report["accuracy"]), report["macro avg"]["support"]])
             for average in ("macro avg", "weighted avg"):
-                rows.append([average] + [format_value(report[average][key]) for key in ("precision", "recall", "f1-score")]
+                rows.append([average]
+                            + [format_value(report[average][key]) for key in ("precision", "recall", "f1-score")]
                             + [report[average]["support"]])
             self.add("classification", "table", caption=f"{name}: classification report (held-out images)",
                      header=["class", "precision", "recall", "F1", "support"], rows=rows)
@@ -385,7 +387,8 @@ class _Builder(EvaluationSections, StudySections):
 
     # provenance -------------------------------------------------------------------------------------
     def provenance_section(self) -> None:
-        self.add("provenance", "pre", caption="The report config, as read (after normalising runs/explain/evaluation):",
+        self.add("provenance", "pre",
+                 caption="The report config, as read (after normalising runs/explain/evaluation):",
                  text=json.dumps(self.config, indent=2, default=str))
         self.add("provenance", "table", caption="Package versions that built this report",
                  header=["package", "version"], rows=[[k, v] for k, v in package_versions().items()])
@@ -401,10 +404,35 @@ class _Builder(EvaluationSections, StudySections):
 def build(config, out=None) -> Path:
     """Write one self-contained HTML report from finished runs and return its path.
 
-    config: dict, or path to a ``.yaml``/``.yml``/``.json`` file (schema in the module docstring).
-    out: HTML path; default the config's ``out``, else ``report.html`` beside the config file (the
-        working directory for a dict config).
-    Raises ValueError (``ReportConfigError``) for unknown keys or folders from another configuration.
+    The report reads the folders the config names (train runs, an explain folder, evaluation
+    runner folders, a study) and recomputes no saliency map and no metric; every figure is embedded
+    in the HTML. The method and denoising grids are also written to ``figures/`` beside the HTML,
+    in the config's ``figure_formats`` (default png).
+
+    Parameters
+    ----------
+    config : dict, str or pathlib.Path
+        The report config as a dict, or the path of a ``.yaml``/``.yml``/``.json`` file (schema:
+        ``xai_tf.report.config.SCHEMA``, also in ``xai-tf report --help``; relative paths are
+        relative to the config file's folder, or to the working directory for a dict).
+    out : str or pathlib.Path, optional
+        HTML path (``.html`` or ``.htm``); default the config's ``out``, else ``report.html`` beside
+        the config file (the working directory for a dict config).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of the written HTML file.
+
+    Raises
+    ------
+    ReportConfigError
+        A ValueError for unknown keys (the valid ones are listed), unknown denoisers, a run trained
+        on other data than ``data`` says, explanations or evaluations whose model-weight fingerprint
+        matches none of the runs' models, image shapes that differ from the data's, or evaluation
+        folders of different configurations.
+    ValueError
+        If ``out`` does not end in ``.html`` or ``.htm``.
     """
     import jinja2
 

@@ -43,7 +43,11 @@ DENOISE_KEYS = ("methods", "explanation")
 
 
 class ReportConfigError(ValueError):
-    """A report config that cannot be used (unknown keys, mismatching folders)."""
+    """A report config that cannot be used (unknown keys, mismatching folders).
+
+    A subclass of ValueError, raised by :func:`load_config` and :func:`build` with a message that
+    names the key or folder at fault.
+    """
 
 
 # ------------------------------------------------------------------------------------------- config
@@ -56,7 +60,36 @@ def check_keys(section: dict, valid, name: str) -> None:
 
 
 def load_config(config) -> tuple[dict, Path, Path | None]:
-    """``(config dict, base folder for relative paths, config file or None)``; validates every key."""
+    """Read a report config and validate every key (the schema is ``SCHEMA``).
+
+    ``runs`` entries that are plain strings become ``{"name": <folder name>, "dir": ...}``, an
+    ``explain`` string becomes ``{"dir": ...}`` and an ``evaluation`` string a one-folder list.
+
+    Parameters
+    ----------
+    config : dict, str or pathlib.Path
+        The config as a dict, or the path of a ``.yaml``/``.yml``/``.json`` file (an empty file is
+        an empty config).
+
+    Returns
+    -------
+    config : dict
+        The validated config, normalised as above (a copy: a given dict is not modified).
+    base : pathlib.Path
+        The folder relative paths in the config are relative to: the config file's folder, or the
+        working directory for a dict.
+    path : pathlib.Path or None
+        The config file, or None for a dict.
+
+    Raises
+    ------
+    ReportConfigError
+        A subclass of ValueError: the file does not exist, has another suffix or is not valid
+        YAML/JSON, it does not hold a mapping, a section has unknown keys (the valid ones are
+        listed) or the wrong type, a run or ``explain`` has no ``dir``, or run names repeat.
+    TypeError
+        If ``config`` is neither a dict nor a path.
+    """
     path = None
     if isinstance(config, (str, Path)):
         path = Path(config)

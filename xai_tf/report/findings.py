@@ -122,7 +122,8 @@ def result_columns(rows, columns=None) -> list[tuple[str, Metric]]:
     for position, pair in enumerate(columns):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str)
                 and isinstance(pair[1], Metric)):
-            raise TypeError(f"columns[{position}] must be a (column, xai_tf.metrics.protocol.Metric) pair; got {pair!r}")
+            raise TypeError(f"columns[{position}] must be a (column, xai_tf.metrics.protocol.Metric) pair; "
+                            f"got {pair!r}")
         column, metric = pair
         if any(column == seen for seen, _ in checked):
             raise ValueError(f"columns[{position}]: column {column!r} is listed twice")
@@ -274,6 +275,16 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
         ``images``, ``localisation`` (``mass_inside``, ``inside_outside``, ``max_inside``), ``scores``
         ``{column: result with "better"}``, ``sanity`` ``{column: result with "verdict"}``,
         ``sanity_verdict``, ``verdict`` (short lines) and ``warnings``.
+
+    Raises
+    ------
+    ValueError
+        If ``confidence`` is not a number in (0.5, 1), a row lacks ``image`` or ``method``, the
+        same (image, method) appears twice (merge shards first), a column is listed twice or its
+        metric declares an unknown evidence or direction, or the maps or masks are not finite
+        ``(N, H, W)`` arrays of one shape.
+    TypeError
+        If ``rows`` is not a list of dicts or ``columns`` not a list of (column, Metric) pairs.
     """
     rows = _check_rows(rows)
     if (isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating))

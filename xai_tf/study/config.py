@@ -47,13 +47,44 @@ NOT_PER_MODEL = ("data", "n", "image_size", "color", "skip_bad", "seed")
 
 
 def shipped_studies() -> tuple[str, ...]:
-    """Names of the studies shipped with xai-tf (``xai-tf study NAME``)."""
+    """List the names of the studies shipped with xai-tf (``xai-tf study NAME``).
+
+    Returns
+    -------
+    tuple of str
+        The names, sorted: the stems of ``xai_tf/study/studies/*.yaml`` (e.g.
+        ``"paper004-synthetic"``).
+    """
     folder = package_resources.files("xai_tf.study") / "studies"
     return tuple(sorted(entry.name[:-len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml")))
 
 
 def read_config(config) -> dict:
-    """The raw study configuration: a dict as is (copied), a ``.yaml``/``.json`` path, or a shipped name."""
+    """Read the raw study configuration: a dict as is (copied), a ``.yaml``/``.json`` path, or a shipped name.
+
+    Nothing is checked here but the top-level type; :func:`check_config` checks and normalises.
+
+    Parameters
+    ----------
+    config : dict, str or pathlib.Path
+        A configuration dict (deep-copied), the path of a ``.json`` file or of a YAML file (any
+        other suffix is read as YAML), or the name of a shipped study (:func:`shipped_studies`).
+        The format is described in the module docstring (``xai_tf.study.config``).
+
+    Returns
+    -------
+    dict
+        The configuration as read; for a file or shipped study ``name`` defaults to the file's stem.
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is neither a dict, a str nor a path, or the file does not hold a mapping at
+        the top level.
+    ValueError
+        If ``config`` is neither an existing file nor a shipped study's name (the shipped ones are
+        listed), or a ``.json`` file is not valid JSON.
+    """
     if isinstance(config, dict):
         return copy.deepcopy(config)
     if not isinstance(config, (str, Path)):
@@ -64,7 +95,8 @@ def read_config(config) -> dict:
         if str(config) in shipped_studies():
             path = Path(str(package_resources.files("xai_tf.study") / "studies" / f"{config}.yaml"))
         else:
-            raise ValueError(f"config {str(config)!r} is neither a file nor a shipped study ({', '.join(shipped_studies())})")
+            raise ValueError(f"config {str(config)!r} is neither a file nor a shipped study "
+                             f"({', '.join(shipped_studies())})")
     text = path.read_text()
     if path.suffix == ".json":
         raw = json.loads(text)
@@ -95,7 +127,8 @@ def _named(entry, what: str, index: int) -> tuple[str, str, dict]:
         if params is not None and not isinstance(params, dict):
             raise TypeError(f"{what}[{index}] {name}: parameters must be a mapping; got {type(params).__name__}")
         return str(name), str(name), dict(params or {})
-    raise TypeError(f"{what}[{index}] must be a name, {{name: {{params}}}} or {{name:, {key}:, params:}}; got {entry!r}")
+    raise TypeError(f"{what}[{index}] must be a name, {{name: {{params}}}} or {{name:, {key}:, params:}}; "
+                    f"got {entry!r}")
 
 
 def _unique(labels, what: str) -> None:
@@ -115,8 +148,8 @@ def _check_model(entry, index: int) -> dict:
         raise ValueError(f"models[{index}].name {name!r} must be a plain folder name")
     if "path" in entry:
         if len(entry) != 1:
-            raise ValueError(f"models[{index}] ({name}) gives a path and training settings {sorted(set(entry) - {'path'})}; "
-                             "a loaded model takes only name and path")
+            raise ValueError(f"models[{index}] ({name}) gives a path and training settings "
+                             f"{sorted(set(entry) - {'path'})}; a loaded model takes only name and path")
         return {"name": name, "path": str(entry["path"])}
     if "model" not in entry:
         raise ValueError(f"models[{index}] ({name}) needs `model:` (custom-v1, custom-v2 or a backbone) or `path:`")
@@ -134,10 +167,39 @@ def _check_model(entry, index: int) -> dict:
 
 
 def check_config(raw: dict) -> dict:
-    """The checked, normalised study configuration (every default filled in).
+    """Check and normalise a study configuration, filling in every default.
 
-    Raises ValueError/TypeError naming the entry for an unknown key, method, denoiser, metric,
-    option or parameter, before anything is trained or written.
+    Everything is checked before anything is trained or written.
+
+    Parameters
+    ----------
+    raw : dict
+        The configuration as :func:`read_config` returns it (the format is described in the module
+        docstring, ``xai_tf.study.config``).
+
+    Returns
+    -------
+    dict
+        ``{"name", "out", "data", "split", "models", "methods", "denoisers", "metrics", "options",
+        "seed", "chunk_size", "batch_size", "targets", "resources", "report"}``: ``data`` with every
+        key of ``DATA_DEFAULTS``; ``models`` a list of ``{"name", "train": settings}`` (built models;
+        ``weights`` ``"none"`` unless given) or ``{"name", "path"}`` (loaded models); ``methods`` a
+        list of ``{"name", "method", "params"}``; ``denoisers`` a list of ``{"name", "denoiser",
+        "params"}`` with the denoiser's full parameters (default ``[none]``); ``metrics`` a list of
+        names; ``options`` every option of those metrics (defaults overridden); the defaults are
+        ``split`` ``"held-out"``, ``seed`` 0, ``chunk_size`` 8, ``batch_size`` 64, ``targets``
+        ``"predicted"``, ``resources`` None and ``report`` True.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry: an unknown key, method, denoiser, metric or option, a bad value, names
+        that repeat, no model, method or metric, a model with both ``path`` and training settings
+        (or neither ``model`` nor ``path``), or metrics that re-run the method next to a denoiser
+        other than ``none``.
+    TypeError
+        Naming the entry: a value of the wrong type (a section that is not a mapping, parameters a
+        method or denoiser does not take, ``resources`` that are not a mapping of numbers).
     """
     from xai_tf import denoising
     from xai_tf.evaluation.config import TARGETS, check_options

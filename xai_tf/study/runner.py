@@ -41,11 +41,36 @@ from xai_tf.study import engine, output, tasks
 
 def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fingerprint: str,
                 indices: np.ndarray) -> dict:
-    """What decides one cell's results, in the evaluation store's ``config.json`` format.
+    """Return what decides one cell's results, in the evaluation store's ``config.json`` format.
 
     The model enters by its weights' fingerprint (not its name or path), the data by its
     fingerprint and the images' indices; then the method and its parameters, the denoiser and its
     full parameters, the metrics and all their options, the seed, chunk size, batch size and targets.
+    :func:`config_hash` of it names the cell's folder.
+
+    Parameters
+    ----------
+    study : dict
+        The checked study configuration (:func:`xai_tf.study.check_config`); reads ``metrics``,
+        ``options``, ``seed``, ``chunk_size``, ``batch_size`` and ``targets``.
+    model : dict
+        One of the study's models, with ``weights`` (the weights' fingerprint,
+        ``xai_tf._io.fingerprint(model.get_weights())``) and ``data_shape`` (``[H, W, C]`` of its
+        input) filled in.
+    method : dict
+        One of the study's methods: ``{"name", "method", "params"}``.
+    denoiser : dict
+        One of the study's denoisers: ``{"name", "denoiser", "params"}`` (full parameters).
+    data_fingerprint : str
+        Fingerprint of the study's data set as loaded (images and labels, 16 hex digits).
+    indices : numpy.ndarray, shape (M,), int
+        Indices into the data set of the images the cell scores (the model's split).
+
+    Returns
+    -------
+    dict
+        The evaluation store's configuration (``xai_tf.evaluation.config.build_config``) of this
+        one method, with the denoiser and its parameters.
     """
     return build_config(
         methods=[method["method"]], metrics=study["metrics"], options=study["options"],
@@ -56,7 +81,21 @@ def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fin
 
 
 def config_hash(config: dict) -> str:
-    """12 hex digits of SHA-256 over the cell configuration's canonical JSON."""
+    """Hash a configuration: 12 hex digits of SHA-256 over its canonical JSON.
+
+    Canonical: ``json.dumps(config, sort_keys=True)``, so the order of keys does not matter.
+
+    Parameters
+    ----------
+    config : dict
+        A JSON-serialisable configuration, e.g. :func:`cell_config`'s result or a model's train
+        settings.
+
+    Returns
+    -------
+    str
+        The first 12 hex digits of the SHA-256 digest.
+    """
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -77,14 +116,16 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
 
     Parameters
     ----------
-    config : dict, path or str
+    config : dict, str or pathlib.Path
         The study (``xai_tf.study.config`` describes the format): a dict, a ``.yaml``/``.json`` file
         or a shipped study's name (``xai_tf.study.shipped_studies()``).
-    out : path, optional
+    out : str or pathlib.Path, optional
         Output folder; default the config's ``out``, else ``runs/study/<name>``.
-    dask : None, "local:N", "tcp://host:port" or distributed.Client
-        Where the units run (``xai_tf.study.engine``); default in this process.
-    verbose : int
+    dask : None, str or distributed.Client, optional
+        Where the units run (``xai_tf.study.engine``): None (default) in this process,
+        ``"local:N"`` a ``LocalCluster`` of N processes, ``"tcp://host:port"`` a running
+        scheduler, or a ``distributed.Client`` used as it is.
+    verbose : int, optional
         0 quiet, 1 (default) one line per unit of work on stderr.
     on_result : callable, optional
         ``on_result(kind, key)`` after each unit's results are written (``kind`` "train" or "score").
@@ -93,8 +134,19 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
     -------
     dict
         ``study.json``'s content: ``config``, ``cells`` (per cell: model, method, denoiser, hash,
-        folder, images, computed and skipped chunks, seconds, complete), ``models`` (accuracy and
-        F1), ``computed`` / ``skipped`` totals, ``out``.
+        folder, registry method, images, computed and skipped chunks), ``models`` (accuracy and F1
+        per model), ``table`` (the rows of ``table.csv``), ``seconds`` (wall time), ``out``; plus the
+        ``computed`` (``{"train", "units"}``) and ``skipped`` (``{"train", "cell_chunks"}``) totals,
+        which ``study.json`` does not hold.
+
+    Raises
+    ------
+    ValueError
+        If the configuration or ``dask`` is invalid (:func:`xai_tf.study.check_config`), a loaded
+        model's file is missing, a model's input shape or number of classes does not fit the
+        study's data, or a split other than ``all`` is asked for a model without a recorded split.
+    TypeError
+        If a configuration value or ``dask`` has the wrong type.
     """
     from xai_tf.models import load_model
     from xai_tf.models.head import head_of

@@ -19,33 +19,48 @@ def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, 
                 area_label: str = "AUC", xlim=None, ylim=None, figsize=(6.0, 4.5), dpi: float = 100) -> Figure:
     """Plot one aggregated curve per method with ``name (AUC=0.123)`` legend entries.
 
+    Works for any curve metric's aggregated curves (``xai_tf.metrics.protocol.CurveMetric``:
+    Deletion, Insertion, Pixel-Flipping, ROAD, IROF, AIC and SIC). Drawn on a
+    ``matplotlib.figure.Figure`` with the Agg canvas: no pyplot, no global state, works headless.
+    The legend sits outside the axes, to their right, so that it never covers a curve (with seven
+    methods a legend inside covered the AIC curves); the figure is widened by the legend's width.
+
     Parameters
     ----------
     curves_by_method : dict
         ``{method name: (x, y, area)}``: ``x`` and ``y`` 1-D arrays of one length (NaN points are
-        not drawn), ``area`` the number shown in the legend (None: not shown).
-    path : path, optional
-        File to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``).
-    xlabel, ylabel, title : str
-        Axis labels and title.
-    area_label : str
+        not drawn), ``area`` the number shown in the legend (None or NaN: not shown).
+    path : str or pathlib.Path, optional
+        File to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``); parent
+        folders are created. Default None: not written.
+    xlabel : str
+        Label of the x axis.
+    ylabel : str
+        Label of the y axis.
+    title : str
+        Title of the axes.
+    area_label : str, optional
         What the legend calls the area (default "AUC").
-    xlim, ylim : (float, float), optional
-        Axis limits; default: the data's range (``y`` from 0 when it has no negative value).
-    figsize : (float, float)
+    xlim : tuple of (float, float), optional
+        x-axis limits; default: the data's range.
+    ylim : tuple of (float, float), optional
+        y-axis limits; default: the data's range (from 0 when ``y`` has no negative value).
+    figsize : tuple of (float, float), optional
         Size of the plotting area with its labels, in inches (default 6 x 4.5); the legend is added on
         the right, outside the axes.
-    dpi : float
+    dpi : float, optional
         Pixels per inch (default 100; text is then at least 11 px high).
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (Agg canvas), also written to ``path`` when given.
 
     Raises
     ------
     ValueError
-        An empty dict, or a curve whose ``x`` and ``y`` differ in length.
+        If ``curves_by_method`` is not a non-empty dict, a curve's ``x`` and ``y`` are not 1-D of
+        one length, or ``path`` does not end in ``.png``, ``.pdf`` or ``.svg``.
     """
     if not isinstance(curves_by_method, dict) or not curves_by_method:
         raise ValueError("curves_by_method must be a non-empty dict {method name: (x, y, area)}")
@@ -95,14 +110,37 @@ def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, fi
              dpi: float = 100) -> Figure:
     """Plot aggregated PIC curves, one per method, with ``name (AUC=0.123)`` legend entries.
 
-    results_by_method: ``{method name: PicResult}`` (all the same ``kind``; any object with
-        ``curve_x``, ``curve``, ``auc`` and ``kind`` works).
-    path: optional file to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``).
-    title: default "Aggregated SIC" / "Aggregated AIC" (with the number of included images).
-    figsize: size of the plotting area with its labels, in inches (default 6 x 4.5); the legend is
-        added on the right, outside the axes. dpi: pixels per inch (default 100; text is then at
-        least 11 px high).
-    Returns the ``matplotlib.figure.Figure``.
+    The figure of paper 004 (Figs. 8-11) and of PAIR's ``pic_metrics.ipynb``; drawn by
+    :func:`~xai_tf.viz.plot_curves` with x = normalized estimation of entropy in [0, 1] and y = prediction score
+    (SIC) or accuracy (AIC) in [0, 1.05].
+
+    Parameters
+    ----------
+    results_by_method : dict
+        ``{method name: PicResult}`` (all the same ``kind``; any object with ``curve_x``,
+        ``curve``, ``auc`` and ``kind`` works).
+    path : str or pathlib.Path, optional
+        File to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``). Default
+        None: not written.
+    title : str, optional
+        Default None: "Aggregated SIC" / "Aggregated AIC" (with the number of included images when
+        all results agree on it).
+    figsize : tuple of (float, float), optional
+        Size of the plotting area with its labels, in inches (default 6 x 4.5); the legend is
+        added on the right, outside the axes.
+    dpi : float, optional
+        Pixels per inch (default 100; text is then at least 11 px high).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (Agg canvas), also written to ``path`` when given.
+
+    Raises
+    ------
+    ValueError
+        If ``results_by_method`` is not a non-empty dict, mixes curve kinds (plot AIC and SIC
+        separately), or ``path`` has an unsupported suffix.
     """
     if not isinstance(results_by_method, dict) or not results_by_method:
         raise ValueError("results_by_method must be a non-empty dict {method name: PicResult}")

@@ -78,8 +78,31 @@ def save_figure(figure: Figure, path) -> Path:
 def write_figures(figures: Mapping, folder, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Write ``{file stem: Figure}`` into ``folder`` once per format; returns the paths written.
 
-    folder: created if missing. formats: any of ``"png"``, ``"pdf"`` (default PNG only; ask for
-    ``("png", "pdf")`` for print). Stems must be plain file names (no folder separators).
+    Each file is saved at the figure's own dpi with the figure's own bounding box (a user's
+    ``rcParams["savefig.bbox"] = "tight"`` does not change the pixel size the layout promises).
+
+    Parameters
+    ----------
+    figures : mapping of str to matplotlib.figure.Figure
+        ``{file stem: Figure}``; stems must be plain file names (no folder separators).
+    folder : str or pathlib.Path
+        Output folder, created if missing.
+    formats : str or sequence of str, optional
+        Any of ``"png"``, ``"pdf"`` (default PNG only; ask for ``("png", "pdf")`` for print).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, ``folder/<stem>.<format>``, in the order of ``figures`` then
+        ``formats``.
+
+    Raises
+    ------
+    ValueError
+        If ``formats`` is empty or names a format other than png and pdf, or a stem is empty or
+        holds a folder.
+    TypeError
+        If ``figures`` is not a mapping or one of its values is not a matplotlib ``Figure``.
     """
     if isinstance(formats, str):
         formats = (formats,)

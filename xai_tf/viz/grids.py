@@ -2,8 +2,9 @@
 
 - ``method_grid``: rows are images (labelled with true and predicted class), columns are the input
   then one per explanation method, at most ``max_columns`` (7) methods per row: more methods wrap
-  into further blocks of rows, as evenly filled as possible, each with its own column titles (the figures of papers 000 and 004;
-  paper 003's boxes). Ground-truth masks and boxes are outlined on every cell.
+  into further blocks of rows, as evenly filled as possible, each with its own column titles (the
+  figures of papers 000 and 004; paper 003's boxes). Ground-truth masks and boxes are outlined on
+  every cell.
 - ``activation_grid``: rows are layers, columns the first channels of each (paper 002's activation
   visualisation).
 - ``denoise_grid``: one map, then each denoiser's result (with how much it changed the map); a
@@ -152,36 +153,84 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
                 cmap="jet", alpha: float = 0.6, signed: str = "abs", clip_percentile: float = 99.0,
                 max_columns: int = MAX_COLUMNS, colorbar: bool = True, outline=None, cell_size: float = 1.4,
                 dpi: float = 100) -> Figure:
-    """Grid of images x explanation methods with the ground truth outlined; returns the Figure.
+    """Draw a grid of images x explanation methods with the ground truth outlined; returns the Figure.
 
-    images: ``(N, H, W, C)`` in [0, 1], C = 1 (shown in gray) or 3. One row each.
-    maps_by_method: ``{method name: maps (N, H, W)}``, one column each in dict order after the
-        input column (``dict(np.load("maps.npz"))`` works); more than ``max_columns`` methods wrap
-        into further blocks of N rows (spread evenly: 8 methods make two blocks of 4), each starting
-        with the input column again. Maps may be
-        coarser than the image (resized bilinearly, see ``overlay``).
-    titles: column titles for the methods (default: the dict's keys); the first column is "input".
-    masks: optional ``(N, H, W)`` ground-truth masks (nonzero = inside); their contour is drawn on
-        every cell of the row in ``outline``.
-    boxes: optional per image a list of ``(y0, x0, y1, x1)`` pixel boxes, end exclusive (the
-        convention of ``xai_tf.data``); outlined on every cell.
-    denoise: optional denoiser name (see ``xai_tf.denoise.methods()``) applied with its paper
-        defaults to every map before display; titles then say so.
-    labels, predictions: optional ``(N,)`` class indices; the row label reads "true: ...\\npred: ...".
-    class_names: optional names for those indices.
-    path: optional ``.png`` or ``.pdf`` file to save to (parent folders are created).
-    cmap, alpha: heatmap colormap and opacity over the image (see ``overlay``; defaults ``"jet"``,
-        0.6 as in paper 002).
-    signed: ``"abs"`` (default) shows ``|map|`` (larger magnitude = more important, PAIR's figures);
+    Rows are images (labelled with true and predicted class), columns the input then one per
+    method (the figures of papers 000 and 004; paper 003's boxes). Every map is clipped at its
+    ``clip_percentile``-th percentile and scaled on its own, so the colour bar under the figure
+    reads as a fraction of each map's percentile. Ground truth is outlined in a colour the colour
+    map does not contain.
+
+    Parameters
+    ----------
+    images : array-like, shape (N, H, W, C)
+        float32 in [0, 1], C = 1 (shown in gray) or 3. One row each.
+    maps_by_method : dict of str to array-like, shape (N, H, W)
+        ``{method name: maps (N, H, W)}``, one column each in dict order after the input column
+        (``dict(np.load("maps.npz"))`` works); more than ``max_columns`` methods wrap into further
+        blocks of N rows (spread evenly: 8 methods make two blocks of 4), each starting with the
+        input column again. Maps may be coarser than the image (resized bilinearly, see
+        :func:`~xai_tf.viz.overlay`).
+    titles : sequence of str, optional
+        Column titles for the methods, one per method (default: the dict's keys); the first
+        column is "input".
+    masks : array-like, shape (N, H, W), optional
+        Ground-truth masks (nonzero = inside); their contour is drawn on every cell of the row in
+        ``outline``.
+    boxes : list of list of tuple of int, optional
+        Per image a list of ``(y0, x0, y1, x1)`` pixel boxes, end exclusive (the convention of
+        ``xai_tf.data``); outlined on every cell.
+    denoise : str, optional
+        Denoiser name (see ``xai_tf.denoise.methods()``) applied with its paper defaults to every
+        map before display; titles then say so. Default None: maps shown as they are.
+    labels : array-like of int, shape (N,), optional
+        True class indices; the row label reads ``"true: ..."``.
+    predictions : array-like of int, shape (N,), optional
+        Predicted class indices; the row label adds ``"pred: ..."`` on a second line.
+    class_names : sequence of str, optional
+        Names for the class indices of ``labels`` and ``predictions`` (default: the indices).
+    path : str or pathlib.Path, optional
+        ``.png`` or ``.pdf`` file to save to (parent folders are created). Default None: not saved.
+    cmap : str or matplotlib.colors.Colormap, optional
+        Heatmap colormap (default ``"jet"``, as in paper 002; see :func:`~xai_tf.viz.overlay`).
+    alpha : float, optional
+        Heatmap opacity over the image in [0, 1] (default 0.6, as in paper 002).
+    signed : {"abs", "keep"}, optional
+        ``"abs"`` (default) shows ``|map|`` (larger magnitude = more important, PAIR's figures);
         ``"keep"`` keeps the sign, scaled symmetrically around zero (use a diverging ``cmap``).
-    clip_percentile: each map is shown on ``[0, p]`` (``[-p, p]`` signed), p its percentile of
-        ``|map|`` (default 99, PAIR's; 100 = its maximum); see ``overlays.clip_range``.
-    max_columns: methods per row at most (default 7: eight 140 px cells fill the report's column).
-    colorbar: draw the colour bar under the grid (default True).
-    outline: ground-truth colour (r, g, b) in [0, 1]; default ``outline_colour(cmap)``, one absent
-        from the colour map.
-    cell_size: side of each cell in inches (default 1.4); dpi: pixels per inch (default 100), so a
-        PNG is ``(1 + methods per row) * cell_size * dpi`` pixels wide (at most 1120 by default).
+    clip_percentile : float, optional
+        Each map is shown on ``[0, p]`` (``[-p, p]`` signed), p its percentile of ``|map|``, in
+        (0, 100] (default 99, PAIR's for gradient maps; 100 = its maximum); values beyond
+        saturate.
+    max_columns : int, optional
+        Methods per row at most (default 7: eight 140 px cells fill the report's column).
+    colorbar : bool, optional
+        Draw the colour bar under the grid (default True).
+    outline : tuple of (float, float, float), optional
+        Ground-truth colour (r, g, b) in [0, 1]; default None: ``outline_colour(cmap)``, one absent
+        from the colour map (magenta for jet).
+    cell_size : float, optional
+        Side of each (square) cell in inches (default 1.4).
+    dpi : float, optional
+        Pixels per inch (default 100), so a PNG is ``(1 + methods per row) * cell_size * dpi``
+        pixels wide (at most 1120 by default), plus a band for the colour bar in height.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid (Agg canvas, headless), also saved to ``path`` when given.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` does not end in ``.png`` or ``.pdf``, ``signed``, ``cmap`` or ``denoise`` is
+        not valid, ``outline`` is not (r, g, b) in [0, 1], ``clip_percentile`` is not in (0, 100],
+        ``max_columns`` < 1, ``images`` is not NHWC in [0, 1] with 1 or 3 channels, ``titles``
+        does not hold one title per method, a map set is not ``(N, H, W)`` or holds NaN/Inf, or
+        ``masks``, ``boxes``, ``labels``, ``predictions`` or ``class_names`` do not fit the images.
+    TypeError
+        If ``maps_by_method`` is not a non-empty dict, ``max_columns`` is not an integer, or an
+        array is not numeric.
     """
     path = check_path(path)
     check_choice(signed, "signed", ("abs", "keep"))
@@ -259,17 +308,43 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
 
 def activation_grid(activations: Mapping, path=None, max_channels: int = 16, *, cmap="viridis",
                     cell_size: float = 1.0, dpi: float = 100) -> Figure:
-    """Feature maps of several layers for one image: rows = layers (dict order), columns = channels.
+    """Draw feature maps of several layers for one image: rows = layers (dict order), columns = channels.
 
-    activations: ``{layer name: (H, W, C) or (1, H, W, C)}``, as returned by
-        ``xai_tf.explain.activations`` for one image. Each layer shows its first
-        ``min(C, max_channels)`` channels, each scaled from its own min to max (a constant channel
-        shows as the colormap's bottom colour; with one scale per channel there is no colour bar).
-    max_channels: channels shown per layer (default 16, a positive int).
-    cmap: colormap (default ``"viridis"``, paper 002's choice).
-    cell_size: cell side in inches (default 1.0); dpi default 100: a PNG is
-        ``(layers * cell_size * dpi, min(max C, max_channels) * cell_size * dpi)`` pixels.
-    path: optional ``.png`` or ``.pdf`` file.
+    Paper 002's activation visualisation.
+
+    Parameters
+    ----------
+    activations : dict of str to array-like, shape (H, W, C) or (1, H, W, C)
+        ``{layer name: feature maps}``, as returned by ``xai_tf.explain.activations`` for one
+        image. Each layer shows its first ``min(C, max_channels)`` channels, each scaled from its
+        own min to max (a constant channel shows as the colormap's bottom colour; with one scale per
+        channel there is no colour bar).
+    path : str or pathlib.Path, optional
+        ``.png`` or ``.pdf`` file to save to. Default None: not saved.
+    max_channels : int, optional
+        Channels shown per layer (default 16, a positive int).
+    cmap : str or matplotlib.colors.Colormap, optional
+        Colormap (default ``"viridis"``, paper 002's choice).
+    cell_size : float, optional
+        Cell side in inches (default 1.0).
+    dpi : float, optional
+        Pixels per inch (default 100): a PNG is ``layers * cell_size * dpi`` pixels high and
+        ``min(max C, max_channels) * cell_size * dpi`` wide.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid (Agg canvas, headless), also saved to ``path`` when given.
+
+    Raises
+    ------
+    TypeError
+        If ``activations`` is not a non-empty dict, ``max_channels`` is not an integer, or an
+        array is not numeric.
+    ValueError
+        If ``path`` does not end in ``.png`` or ``.pdf``, ``max_channels`` < 1, ``cmap`` is not a
+        colormap, or a layer's value is not one image's feature maps ``(H, W, C)`` (dense layers
+        have no spatial maps to show) or holds NaN/Inf.
     """
     path = check_path(path)
     check_positive(max_channels, "max_channels", integer=True)
@@ -320,28 +395,70 @@ def denoise_grid(saliency_map, methods=None, image=None, path=None, *, mask=None
                  signed: str = "abs", clip_percentile: float = 99.0, max_columns: int = MAX_COLUMNS,
                  colorbar: bool = True, outline=None, cmap="jet", alpha: float = 0.6, cell_size: float = 1.4,
                  dpi: float = 100) -> Figure:
-    """One map, then each denoiser's result; with ``image``, a second row superimposes each on it.
+    """Draw one map, then each denoiser's result; with ``image``, a second row superimposes each on it.
 
-    saliency_map: ``(H, W)`` map of any sign and scale. Show a noisy one (vanilla gradient,
-        Integrated Gradients): that is what denoising is for (paper 002); Grad-CAM is already smooth.
-    methods: denoiser names (default: all of ``xai_tf.denoise.methods()``), or a dict
+    Paper 002's "heatmap / denoised heatmap / superimposed" figure. Each denoiser's title gives its
+    relative change ``||denoised - map|| / ||map||``. The PNG is ``min(panels, max_columns) *
+    cell_size * dpi`` pixels wide; rows = 2 per block with an image, 1 without.
+
+    Parameters
+    ----------
+    saliency_map : array-like, shape (H, W)
+        One map of any sign and scale. Show a noisy one (vanilla gradient, Integrated Gradients):
+        that is what denoising is for (paper 002); a Grad-CAM is already smooth and every denoiser
+        leaves it nearly unchanged.
+    methods : None, str, sequence of str or dict, optional
+        Denoiser names (default None: all of ``xai_tf.denoise.methods()``), or a dict
         ``{name: {parameter: value}}`` to override the papers' defaults.
-    image: optional ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` in [0, 1] (map resized to it if
-        coarser, see ``overlay``).
-    path: optional ``.png`` or ``.pdf`` file.
-    mask: optional ``(H, W)`` ground-truth mask of the image, outlined on every panel.
-    label: title of the first panel (default "original"; e.g. the method's name).
-    signed: ``"abs"`` (default) denoises and shows ``|map|`` (what the figures show: a gradient's
-        sign flips from pixel to pixel, and smoothing the signed values would cancel them);
-        ``"keep"`` denoises the signed map and shows it symmetrically around zero.
-    clip_percentile: every panel shares the original's colour scale, 0 (or ``-p``) to ``p``, its
-        percentile of ``|map|`` (default 99, PAIR's), so the loss of peak height that smoothing
+    image : array-like, shape (H, W), (H, W, 1) or (H, W, 3), optional
+        The image in [0, 1] (the map is resized to it if coarser, see :func:`~xai_tf.viz.overlay`). Default
+        None: no superimposed row.
+    path : str or pathlib.Path, optional
+        ``.png`` or ``.pdf`` file to save to. Default None: not saved.
+    mask : array-like, shape (H, W), optional
+        Ground-truth mask of the image (nonzero = inside; the map's shape without an image),
+        outlined on every panel.
+    label : str, optional
+        Title of the first panel (default "original"; e.g. the method's name).
+    signed : {"abs", "keep"}, optional
+        ``"abs"`` (default) denoises and shows ``|map|`` (what the figures show: a gradient's sign
+        flips from pixel to pixel, and smoothing the signed values would cancel them); ``"keep"``
+        denoises the signed map and shows it symmetrically around zero.
+    clip_percentile : float, optional
+        Every panel shares the original's colour scale, 0 (or ``-p``) to ``p``, its percentile of
+        ``|map|``, in (0, 100] (default 99, PAIR's), so the loss of peak height that smoothing
         causes shows; one colour bar gives that scale in the map's units.
-    max_columns: panels per row at most (default 7: the original and the six denoisers).
-    colorbar, outline, cmap, alpha: as in ``method_grid`` (defaults True, absent from the colour
-        map, ``"jet"``, 0.6; paper 002).
-    Each denoiser's title gives its relative change ``||denoised - map|| / ||map||``. The PNG is
-    ``min(panels, max_columns) * cell_size * dpi`` pixels wide; rows = 2 per block with an image.
+    max_columns : int, optional
+        Panels per row at most (default 7: the original and the six denoisers).
+    colorbar : bool, optional
+        Draw the colour bar under the grid (default True).
+    outline : tuple of (float, float, float), optional
+        Ground-truth colour (r, g, b) in [0, 1]; default None: a colour absent from the colour map.
+    cmap : str or matplotlib.colors.Colormap, optional
+        Heatmap colormap (default ``"jet"``, paper 002).
+    alpha : float, optional
+        Heatmap opacity over the image in [0, 1] (default 0.6, paper 002).
+    cell_size : float, optional
+        Side of each (square) cell in inches (default 1.4).
+    dpi : float, optional
+        Pixels per inch (default 100).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid (Agg canvas, headless), also saved to ``path`` when given.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` does not end in ``.png`` or ``.pdf``, ``signed`` or ``cmap`` is not valid,
+        ``outline`` is not (r, g, b) in [0, 1], ``clip_percentile`` is not in (0, 100],
+        ``max_columns`` < 1, ``saliency_map`` is not one finite 2-D map, ``methods`` is empty or
+        names an unknown denoiser or a bad parameter value, ``image`` is not one image in [0, 1],
+        or ``mask`` does not have the image's (or the map's) shape.
+    TypeError
+        If ``max_columns`` is not an integer, a denoiser parameter name is unknown, or an array is
+        not numeric.
     """
     from xai_tf.denoising import denoise
 

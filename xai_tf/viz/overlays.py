@@ -46,8 +46,28 @@ def colormap_distance(colour, cmap) -> float:
 
 
 def outline_colour(cmap) -> tuple[float, float, float]:
-    """A ground-truth outline colour absent from ``cmap``: the first of ``OUTLINE_CANDIDATES`` at least
-    ``OUTLINE_MIN_DISTANCE`` from every colour of the map, else the candidate farthest from it."""
+    """Pick a ground-truth outline colour absent from the colour map ``cmap``.
+
+    The outline is then never mistaken for a hot spot (pure red on ``jet`` was). The candidates are
+    tried in order: magenta, green, white, cyan, red, black (``OUTLINE_CANDIDATES``; magenta is
+    absent from jet, viridis, gray and bwr).
+
+    Parameters
+    ----------
+    cmap : str or matplotlib.colors.Colormap
+        The colour map the saliency is shown with (a name such as ``"jet"`` or a colormap object).
+
+    Returns
+    -------
+    tuple of (float, float, float)
+        RGB in [0, 1]: the first candidate at least ``OUTLINE_MIN_DISTANCE`` (0.5, Euclidean RGB
+        distance) from every one of the map's 256 colours, else the candidate farthest from it.
+
+    Raises
+    ------
+    ValueError
+        If ``cmap`` is not a matplotlib colormap or the name of one.
+    """
     distances = [colormap_distance(colour, cmap) for colour in OUTLINE_CANDIDATES]
     for colour, distance in zip(OUTLINE_CANDIDATES, distances):
         if distance >= OUTLINE_MIN_DISTANCE:
@@ -157,15 +177,43 @@ def normalise_map(saliency_map: np.ndarray, value_range=None) -> np.ndarray:
 def overlay(image, saliency_map, cmap="jet", alpha: float = 0.6, value_range=None) -> np.ndarray:
     """Blend a colour heatmap of ``saliency_map`` over ``image``; RGB uint8 ``(H, W, 3)``.
 
-    image: ``(H, W)``, ``(H, W, 1)`` (shown in gray) or ``(H, W, 3)`` RGB, float in [0, 1].
-    saliency_map: ``(h, w)``; resized bilinearly to ``(H, W)`` when smaller or larger (same aspect
+    This is paper 002's "superimposed heatmap" (colormap, alpha 0.6).
+
+    Parameters
+    ----------
+    image : array-like, shape (H, W), (H, W, 1) or (H, W, 3)
+        One image, float in [0, 1]; grayscale is shown in gray, ``(H, W, 3)`` as RGB.
+    saliency_map : array-like, shape (h, w) or (h, w, 1)
+        One map, finite; resized bilinearly to ``(H, W)`` when smaller or larger (same aspect
         ratio, e.g. a 7x7 Grad-CAM over a 224x224 image), else ValueError.
-    cmap: matplotlib colormap name or object; default ``"jet"`` (paper 002's first figures; its
+    cmap : str or matplotlib.colors.Colormap, optional
+        Matplotlib colormap name or object; default ``"jet"`` (paper 002's first figures; its
         improved figures use ``"viridis"``).
-    alpha: weight of the heatmap in [0, 1], default 0.6 (paper 002):
+    alpha : float, optional
+        Weight of the heatmap in [0, 1], default 0.6 (paper 002):
         ``out = (1 - alpha) * image + alpha * colormap(map)``, rounded to 8 bits.
-    value_range: how the map is scaled to the colormap; default ``None``: a non-negative map by its
-        maximum, a signed map symmetrically around zero (see ``normalise_map``).
+    value_range : None or tuple of (float, float), optional
+        How the map is scaled to the colormap. Default ``None``: a non-negative map is divided by
+        its maximum (0 stays at the bottom of the colormap); a signed map is scaled symmetrically,
+        ``[-s, s]`` -> [0, 1] with ``s = max|map|``, so zero sits in the middle (pair it with a
+        diverging colormap such as ``"bwr"``, or pass ``abs(map)``); an all-zero map gives zeros.
+        A pair ``(vmin, vmax)`` with ``vmin < vmax`` maps that interval to [0, 1]; values outside it
+        saturate at the colormap's ends.
+
+    Returns
+    -------
+    numpy.ndarray, shape (H, W, 3), uint8
+        The blended RGB picture.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not a number in [0, 1], ``cmap`` is not a colormap, ``image`` is not one
+        image in [0, 1], ``saliency_map`` is not one 2-D map or its aspect ratio differs from the
+        image's, values are NaN/Inf, or ``value_range`` is not None or ``(vmin, vmax)`` with
+        vmin < vmax.
+    TypeError
+        If ``image`` or ``saliency_map`` is not numeric.
     """
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
             or not 0.0 <= float(alpha) <= 1.0:
@@ -179,13 +227,34 @@ def overlay(image, saliency_map, cmap="jet", alpha: float = 0.6, value_range=Non
 
 
 def to_grayscale(saliency_map, percentile: float = 99) -> np.ndarray:
-    """PAIR's grayscale view of a (signed) mask: float32 ``(H, W)`` in [0, 1].
+    """Show a (signed) mask in PAIR's grayscale view: float32 ``(H, W)`` in [0, 1].
 
-    saliency_map: ``(H, W, C)`` per-channel attributions (e.g. IG on an RGB image), or ``(H, W)``
-        (one channel). Absolute values are summed over channels, values above the ``percentile``-th
-        percentile are clipped to it, and the result is scaled from its minimum to that percentile
-        onto [0, 1], exactly as ``saliency.core.VisualizeImageGrayscale``. A constant map gives zeros.
-    percentile: in (0, 100], default 99 (PAIR's default).
+    Absolute values are summed over channels, values above the ``percentile``-th percentile are
+    clipped to it, and the result is scaled from its minimum to that percentile onto [0, 1],
+    exactly as PAIR ``saliency``'s ``saliency.core.VisualizeImageGrayscale`` (used for the figures
+    of paper 000). It is rewritten here so that viz does not import the saliency package, and a
+    constant map gives zeros rather than NaN (PAIR divides by zero there).
+
+    Parameters
+    ----------
+    saliency_map : array-like, shape (H, W, C) or (H, W)
+        Per-channel attributions (e.g. Integrated Gradients on an RGB image), or one channel;
+        finite values.
+    percentile : float, optional
+        Clipping percentile in (0, 100], default 99 (PAIR's default; 100 = no clipping).
+
+    Returns
+    -------
+    numpy.ndarray, shape (H, W), float32
+        The grayscale view in [0, 1]; zeros for a constant map.
+
+    Raises
+    ------
+    ValueError
+        If ``percentile`` is not a number in (0, 100], or ``saliency_map`` is not one mask
+        ``(H, W, C)`` or ``(H, W)``, is empty or holds NaN/Inf.
+    TypeError
+        If ``saliency_map`` is not numeric.
     """
     if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.integer, np.floating)) \
             or not 0.0 < float(percentile) <= 100.0:

@@ -35,7 +35,7 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check xai_tf tests benchmarks
+	$(BIN)/ruff check xai_tf tests benchmarks docs
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build docs/_generated

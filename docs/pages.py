@@ -226,7 +226,8 @@ def _metric_page(metric, example: dict, tests, settings: dict) -> str:
             "stored beside the maps; the value is an area under it" if isinstance(metric, CurveMetric) else
             "it scores the maps the method made" if metric.scores == "maps" else
             "it re-runs the method (on perturbed images or a changed model)")
-    changed = ("default options except " + ", ".join(f"`{name}={value!r}`" for name, value in example["options"].items())
+    changed = ("default options except "
+               + ", ".join(f"`{name}={value!r}`" for name, value in example["options"].items())
                + " (one pixel per step takes 4,096 model calls per image at 64x64 px)"
                if example["options"] else "default options")
     figure_text = ("the evaluation's aggregated curve per method" if isinstance(metric, CurveMetric)

@@ -131,7 +131,8 @@ def check_number(value, name: str, low: float | None = None, high: float | None 
     return value
 
 
-def check_names(value, name: str, choices: Iterable[str] | None = None, *, allow_empty: bool = False) -> tuple[str, ...]:
+def check_names(value, name: str, choices: Iterable[str] | None = None, *,
+                allow_empty: bool = False) -> tuple[str, ...]:
     """A name list: one name, a comma-separated string ``"a,b"`` or a sequence of names -> tuple.
 
     Names are stripped; repeats and (when ``choices`` is given) unknown names raise ValueError

@@ -19,11 +19,37 @@ def conv_layer_names(model) -> list[str]:
 
 
 def activations(model, image, layers=None, *, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """Feature maps ``{layer_name: array}`` of ``model`` for ``image``.
+    """Feature maps ``{layer_name: array}`` of ``model`` for ``image``, for paper 002's activation grids.
 
-    image: one image ``(H, W, C)`` (maps are then ``(h, w, k)``) or a batch ``(N, H, W, C)`` (maps
-    ``(N, h, w, k)``), float in [0, 1]. layers: layer names (any layer with a 4-D output, nested
-    ones included); default all convolution layers. Maps are post-activation layer outputs.
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier taking raw [0, 1] NHWC images (the models :func:`xai_tf.explain` accepts,
+        nested backbones included).
+    image : array-like, shape (H, W, C) or (N, H, W, C)
+        One image or a batch, float in [0, 1], of the model's input shape.
+    layers : None, str or list of str, optional
+        Layer names (any layer with a 4-D output, nested ones included). None (default): all
+        convolution layers, or every layer with a 4-D output when the model has no convolution.
+    batch_size : int, optional
+        Images per forward pass (default 32).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{layer_name: maps}`` in the order of ``layers`` (graph order by default): the
+        post-activation layer outputs, ``(h, w, k)`` for one image or ``(N, h, w, k)`` for a
+        batch, with ``k`` the layer's channels.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``keras.Model``, ``image`` is not numeric or a layer name is not a
+        string.
+    ValueError
+        If ``image`` has the wrong rank or shape, lies outside [0, 1] or holds NaN/Inf, a named
+        layer does not exist or has no 4-D output, or (``layers=None``) the model has no layer
+        with a 4-D output.
     """
     adapter = adapter_for(model)
     array = np.asarray(image) if not hasattr(image, "numpy") else image.numpy()

@@ -44,7 +44,38 @@ def gradcam_layer_maps(request: Request) -> np.ndarray:
 
 
 def gradcam(request: Request) -> np.ndarray:
-    """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: the last convolution)."""
+    """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: the last convolution).
+
+    At the layer's resolution the map is ``relu(sum_k mean(dS/dA_k) * A_k)``: each channel ``A_k``
+    of the layer's activations weighted by the spatial mean of the gradient of the target logit
+    ``S`` with respect to it (the formula of tf-keras-vis and PAIR ``GradCam``). It is then
+    upsampled bilinearly with half-pixel centres to the input size (module docstring).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
+        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image, >= 0, larger = more important for the target class; 0 where the
+        weighted channel sum is negative.
+
+    Raises
+    ------
+    ValueError
+        If ``request.layer`` is None and the model has no convolution layer (the message lists
+        the 4-D layers ``layer=`` could name).
+
+    References
+    ----------
+    R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh and D. Batra, "Grad-CAM: Visual
+    Explanations from Deep Networks via Gradient-based Localization", ICCV, 2017.
+    """
     return to_input_size(request, gradcam_layer_maps(request))
 
 
@@ -69,7 +100,39 @@ def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
 
 
 def gradcam_pp(request: Request) -> np.ndarray:
-    """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: the last convolution)."""
+    """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: the last convolution).
+
+    tf-keras-vis' formula: channel weights ``sum_ij alpha_ij relu(dS/dA_ij)`` with the
+    higher-order pixel weights ``alpha = g^2 / (2 g^2 + g^3 sum(A))`` (normalised per channel),
+    the map ``relu(sum_k w_k A_k)`` at the layer's resolution, upsampled bilinearly to the input
+    size. tf-keras-vis multiplies the gradients by ``exp(score)``; that positive per-image factor
+    cancels in the alphas and only rescales the map, so it is left out (it overflows for large
+    logits).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
+        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image, >= 0, larger = more important for the target class.
+
+    Raises
+    ------
+    ValueError
+        If ``request.layer`` is None and the model has no convolution layer (the message lists
+        the 4-D layers ``layer=`` could name).
+
+    References
+    ----------
+    A. Chattopadhay, A. Sarkar, P. Howlader and V. N. Balasubramanian, "Grad-CAM++: Generalized
+    Gradient-Based Visual Explanations for Deep Convolutional Networks", WACV, 2018.
+    """
     return to_input_size(request, gradcam_pp_layer_maps(request))
 
 
@@ -125,13 +188,76 @@ def scorecam_layer_maps(request: Request, max_channels: int | None = None) -> np
 
 
 def scorecam(request: Request) -> np.ndarray:
-    """Score-CAM (Wang et al. 2020): channels weighted by the target probability of the image
-    masked by each channel. On a single sigmoid unit the probability is ``sigmoid(+-logit)``."""
+    """Score-CAM (Wang et al. 2020): channels weighted by the target probability of the image masked by each.
+
+    Each channel of the layer's activations is upsampled to the input size, min-max scaled to
+    [0, 1] and multiplied into the image; the target-class probability of that masked image is the
+    channel's weight, and the map is ``relu(sum_k w_k A_k)`` at the layer's resolution, upsampled
+    bilinearly to the input size. On a single sigmoid unit the probability is
+    ``sigmoid(+-logit)``. One forward pass per channel and image (in ``batch_size`` chunks).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
+        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image, >= 0, larger = more important for the target class.
+
+    Raises
+    ------
+    ValueError
+        If ``request.layer`` is None and the model has no convolution layer (the message lists
+        the 4-D layers ``layer=`` could name).
+
+    References
+    ----------
+    H. Wang, Z. Wang, M. Du, F. Yang, Z. Zhang, S. Ding, P. Mardziel and X. Hu, "Score-CAM:
+    Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
+    """
     return to_input_size(request, scorecam_layer_maps(request))
 
 
 def faster_scorecam(request: Request, *, max_channels: int = 10) -> np.ndarray:
-    """Faster Score-CAM (tabayashi0117, in tf-keras-vis as ``max_N``): Score-CAM over the
-    ``max_channels`` (default 10, tf-keras-vis' example) channels of largest spatial variance."""
+    """Faster Score-CAM (tabayashi0117, in tf-keras-vis as ``max_N``): Score-CAM over the strongest channels.
+
+    :func:`~xai_tf.explainers.cam.scorecam` restricted, per image, to the ``max_channels``
+    channels of the layer with the largest spatial variance; the others get no weight.
+    ``max_channels`` forward passes per image instead of one per channel.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
+        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    max_channels : int, optional
+        Channels kept per image (default 10, tf-keras-vis' example); all of them when the layer
+        has no more. At least 1.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image, >= 0, larger = more important for the target class.
+
+    Raises
+    ------
+    TypeError
+        If ``max_channels`` is not an integer.
+    ValueError
+        If ``max_channels < 1``, or ``request.layer`` is None and the model has no convolution
+        layer.
+
+    References
+    ----------
+    H. Wang, Z. Wang, M. Du, F. Yang, Z. Zhang, S. Ding, P. Mardziel and X. Hu, "Score-CAM:
+    Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
+    """
     check_positive(max_channels, "max_channels", integer=True)
     return to_input_size(request, scorecam_layer_maps(request, max_channels))

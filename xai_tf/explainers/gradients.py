@@ -24,15 +24,77 @@ from xai_tf.explainers.base import (
 
 
 def vanilla_gradient(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
-    """Gradient of the target logit w.r.t. the input pixels (Simonyan et al. 2014).
+    """Vanilla Gradient (Simonyan et al. 2014): the gradient of the target logit with respect to the pixels.
 
-    channel_reduction: "sum" (default, signed), "abs_sum" or "l2" over colour channels.
+    The map is ``d logit_target / d x`` at the image itself, one backward pass per image (batched),
+    reduced over the colour channels. The definition is PAIR ``saliency``'s ``GradientSaliency``
+    (module docstring).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel gradients of a pixel become one value: "sum" (default; keeps the
+        sign), "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before
+        clipping), "l2" (Euclidean norm) or "mean" (Xplique's default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With "sum" or "mean" the map is signed: positive where raising the pixel value raises the
+        target logit, negative where it lowers it; a larger magnitude means more influence.
+        "abs_sum" and "l2" give magnitudes only (>= 0).
+
+    Raises
+    ------
+    ValueError
+        If ``channel_reduction`` is not one of the four names.
+
+    References
+    ----------
+    K. Simonyan, A. Vedaldi and A. Zisserman, "Deep Inside Convolutional Networks: Visualising Image
+    Classification Models and Saliency Maps", ICLR Workshop, 2014.
     """
     return reduce_channels(input_gradients(request), channel_reduction)
 
 
 def input_x_gradient(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
-    """Input x Gradient (Shrikumar et al. 2016), as in paper 001: pixels times their gradient."""
+    """Input x Gradient (Shrikumar et al. 2016): each pixel value times its gradient.
+
+    As in paper 001: the attribution of a pixel channel is ``x * d logit_target / d x``, reduced
+    over the colour channels.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
+        sign), "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before
+        clipping), "l2" (Euclidean norm) or "mean" (Xplique's default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With "sum" or "mean" the map is signed: positive where the pixel, to first order, raises the
+        target logit, negative where it lowers it; black pixels (value 0) get 0. "abs_sum" and "l2"
+        give magnitudes only (>= 0).
+
+    Raises
+    ------
+    ValueError
+        If ``channel_reduction`` is not one of the four names.
+
+    References
+    ----------
+    A. Shrikumar, P. Greenside, A. Shcherbina and A. Kundaje, "Not Just a Black Box: Learning
+    Important Features Through Propagating Activation Differences", arXiv:1605.01713, 2016.
+    """
     return reduce_channels(request.images * input_gradients(request), channel_reduction)
 
 
@@ -57,11 +119,53 @@ def check_smoothing(n_samples, stdev_spread):
 
 def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0.15, magnitude: bool = True,
                channel_reduction: str = "sum") -> np.ndarray:
-    """SmoothGrad (Smilkov et al. 2017): gradients averaged over noisy copies of the image.
+    """SmoothGrad (Smilkov et al. 2017): input gradients averaged over noisy copies of the image.
 
-    n_samples: noisy copies per image (PAIR default 25). stdev_spread: noise standard deviation as a
-    fraction of the image's value range (PAIR default 0.15). magnitude: average squared gradients
-    (PAIR's default, True) instead of signed gradients. Seeded by ``seed``.
+    Each image gets ``n_samples`` copies ``x + N(0, sigma^2)`` with ``sigma = stdev_spread *
+    (max(x) - min(x))`` (PAIR's ``GetSmoothedMask``); the gradients of the target logit at the
+    copies (squared when ``magnitude``) are averaged, then reduced over the colour channels.
+    Definitions and defaults are PAIR ``saliency``'s (the paper used PAIR). Seeded by ``seed``
+    (:func:`xai_tf.explain`): the noise of image ``i`` is drawn from ``(seed, i)``, so maps do not
+    depend on ``batch_size``.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``seed``.
+    n_samples : int, optional
+        Noisy copies per image (default 25, PAIR's); one backward pass each. At least 1.
+    stdev_spread : float, optional
+        Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
+        (default 0.15, PAIR's); 0 gives the plain gradient (squared when ``magnitude``).
+    magnitude : bool, optional
+        Average the squared gradients (default True, PAIR's) instead of the signed gradients.
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel averages of a pixel become one value: "sum" (default; keeps the sign),
+        "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before clipping),
+        "l2" (Euclidean norm) or "mean" (Xplique's default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With ``magnitude=True`` (default) the map is the mean squared gradient, >= 0, larger = more
+        influence. With ``magnitude=False`` and "sum" or "mean" it is signed: positive where raising
+        the pixel value raises the target logit on average over the noise.
+
+    Raises
+    ------
+    TypeError
+        If ``n_samples`` is not an integer or ``stdev_spread`` not a number.
+    ValueError
+        If ``n_samples < 1``, ``stdev_spread < 0`` or ``channel_reduction`` is not one of the four
+        names.
+
+    References
+    ----------
+    D. Smilkov, N. Thorat, B. Kim, F. Viegas and M. Wattenberg, "SmoothGrad: removing noise by
+    adding noise", arXiv:1706.03825, 2017.
     """
     check_smoothing(n_samples, stdev_spread)
     function = request.adapter.gradient_function("plain")

@@ -59,10 +59,50 @@ def integrated_attributions(request: Request, images: np.ndarray, baselines: np.
 
 def integrated_gradients(request: Request, *, steps: int = 25, baseline="black",
                          channel_reduction: str = "sum") -> np.ndarray:
-    """Integrated Gradients (Sundararajan et al. 2017) on the target logit.
+    """Integrated Gradients (Sundararajan et al. 2017): target-logit gradients integrated from a baseline.
 
-    steps: points on the straight path (PAIR default 25; use >= 128 for completeness within ~1 %).
-    baseline: "black" (default, as in the papers), "white", a number or an array.
+    Exactly PAIR's ``IntegratedGradients``: ``alpha = linspace(0, 1, steps)`` (both ends included)
+    and ``attr = (x - baseline) * sum_alpha grad(baseline + alpha (x - baseline)) / steps``, all
+    images x steps batched through one compiled gradient function.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    steps : int, optional
+        Points on the straight path from the baseline to the image (default 25, PAIR's; use
+        >= 128 for completeness within ~1 %). One backward pass each.
+    baseline : {"black", "white"}, float or numpy.ndarray, optional
+        Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
+        number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
+        for every image) or ``(N, H, W, C)`` (one per image).
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
+        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
+        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
+        default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With "sum" the map is signed and its sum over the pixels approximates
+        ``logit(x) - logit(baseline)`` of the target class (completeness): positive pixels raise
+        the target logit relative to the baseline, negative ones lower it. "abs_sum" and "l2" give
+        magnitudes only (>= 0).
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` is not an integer.
+    ValueError
+        If ``steps < 1``, ``baseline`` is an unknown name or an array of another shape, or
+        ``channel_reduction`` is not one of the four names.
+
+    References
+    ----------
+    M. Sundararajan, A. Taly and Q. Yan, "Axiomatic Attribution for Deep Networks", ICML, 2017.
     """
     check_positive(steps, "steps", integer=True)
     baselines = make_baseline(request, baseline)
@@ -93,8 +133,60 @@ def smoothgrad_ig(request: Request, *, steps: int = 25, n_samples: int = 25, std
                   magnitude: bool = True, baseline="black", channel_reduction: str = "sum") -> np.ndarray:
     """SmoothGrad over Integrated Gradients (PAIR ``IntegratedGradients.GetSmoothedMask``).
 
-    Defaults are PAIR's: 25 IG steps, 25 noise samples, noise 0.15 of the value range, squared
-    attributions averaged (magnitude=True). Seeded by ``seed``.
+    Each image gets ``n_samples`` noisy copies ``x + N(0, sigma^2)`` with ``sigma = stdev_spread *
+    (max(x) - min(x))``; Integrated Gradients of every copy (from the baseline of the original
+    image) are averaged, squared first when ``magnitude``. Defaults are PAIR's: 25 IG steps, 25
+    noise samples, noise 0.15 of the value range, squared attributions averaged
+    (``magnitude=True``). Seeded by ``seed`` (:func:`xai_tf.explain`): the noise of image ``i`` is
+    drawn from ``(seed, i)``, so maps do not depend on ``batch_size``.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``seed``.
+    steps : int, optional
+        Points on each straight path (default 25, PAIR's); ``n_samples * steps`` backward passes
+        per image.
+    n_samples : int, optional
+        Noisy copies per image (default 25, PAIR's). At least 1.
+    stdev_spread : float, optional
+        Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
+        (default 0.15, PAIR's); >= 0.
+    magnitude : bool, optional
+        Average the squared attributions (default True, PAIR's) instead of the signed ones.
+    baseline : {"black", "white"}, float or numpy.ndarray, optional
+        Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
+        number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
+        for every image) or ``(N, H, W, C)`` (one per image).
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
+        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
+        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
+        default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With ``magnitude=True`` (default) the map is the mean squared attribution, >= 0, larger =
+        more important. With ``magnitude=False`` and "sum" or "mean" it is signed as in
+        :func:`~xai_tf.explainers.integrated.integrated_gradients` (positive = raises the target
+        logit relative to the baseline).
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` or ``n_samples`` is not an integer or ``stdev_spread`` not a number.
+    ValueError
+        If ``steps < 1``, ``n_samples < 1``, ``stdev_spread < 0``, ``baseline`` is an unknown name
+        or an array of another shape, or ``channel_reduction`` is not one of the four names.
+
+    References
+    ----------
+    D. Smilkov, N. Thorat, B. Kim, F. Viegas and M. Wattenberg, "SmoothGrad: removing noise by
+    adding noise", arXiv:1706.03825, 2017.
     """
     check_positive(steps, "steps", integer=True)
     check_smoothing(n_samples, stdev_spread)
@@ -165,12 +257,61 @@ def _guided_ig(request: Request, images: np.ndarray, baselines: np.ndarray, step
 
 def guided_ig(request: Request, *, steps: int = 25, fraction: float = 0.5, max_dist: float = 1.0,
               baseline="black", channel_reduction: str = "sum") -> np.ndarray:
-    """Guided Integrated Gradients (Kapishnikov et al. 2021), PAIR's algorithm.
+    """Guided Integrated Gradients (Kapishnikov et al. 2021): IG along an adaptive path, PAIR's algorithm.
 
-    steps 25, fraction 0.5, max_dist 1.0: the settings of PAIR's example notebook (PAIR's class
-    defaults are 200 / 0.25 / 0.02). fraction: share of features with the smallest gradient moved at
-    each step; max_dist: how far (as a fraction of the path) a feature may run ahead of the straight
-    line (0 = plain IG). baseline: "black" default.
+    Starting from the baseline, each step moves the features (pixel channels) with the smallest
+    absolute gradient towards the image first (no feature lags behind or runs ahead of the
+    straight-line point by more than ``max_dist`` of the path); the attribution of a feature is the
+    sum of its moves times the gradient at the start of each step. PAIR's
+    ``guided_ig_impl``, vectorised over the images (one gradient call per step for all of them).
+    The defaults ``steps`` 25, ``fraction`` 0.5, ``max_dist`` 1.0 are the settings of PAIR's
+    example notebook (PAIR's class defaults are 200 / 0.25 / 0.02).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    steps : int, optional
+        Steps along the path (default 25, PAIR's notebook); one backward pass each.
+    fraction : float, optional
+        Share of the features, those with the smallest gradient, moved at each step, in (0, 1]
+        (default 0.5, PAIR's notebook).
+    max_dist : float, optional
+        How far (as a fraction of the path) a feature may run ahead of the straight line, in
+        [0, 1] (default 1.0, PAIR's notebook; 0 = plain IG).
+    baseline : {"black", "white"}, float or numpy.ndarray, optional
+        Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
+        number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
+        for every image) or ``(N, H, W, C)`` (one per image).
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
+        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
+        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
+        default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With "sum" the map is signed like
+        :func:`~xai_tf.explainers.integrated.integrated_gradients` (its sum over the pixels
+        approximates ``logit(x) - logit(baseline)``; positive = raises the target logit); an image
+        equal to its baseline gets zeros. "abs_sum" and "l2" give magnitudes only (>= 0).
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` is not an integer.
+    ValueError
+        If ``steps < 1``, ``fraction`` is outside (0, 1], ``max_dist`` outside [0, 1],
+        ``baseline`` is an unknown name or an array of another shape, or ``channel_reduction`` is
+        not one of the four names.
+
+    References
+    ----------
+    A. Kapishnikov, S. Venugopalan, B. Avci, B. Wedin, M. Terry and T. Bolukbasi, "Guided
+    Integrated Gradients: An Adaptive Path Method for Removing Noise", CVPR, 2021.
     """
     check_positive(steps, "steps", integer=True)
     if not 0 < fraction <= 1:
@@ -248,8 +389,10 @@ def blur_attributions(request: Request, images: np.ndarray, targets: np.ndarray,
         step_sigmas = sigmas[:-1][step_slice]
         rows = np.stack([gaussian_blur_matrix(height, float(s)) for s in step_sigmas]).astype(np.float32)
         cols = np.stack([gaussian_blur_matrix(width, float(s)) for s in step_sigmas]).astype(np.float32)
-        rows_next = np.stack([gaussian_blur_matrix(height, float(s + grad_step)) for s in step_sigmas]).astype(np.float32)
-        cols_next = np.stack([gaussian_blur_matrix(width, float(s + grad_step)) for s in step_sigmas]).astype(np.float32)
+        rows_next = np.stack([gaussian_blur_matrix(height, float(s + grad_step))
+                              for s in step_sigmas]).astype(np.float32)
+        cols_next = np.stack([gaussian_blur_matrix(width, float(s + grad_step))
+                              for s in step_sigmas]).astype(np.float32)
         total[batch] += function(tf.constant(images[batch]), rows, cols, rows_next, cols_next,
                                  tf.constant(sigma_steps[step_slice]), tf.constant(grad_step, tf.float32),
                                  tf.constant(targets[batch].astype(np.int32))).numpy()
@@ -266,7 +409,55 @@ def blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad
             sqrt: bool = False, channel_reduction: str = "sum") -> np.ndarray:
     """Blur Integrated Gradients (Xu et al. 2020): integrate along a path of Gaussian blurs.
 
-    Defaults are PAIR's: max_sigma 50 px, 100 steps, finite-difference grad_step 0.01, linear sigmas.
+    The path runs from the image blurred with ``max_sigma`` back to the image itself; the
+    attribution is ``-sum_s (sigma_(s+1) - sigma_s) * d blur / d sigma * grad`` at each blur level,
+    exactly PAIR's ``BlurIG.GetMask``, batched. The blur is SciPy's ``gaussian_filter``
+    (``mode="constant"``, ``truncate=4``) over rows and columns, applied on the device as separable
+    matrices. Defaults are PAIR's: max_sigma 50 px, 100 steps, finite-difference grad_step 0.01,
+    linear sigmas.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    max_sigma : float, optional
+        Standard deviation in pixels of the most blurred image, where the path starts (default 50,
+        PAIR's); > 0.
+    steps : int, optional
+        Blur levels along the path (default 100, PAIR's); one backward pass each.
+    grad_step : float, optional
+        Sigma increment of the finite difference that estimates ``d blur / d sigma`` (default
+        0.01, PAIR's); > 0.
+    sqrt : bool, optional
+        False (default, PAIR's): sigmas ``i max_sigma / steps`` for ``i = 0 .. steps`` (linear).
+        True: ``sqrt(i max_sigma / steps)`` (PAIR's square-root schedule, which ends at
+        ``sqrt(max_sigma)``).
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
+        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
+        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
+        default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With "sum" the map is signed: positive where the pixel's detail (what the blur removes)
+        raises the target logit, negative where it lowers it; the sum approximates
+        ``logit(x) - logit(blurred x)``. "abs_sum" and "l2" give magnitudes only (>= 0).
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` is not an integer or ``max_sigma``, ``grad_step`` not numbers.
+    ValueError
+        If ``max_sigma <= 0``, ``steps < 1``, ``grad_step <= 0`` or ``channel_reduction`` is not
+        one of the four names.
+
+    References
+    ----------
+    S. Xu, S. Venugopalan and M. Sundararajan, "Attribution in Scale and Space", CVPR, 2020.
     """
     _check_blur(max_sigma, steps, grad_step)
     attributions = blur_attributions(request, request.images, request.targets, max_sigma, steps, grad_step, sqrt)
@@ -276,7 +467,66 @@ def blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad
 def smooth_blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad_step: float = 0.01,
                    sqrt: bool = False, n_samples: int = 25, stdev_spread: float = 0.15, magnitude: bool = True,
                    channel_reduction: str = "sum") -> np.ndarray:
-    """SmoothGrad over Blur IG (PAIR ``BlurIG.GetSmoothedMask``; defaults are PAIR's). Seeded."""
+    """SmoothGrad over Blur IG (PAIR ``BlurIG.GetSmoothedMask``; defaults are PAIR's).
+
+    Each image gets ``n_samples`` noisy copies ``x + N(0, sigma^2)`` with ``sigma = stdev_spread *
+    (max(x) - min(x))``; the Blur IG attributions of the copies
+    (:func:`~xai_tf.explainers.integrated.blur_ig`) are averaged, squared first when
+    ``magnitude``. Seeded by ``seed`` (:func:`xai_tf.explain`): the noise of
+    image ``i`` is drawn from ``(seed, i)``, so maps do not depend on ``batch_size``.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``seed``.
+    max_sigma : float, optional
+        Standard deviation in pixels of the most blurred image, where the path starts (default 50,
+        PAIR's); > 0.
+    steps : int, optional
+        Blur levels along the path (default 100, PAIR's); one backward pass each.
+    grad_step : float, optional
+        Sigma increment of the finite difference that estimates ``d blur / d sigma`` (default
+        0.01, PAIR's); > 0.
+    sqrt : bool, optional
+        False (default, PAIR's): sigmas ``i max_sigma / steps`` for ``i = 0 .. steps`` (linear).
+        True: ``sqrt(i max_sigma / steps)`` (PAIR's square-root schedule, which ends at
+        ``sqrt(max_sigma)``).
+    n_samples : int, optional
+        Noisy copies per image (default 25, PAIR's). At least 1.
+    stdev_spread : float, optional
+        Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
+        (default 0.15, PAIR's); >= 0.
+    magnitude : bool, optional
+        Average the squared attributions (default True, PAIR's) instead of the signed ones.
+    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
+        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
+        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
+        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
+        default ``reducer``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W)
+        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+        With ``magnitude=True`` (default) the map is the mean squared attribution, >= 0, larger =
+        more important. With ``magnitude=False`` and "sum" or "mean" it is signed as in
+        :func:`~xai_tf.explainers.integrated.blur_ig`.
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` or ``n_samples`` is not an integer, or ``max_sigma``, ``grad_step`` or
+        ``stdev_spread`` not a number.
+    ValueError
+        If ``max_sigma <= 0``, ``steps < 1``, ``grad_step <= 0``, ``n_samples < 1``,
+        ``stdev_spread < 0`` or ``channel_reduction`` is not one of the four names.
+
+    References
+    ----------
+    S. Xu, S. Venugopalan and M. Sundararajan, "Attribution in Scale and Space", CVPR, 2020.
+    """
     _check_blur(max_sigma, steps, grad_step)
     check_smoothing(n_samples, stdev_spread)
 

@@ -45,10 +45,48 @@ def _min_max(maps: np.ndarray) -> np.ndarray:
 
 
 def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.ndarray:
-    """NormGrad saliency; ``layers=None`` uses ``layer`` (default: the last convolution, "single"),
-    a list of layer names gives the multi-layer product (paper 003 "multi").
+    """NormGrad (Rebuffi et al. 2020): norm of the weight gradient of a virtual identity layer, per position.
 
-    variant: "scaling", "conv1x1" (default) or "conv3x3" (paper 003's three virtual layers).
+    ``layers=None`` uses ``layer`` (default: the last convolution, paper 003's "single"); a list of
+    layer names gives the product of their maps (paper 003's "multi"). Each layer's map is
+    computed at its resolution (module docstring), upsampled bilinearly to the input and min-max
+    scaled to [0, 1] per image before the product.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
+        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
+        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    variant : {"scaling", "conv1x1", "conv3x3"}, optional
+        The virtual layer (paper 003's three): "scaling" (a per-channel scale, ``|| a * g ||``),
+        "conv1x1" (default, a 1x1 convolution, ``|| a || * || g ||``) or "conv3x3" (a 3x3
+        convolution, the activation norm taken over the zero-padded 3x3 neighbourhood).
+    layers : None or list of str, optional
+        None (default): the single layer ``request.layer``. Otherwise a non-empty list of layer
+        names with 4-D outputs, combined by the product of their maps; do not give ``layer=``
+        then.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image in [0, 1], larger = more important for the target class; an image
+        whose map is constant at one of the layers gets an all-zero map.
+
+    Raises
+    ------
+    TypeError
+        If ``layers`` is a string, an empty list or holds something other than layer names.
+    ValueError
+        If ``variant`` is unknown, both ``layer=`` and ``layers=`` are given, a name in
+        ``layers`` is not a 4-D layer of the model, or ``layers`` and ``request.layer`` are None and
+        the model has no convolution layer.
+
+    References
+    ----------
+    S.-A. Rebuffi, R. Fong, X. Ji and A. Vedaldi, "There and Back Again: Revisiting Backpropagation
+    Saliency Methods", CVPR, 2020.
     """
     check_choice(variant, "variant", VARIANTS)
     if layers is None:

@@ -72,18 +72,53 @@ def _pair(value, name):
 
 
 def occlusion(request: Request, *, window=15, stride=5, baseline: float = 0.0, cover_edges: bool = False) -> np.ndarray:
-    """Occlusion (Zeiler & Fergus 2014) with paper 001's settings: a ``window`` x ``window`` patch
-    (default 15) slid with ``stride`` 5 is set to ``baseline`` (default 0 = black) on all channels;
-    each pixel gets the mean drop of the target score over the windows that cover it.
+    """Occlusion (Zeiler & Fergus 2014): the mean drop of the target logit over the windows covering a pixel.
 
-    window, stride: int or ``(rows, cols)``; ``stride <= window`` (else pixels between windows
-        would get no value; Captum rejects it too).
-    cover_edges: False (default) tiles like Captum's ``Occlusion(sliding_window_shapes=(C, w, w),
+    With paper 001's settings: a ``window`` x ``window`` patch (default 15) slid with ``stride`` 5
+    is set to ``baseline`` (default 0 = black) on all channels; each pixel gets the mean drop of
+    the target score (the logit) over the windows that cover it. Every window position of every
+    image is one row of a compiled forward pass, in ``batch_size`` chunks.
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    window : int or tuple of int, optional
+        Side of the occluding patch in pixels, or ``(rows, cols)`` (default 15, paper 001's); at
+        most the image size.
+    stride : int or tuple of int, optional
+        Step between window positions in pixels, or ``(rows, cols)`` (default 5, paper 001's);
+        ``stride <= window`` (else pixels between windows would get no value; Captum rejects it
+        too).
+    baseline : float, optional
+        Value the occluded pixels are set to, on every channel (default 0 = black).
+    cover_edges : bool, optional
+        False (default) tiles like Captum's ``Occlusion(sliding_window_shapes=(C, w, w),
         strides=(C, s, s), baselines=baseline)``, which paper 001 used: windows at multiples of
         the stride, the last one cut off by the image edge when the stride does not land there
         (at 224 pixels, window 15, stride 5, the last window is 14 pixels wide). True uses full
         windows only, the last one moved flush with the far edge (xai-tf's tiling before; the
         edge pixels are then averaged over full-size windows). See ``window_starts``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image in logit units, signed: positive where occluding the pixel lowers the
+        target logit (the pixel supports the class), negative where it raises it.
+
+    Raises
+    ------
+    TypeError
+        If ``window`` or ``stride`` is not an integer or a pair of integers, or ``cover_edges`` is
+        not True or False.
+    ValueError
+        If ``window`` or ``stride`` is below 1, the window is larger than the images, or
+        ``stride`` exceeds ``window`` on an axis the window does not span.
+
+    References
+    ----------
+    M. D. Zeiler and R. Fergus, "Visualizing and Understanding Convolutional Networks", ECCV, 2014.
     """
     window, stride = _pair(window, "window"), _pair(stride, "stride")
     if not isinstance(cover_edges, (bool, np.bool_)):
@@ -148,16 +183,55 @@ def lime(request: Request, *, num_samples: int = 1000, segmentation: str = "quic
          hide_color: float | None = 0.0, segmentation_params: dict | None = None) -> np.ndarray:
     """LIME (Ribeiro et al. 2016) for images, as in paper 002, using the ``lime`` package.
 
-    num_samples: perturbed images per explanation (lime's default 1000). segmentation: "quickshift"
-    (lime's default: kernel_size 4, max_dist 200, ratio 0.2) or "slic" (n_segments 50,
-    compactness 10); ``segmentation_params`` overrides them. hide_color: value of switched-off
-    superpixels (default 0 = black in raw pixels; None = each superpixel's mean colour, lime's
-    default). Each pixel gets the ridge weight of its superpixel for the target class. Seeded by
-    ``seed`` (segmentation, samples and the ridge fit).
+    The image is cut into superpixels; ``num_samples`` random on/off patterns of them are scored
+    with the target-class probability, and a weighted ridge regression of the scores on the
+    patterns gives each superpixel a weight. Each pixel gets the ridge weight of its superpixel
+    for the target class. Seeded by ``seed`` (:func:`xai_tf.explain`; segmentation, samples and
+    the ridge fit; image ``i`` uses ``seed + i``).
 
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] with 1 or 3 channels, targets ``(N,)`` int64 (the class explained per image),
+        ``batch_size`` and ``seed``.
+    num_samples : int, optional
+        Perturbed images per explanation (default 1000, lime's); one forward pass each.
+    segmentation : {"quickshift", "slic"}, optional
+        Superpixel algorithm: "quickshift" (default, lime's: kernel_size 4, max_dist 200, ratio
+        0.2) or "slic" (n_segments 50, compactness 10). A grayscale image is repeated to RGB
+        first.
+    hide_color : float or None, optional
+        Value of switched-off superpixels (default 0 = black in raw pixels; None = each
+        superpixel's mean colour, lime's default).
+    segmentation_params : dict, optional
+        Keyword arguments of lime's ``SegmentationAlgorithm`` that override the defaults above
+        (default None).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image, constant on each superpixel and signed: positive where showing the
+        superpixel raises the target probability, negative where it lowers it.
+
+    Raises
+    ------
+    TypeError
+        If ``num_samples`` is not an integer.
+    ValueError
+        If ``num_samples < 1``, ``segmentation`` is unknown, or the images have neither 1 nor 3
+        channels.
+
+    Notes
+    -----
     lime's segmentation, sampling stream, cosine-distance kernel (width 0.25) and weighted ridge
     fit (``LimeBase``) are used as they are; only the perturbed images are built and scored here in
     batches (lime builds them one by one in Python with a progress bar that cannot be turned off).
+
+    References
+    ----------
+    M. T. Ribeiro, S. Singh and C. Guestrin, "'Why Should I Trust You?': Explaining the Predictions
+    of Any Classifier", KDD, 2016.
     """
     from lime import lime_image
     from sklearn.metrics import pairwise_distances

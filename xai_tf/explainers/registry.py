@@ -4,8 +4,9 @@ Every saliency method is one :class:`MethodRecord` (name, function, family, stoc
 ``layer=`` or not, whether the demo's probe grid runs it, a one-line description; the default
 parameters are read from the function's keyword-only signature). ``list_methods``, ``explain``'s
 checks, ``xai-tf explain --help``, ``xai-tf evaluate`` and the report's method notes read
-:data:`RECORDS` (the demo's probe grid can take ``list_methods(in_demo_grid=True)``); a new method is its function in a family module plus one record in the table
-at the bottom of this file (``register`` does the same at run time).
+:data:`RECORDS` (the demo's probe grid can take ``list_methods(in_demo_grid=True)``); a new method
+is its function in a family module plus one record in the table at the bottom of this file
+(``register`` does the same at run time).
 
 ``explain`` sanitises everything once (model, images, targets, batch size, seed, layer, method
 parameters) and hands a :class:`~xai_tf.explainers.base.Request` to the method's function.
@@ -98,7 +99,15 @@ class MethodRecord:
         return {name: p.default for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY}
 
     def help_line(self) -> str:
-        """``name  description [stochastic] [layer=]`` for listings (``xai-tf explain --help``)."""
+        """One listing line ``name: description [flags]`` (``xai-tf explain --help``, ``describe_methods``).
+
+        Returns
+        -------
+        str
+            ``"name: description"``, followed by the record's flags in brackets when any is set:
+            "seeded" (``stochastic``), "layer=" (``layer``) and "not in the demo grid"
+            (``in_demo_grid=False``), e.g. ``"gradcam: ... [layer=]"``.
+        """
         flags = [flag for flag, on in (("seeded", self.stochastic), ("layer=", self.layer),
                                        ("not in the demo grid", not self.in_demo_grid)) if on]
         return f"{self.name}: {self.description}" + (f" [{', '.join(flags)}]" if flags else "")
@@ -109,7 +118,30 @@ RECORDS: dict[str, MethodRecord] = {}
 
 
 def register(record: MethodRecord) -> MethodRecord:
-    """Add ``record`` to :data:`RECORDS` (its name must be new). Returns it."""
+    """Add a method's record to ``RECORDS``, so that ``explain`` and every listing know it.
+
+    The method is then available to :func:`~xai_tf.explain`, :func:`~xai_tf.list_methods`,
+    :func:`~xai_tf.explainers.describe_methods`, ``xai-tf explain`` and ``xai-tf evaluate`` under
+    ``record.name``.
+
+    Parameters
+    ----------
+    record : MethodRecord
+        The method's record; its name must not be registered yet
+        (:func:`~xai_tf.explainers.unregister` first to replace one).
+
+    Returns
+    -------
+    MethodRecord
+        ``record`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``record`` is not a :class:`~xai_tf.explainers.MethodRecord`.
+    ValueError
+        If a method of that name is already registered.
+    """
     if not isinstance(record, MethodRecord):
         raise TypeError(f"record must be a MethodRecord; got {type(record).__name__}")
     if record.name in RECORDS:
@@ -119,7 +151,14 @@ def register(record: MethodRecord) -> MethodRecord:
 
 
 def unregister(name: str) -> None:
-    """Remove a method added with :func:`register` (tests, plug-ins)."""
+    """Remove a method added with :func:`~xai_tf.explainers.register` (tests, plug-ins).
+
+    Parameters
+    ----------
+    name : str
+        The registered name. A name that is not registered is ignored; built-in methods can be
+        removed too (for the rest of the Python session).
+    """
     RECORDS.pop(name, None)
 
 
@@ -145,14 +184,27 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
 
     Parameters
     ----------
-    family : str, optional
-        Only this family (:data:`FAMILIES`).
-    stochastic, layer, in_demo_grid : bool, optional
-        Only methods whose record has this flag value.
+    family : {"gradient", "layer", "perturbation", "black-box", "baseline"}, optional
+        Only this family (``FAMILIES``); None (default) for all.
+    stochastic : bool, optional
+        Only methods that draw random numbers (True) or only deterministic ones (False); None
+        (default) for both.
+    layer : bool, optional
+        Only methods that take ``layer=`` (True) or only those that do not (False); None (default)
+        for both.
+    in_demo_grid : bool, optional
+        Only methods the demo's probe grid runs (True) or only the expensive ones it leaves out
+        (False); None (default) for both.
 
     Returns
     -------
     tuple of str
+        The names of the matching methods, sorted alphabetically; empty when none matches.
+
+    Raises
+    ------
+    ValueError
+        If ``family`` is not one of the families.
     """
     if family is not None:
         check_choice(family, "family", FAMILIES)
@@ -162,13 +214,47 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
 
 
 def method_record(method: str) -> MethodRecord:
-    """The :class:`MethodRecord` of ``method``; ValueError listing the valid names otherwise."""
+    """The :class:`~xai_tf.explainers.MethodRecord` of ``method``; ValueError listing the valid names otherwise.
+
+    Parameters
+    ----------
+    method : str
+        A registered method name (:func:`~xai_tf.list_methods`).
+
+    Returns
+    -------
+    MethodRecord
+        The method's record: its function, family, description and flags.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not a registered name (the message lists the valid ones).
+    """
     check_choice(method, "method", list_methods())
     return RECORDS[method]
 
 
 def method_parameters(method: str) -> dict[str, object]:
-    """Keyword parameters of ``method`` with their defaults (beyond the common ones of ``explain``)."""
+    """Keyword parameters of ``method`` with their defaults (beyond the common ones of ``explain``).
+
+    Parameters
+    ----------
+    method : str
+        A registered method name (:func:`~xai_tf.list_methods`).
+
+    Returns
+    -------
+    dict of str to object
+        ``{parameter: default}`` in signature order, e.g. ``{"steps": 25, "baseline": "black",
+        "channel_reduction": "sum"}`` for integrated_gradients; empty for a method without
+        parameters. These are the ``**params`` :func:`~xai_tf.explain` accepts for ``method``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not a registered name (the message lists the valid ones).
+    """
     return method_record(method).defaults
 
 
@@ -176,6 +262,20 @@ def describe_methods(methods=None) -> str:
     """Plain-text listing of ``methods`` (default: all), grouped by family, one line each.
 
     Used by ``xai-tf explain --help`` and the report's method notes.
+
+    Parameters
+    ----------
+    methods : None or iterable of str, optional
+        Method names to list (default None: every registered method). Names that are not
+        registered are left out silently.
+
+    Returns
+    -------
+    str
+        One header line per family that has a listed method, ``"family (what it needs):"``, then
+        one indented line per method (:meth:`~xai_tf.explainers.MethodRecord.help_line`), lines
+        joined by newlines; families in the order of ``FAMILIES``, methods in the order given
+        (alphabetical by default). Empty when no name is registered.
     """
     names = list_methods() if methods is None else tuple(methods)
     lines = []
@@ -197,37 +297,48 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
         A classifier (functional, Sequential, nested backbones; softmax, sigmoid or linear head)
         taking raw ``[0, 1]`` NHWC images, or a live ``tf_keras`` (Keras 2) model, converted once
         (``xai_tf.models.as_keras_model``; layer names with "/" get "_").
-    images : array-like
-        ``(N, H, W, C)`` float in [0, 1] matching the model input.
+    images : array-like, shape (N, H, W, C)
+        Float in [0, 1] (raw pixels, NHWC) matching the model input; grayscale has C = 1.
     method : str
-        One of :func:`list_methods` (``describe_methods()`` lists them by family; see each method's
-        docstring for its parameters and the paper its defaults come from).
-    targets : None, int or array of int
-        ``None`` (the predicted class, ``xai_tf.models.head``'s rule), one int, or ints ``(N,)``; a
-        single sigmoid unit has classes 0 and 1.
-    batch_size : int
+        One of :func:`~xai_tf.list_methods` (``describe_methods()`` lists them by family; see each
+        method's docstring for its parameters and the paper its defaults come from).
+    targets : None, int or array-like of int, shape (N,), optional
+        ``None`` (default: the predicted class, ``xai_tf.models.head``'s rule), one int for every
+        image, or ints ``(N,)``, one class per image; a single sigmoid unit has classes 0 and 1.
+    batch_size : int, optional
         Most model evaluations per compiled call (memory bound); default 64.
-    verbose : {0, 1, 2}
+    verbose : {0, 1, 2}, optional
         0 silent, 1 progress bar on a terminal (default), 2 always.
-    seed : int
+    seed : int, optional
         Seed of the stochastic methods (``list_methods(stochastic=True)``); default 0. Draws are
         keyed by ``(seed, image position)``, so maps do not depend on ``batch_size``.
     layer : str, optional
-        Conv layer of the layer methods (``list_methods(layer=True)``; default: the last
-        convolution, nested backbones searched too).
+        Conv layer of the layer methods (``list_methods(layer=True)``; any layer with a 4-D
+        output; default None: the last convolution, nested backbones searched too).
     **params
-        Method parameters, e.g. ``steps=128`` for integrated_gradients (:func:`method_parameters`).
+        Method parameters, e.g. ``steps=128`` for integrated_gradients
+        (:func:`~xai_tf.explainers.method_parameters`).
 
     Returns
     -------
-    ndarray
-        ``(N, H, W)`` float32 maps, finite, larger = more important (signed methods keep their sign).
+    numpy.ndarray, shape (N, H, W), float32
+        One finite map per image, larger = more important (signed methods keep their sign; each
+        method's docstring says what its values and their sign mean).
 
     Raises
     ------
-    ValueError, TypeError
-        An unknown method or parameter, bad images, targets, layer, batch size or seed, or a method
-        parameter out of range (each names the argument and what was expected).
+    ValueError
+        An unknown method, a model that is not a single-input, single-output image classifier,
+        bad images (rank, shape, range, NaN/Inf), targets out of range or not one per image,
+        ``batch_size < 1``, ``verbose`` not 0, 1 or 2, ``layer=`` for a method that does not take
+        it or naming no 4-D layer, a layer method on a model without convolution layer, or a
+        method parameter out of range (each names the argument and what was expected).
+    TypeError
+        An unknown method parameter, a model that is not a Keras model, non-numeric images,
+        non-integer targets, ``batch_size`` or ``seed``, or a method parameter of the wrong type.
+    RuntimeError
+        If the method returns maps of another shape than ``(N, H, W)`` or non-finite values (a bug
+        in the method, or a model whose output is not finite).
     """
     record = method_record(method)
     model = as_keras_model(model)  # a live tf_keras model: its cached Keras 3 conversion, current weights

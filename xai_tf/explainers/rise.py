@@ -17,9 +17,10 @@ how often each pixel happened to be kept. That noise matters when the score bare
 masks: it is about ``mean(f) sd(sum_i m_i) / (n_masks p)`` per pixel. Measured on a small untrained
 CNN whose probabilities move little (8,000 masks, 32 px), the paper's normalisation correlated
 0.33-0.50 with Xplique's ``Rise`` and ``"xplique"`` 0.99; on a linear model both converge to the
-analytic map (``tests/test_explain_estimators.py``). Two further differences from Xplique, kept the paper's way here: Xplique's
-``tf.image.random_crop`` of a whole batch of masks uses one shift for the batch (not one per
-mask), and it upsamples to ``H (1 + 1/grid_size)`` rather than ``(grid_size + 1) ceil(H / grid_size)``.
+analytic map (``tests/test_explain_estimators.py``). Two further differences from Xplique, kept
+the paper's way here: Xplique's ``tf.image.random_crop`` of a whole batch of masks uses one shift
+for the batch (not one per mask), and it upsamples to ``H (1 + 1/grid_size)`` rather than
+``(grid_size + 1) ceil(H / grid_size)``.
 The bilinear resize is TensorFlow's (half-pixel centres, edges clamped); the original code's
 ``skimage.transform.resize(..., mode="reflect")`` differs only within half a cell of the upsampled
 border.

@@ -222,12 +222,49 @@ def _run_xrai(request: Request, steps: int, algorithm: str, area_threshold: floa
 
 
 def xrai(request: Request, *, steps: int = 100, area_threshold: float = 1.0, segments=None) -> np.ndarray:
-    """Full XRAI: regions added greedily by attribution density (PAIR's ``algorithm="full"``).
+    """Full XRAI (Kapishnikov et al. 2019): regions added greedily by attribution density.
 
-    steps: IG points per baseline (PAIR default 100). area_threshold: fraction of the image to rank
-    (1.0 = all, PAIR's default; lower is faster and leaves the rest at one value). segments: None
-    (PAIR's Felzenszwalb regions, computed and cached per image) or one entry per image, see
-    :func:`xrai_maps`.
+    PAIR's ``XRAI.GetMask`` with ``algorithm="full"``, as in paper 000. The base attribution is
+    PAIR's: the mean of Integrated Gradients from a black and a white baseline (the image's min and
+    max value), reduced over channels by their maximum. Regions are then added one at a time, each
+    time the one whose not-yet-covered pixels have the highest mean attribution (the gain); regions
+    that would add fewer than 50 new pixels are skipped (PAIR's ``min_pixel_diff``).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    steps : int, optional
+        Integrated Gradients points per baseline (default 100, PAIR's); ``2 * steps`` backward
+        passes per image.
+    area_threshold : float, optional
+        Fraction of the image to rank, in (0, 1] (1.0 = all, PAIR's default; lower is faster and
+        leaves the rest at one value, the mean attribution of the pixels left).
+    segments : None or sequence, optional
+        None (default): PAIR's Felzenszwalb regions at six scales, computed and cached per image.
+        Otherwise one entry per image: boolean masks ``(M, H, W)``, a list of ``(H, W)`` boolean
+        masks (PAIR's ``segments``) or a ``xai_tf.explainers.segmentation.Regions``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image: each pixel holds the gain of the region that first covered it (the
+        mean attribution of the pixels that region added), larger = more important. Values are in
+        the units of the base attribution (target logit) and may be negative.
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` is not an integer.
+    ValueError
+        If ``area_threshold`` is outside (0, 1], ``steps < 1``, or ``segments`` does not hold one
+        entry of boolean masks of the image size per image.
+
+    References
+    ----------
+    A. Kapishnikov, T. Bolukbasi, F. Viegas and M. Terry, "XRAI: Better Attributions Through
+    Regions", ICCV, 2019.
     """
     if not 0 < area_threshold <= 1:
         raise ValueError(f"area_threshold must lie in (0, 1]; got {area_threshold!r}")
@@ -237,11 +274,49 @@ def xrai(request: Request, *, steps: int = 100, area_threshold: float = 1.0, seg
 def fast_xrai(request: Request, *, steps: int = 100, top_fraction: float | None = 0.3, segments=None) -> np.ndarray:
     """Fast XRAI (PAIR's ``algorithm="fast"``: segments ranked once, overlaps ignored).
 
-    top_fraction: keep the most important fraction of pixels, as paper 000's "Fast XRAI 30%"
-    (default 0.3): pixels at or above the ``1 - top_fraction`` quantile keep their value (as PAIR's
-    notebook, ``map >= percentile(map, 70)``; whole regions are kept, so ties can keep a little more),
-    the others are set to the map's minimum (least important). ``None`` or 1.0 returns the whole
-    fast-XRAI map. segments: as :func:`xrai`.
+    Kapishnikov et al. 2019, as in paper 000. The base attribution and regions are those of
+    :func:`~xai_tf.explainers.xrai.xrai`; the regions are ranked once by the mean attribution of
+    their own pixels, then, in that order, each region sets its not-yet-covered pixels to their
+    mean attribution (regions adding fewer than 50 new pixels are skipped, PAIR's
+    ``min_pixel_diff``).
+
+    Parameters
+    ----------
+    request : xai_tf.explainers.base.Request
+        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
+        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    steps : int, optional
+        Integrated Gradients points per baseline (default 100, PAIR's); ``2 * steps`` backward
+        passes per image.
+    top_fraction : float or None, optional
+        Keep the most important fraction of pixels, in (0, 1], as paper 000's "Fast XRAI 30%"
+        (default 0.3): pixels at or above the ``1 - top_fraction`` quantile keep their value (as
+        PAIR's notebook, ``map >= percentile(map, 70)``; whole regions are kept, so ties can keep
+        a little more), the others are set to the map's minimum (least important). ``None`` or
+        1.0 returns the whole fast-XRAI map.
+    segments : None or sequence, optional
+        As in :func:`~xai_tf.explainers.xrai.xrai`: None (default) computes and caches PAIR's
+        regions; otherwise one entry of regions per image.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, H, W), float32
+        One map per image, constant on the part of each region it painted (larger = more
+        important), in the units of the base attribution (target logit); may be negative. With
+        ``top_fraction`` the pixels outside the top fraction share the map's minimum.
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` is not an integer.
+    ValueError
+        If ``top_fraction`` is neither None nor in (0, 1], ``steps < 1``, or ``segments`` does not
+        hold one entry of boolean masks of the image size per image.
+
+    References
+    ----------
+    A. Kapishnikov, T. Bolukbasi, F. Viegas and M. Terry, "XRAI: Better Attributions Through
+    Regions", ICCV, 2019.
     """
     if top_fraction is not None and not 0 < top_fraction <= 1:
         raise ValueError(f"top_fraction must lie in (0, 1] or be None; got {top_fraction!r}")

@@ -417,7 +417,7 @@ for _record in (
     _R("guided_gradcam", backprop.guided_gradcam, "layer",
        "guided backpropagation times Grad-CAM (Selvaraju et al. 2017)", layer=True),
     _R("normgrad", normgrad.normgrad, "layer",
-       "norm of activation x gradient outer products (Rodriguez et al. 2020)", layer=True),
+       "norm of activation x gradient outer products (Rebuffi et al. 2020)", layer=True),
     _R("fem", fem.fem, "layer",
        "class-agnostic k-sigma thresholded channels weighted by their means (Fuad et al. 2020)", layer=True),
     _R("occlusion", perturbation.occlusion, "perturbation",

@@ -12,7 +12,7 @@ Config schema: ``xai_tf.report.config`` (also in ``xai-tf report --help``).
 
 Sections (each heading is always present; a missing config section or file gives a visible note
 instead of a crash): Data set, Training, Classification, Saliency maps per class, Denoised saliency
-maps, AIC and SIC, Metrics, Config and versions.
+maps, Performance curves (AIC, SIC and every curve metric), Metrics, Config and versions.
 
 Checks (ValueError naming what differs): unknown keys (the valid ones are listed), unknown
 denoisers, a run trained on other data than ``data`` says, explanations or evaluations whose

@@ -15,14 +15,23 @@ from xai_tf.runs import VERBOSE_HELP, add_data_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``xai-tf evaluate`` parser, with one flag per registered metric option."""
+    """Build the ``xai-tf evaluate`` argument parser, with one flag per registered metric option.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser: ``--model``, ``--methods``, ``--metrics``, ``--out``, ``--shard``, the data
+        flags, ``--seed``, ``--chunk-size``, ``--batch-size``, ``--targets``, each metric option's
+        flag (``Option.cli_flag``, default None: the option's default) and ``--verbose``.
+    """
     from xai_tf.metrics.registry import METRICS, all_options
 
     parser = argparse.ArgumentParser(
         prog="xai-tf evaluate",
         description="Score saliency methods over a data set; resumable (run the same command again) and "
                     "shardable (--shard k/n, then `xai-tf evaluate merge DIR...`).")
-    parser.add_argument("--model", required=True, help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
+    parser.add_argument("--model", required=True,
+                        help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
     parser.add_argument("--methods", required=True, help="comma-separated method names (xai_tf.list_methods())")
     parser.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
     parser.add_argument("--out", required=True, help="output folder (one per shard)")
@@ -111,7 +120,25 @@ def _cli_merge(argv: list[str]) -> int:
 
 
 def cli_main(argv: list[str]) -> int:
-    """``xai-tf evaluate ...`` / ``xai-tf evaluate merge DIR... [--out DIR]``; returns the exit code."""
+    """Run ``xai-tf evaluate ...`` or ``xai-tf evaluate merge DIR... [--out DIR]``.
+
+    ``xai-tf evaluate`` loads the model and the data, runs :func:`xai_tf.evaluate` and prints the
+    counts of units computed and skipped, ``table.csv`` and a line for each method and column whose
+    every image was excluded. ``merge`` runs :func:`xai_tf.evaluation.merge` on the folders.
+
+    Parameters
+    ----------
+    argv : list of str
+        The arguments after ``xai-tf evaluate``, e.g. ``["--model", "model.keras", "--methods",
+        "gradcam", "--metrics", "sic", "--out", "runs/eval"]`` or ``["merge", "shard1", "shard2"]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success (and for ``--help``); 2 for a usage error, or when a
+        ``ValueError``, ``TypeError`` or ``FileNotFoundError`` stopped the run (its message is
+        printed to standard error as ``xai-tf evaluate: error: ...``).
+    """
     argv = list(argv)
     try:
         if argv and argv[0] == "merge":

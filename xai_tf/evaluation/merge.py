@@ -15,8 +15,8 @@ def merge(folders, out_dir=None) -> dict:
     folders : list of path
         The shards' folders (disjoint shards of one configuration).
     out_dir : path, optional
-        Where ``summary.json``, ``table.csv``, the PIC figures and the merged ``results.jsonl`` go;
-        default ``<first folder>/../merged``.
+        Where ``summary.json``, ``table.csv``, the curve figures (``curve_<column>.png``) and the
+        merged ``results.jsonl`` go; default ``<first folder>/../merged``.
 
     Returns
     -------

@@ -84,6 +84,19 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
     dict
         The shard's summary (also written to ``summary.json``, see ``summarize``) with ``computed`` /
         ``skipped`` counts of (chunk, method) units and the problems ``reported`` while resuming.
+
+    Raises
+    ------
+    ValueError
+        Before anything is written: an unknown method, metric, option or ``targets``, a bad
+        ``shard``, ``chunk_size`` or ``batch_size``, an option value out of range, a metric that
+        needs masks or boxes the data lacks, or an option that does not fit the images' size.
+    TypeError
+        Before anything is written: ``method_params`` naming a parameter the method does not take,
+        ``data`` that is neither ``LabelledImages`` nor an array, or a value of the wrong type.
+    EvaluationError
+        If another live process writes ``out_dir``, or ``out_dir`` holds results of a different
+        configuration (the differing keys are named). A subclass of ``ValueError``.
     """
     from xai_tf.explainers import list_methods, method_parameters
     from xai_tf.metrics.registry import METRICS

@@ -12,11 +12,28 @@ import numpy as np
 
 
 def parse_shard(shard) -> tuple[int, int] | None:
-    """``None``, ``"k/n"``, ``(k, n)`` or ``"auto"`` -> ``(k, n)`` with ``1 <= k <= n``.
+    """Read a shard specification: ``None``, ``"k/n"``, ``(k, n)`` or ``"auto"``.
 
     ``"auto"`` reads a SLURM array job's environment: ``n = SLURM_ARRAY_TASK_COUNT`` and
     ``k = (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) // SLURM_ARRAY_TASK_STEP + 1`` (MIN defaults to
     0 and STEP to 1 when unset), so ``--array=0-3`` and ``--array=1-4`` both give shards 1/4 ... 4/4.
+
+    Parameters
+    ----------
+    shard : None, str or tuple of int
+        None (all images), ``"k/n"`` (e.g. ``"2/4"``), ``(k, n)``, or ``"auto"``.
+
+    Returns
+    -------
+    tuple of (int, int) or None
+        ``(k, n)`` with ``1 <= k <= n`` (1-based), or None for None.
+
+    Raises
+    ------
+    ValueError
+        If ``shard`` is a string that is not ``"k/n"`` or ``"auto"``, ``k`` is not in ``1 .. n``,
+        or ``"auto"`` is used outside a SLURM array job (or its variables are not non-negative
+        integers).
     """
     if shard is None:
         return None
@@ -53,7 +70,24 @@ def _slurm_shard() -> tuple[int, int]:
 
 
 def shard_chunks(n: int, chunk_size: int, shard) -> list[tuple[int, np.ndarray]]:
-    """The (chunk number, image indices) a shard scores: chunks of consecutive images, ``c % n == k - 1``."""
+    """List the chunks a shard scores: chunks of consecutive images, those with ``c % n == k - 1``.
+
+    Chunk ``c`` holds images ``c * chunk_size ... (c + 1) * chunk_size - 1`` (the last one fewer).
+
+    Parameters
+    ----------
+    n : int
+        Number of images in the data.
+    chunk_size : int
+        Consecutive images per chunk, >= 1.
+    shard : tuple of (int, int) or None
+        ``(k, n_shards)`` from :func:`parse_shard`, or None for every chunk.
+
+    Returns
+    -------
+    list of tuple of (int, numpy.ndarray)
+        ``[(chunk number, image indices)]`` in chunk order; the indices are int64 ``(B,)``.
+    """
     chunks = [(c, np.arange(start, min(start + chunk_size, n))) for c, start in enumerate(range(0, n, chunk_size))]
     if shard is None:
         return chunks

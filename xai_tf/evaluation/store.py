@@ -74,7 +74,21 @@ def read_config(folder: Path) -> dict:
 
 
 class Store:
-    """One output folder: config, lock, results file and arrays."""
+    """One evaluation output folder: its lock, configuration, results file and arrays.
+
+    Creating a ``Store`` touches no file; :meth:`open` creates the folder, takes the lock and
+    records or checks the configuration, and :meth:`release` frees the lock. Attributes: ``root``
+    (the folder), ``arrays`` (``root/arrays``), ``results`` (``root/results.jsonl``) and
+    ``reports`` (the problems reported so far, see :meth:`report`).
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The output folder (one per run or shard); created by :meth:`open` when missing.
+    verbose : int, optional
+        The run's verbosity, 0, 1 or 2 (default 1), kept as ``verbose``; :meth:`report` prints
+        whatever its value.
+    """
 
     def __init__(self, out_dir, verbose: int = 1):
         self.root = Path(out_dir)
@@ -84,12 +98,37 @@ class Store:
         self.reports: list[str] = []
 
     def report(self, message: str) -> None:
+        """Record a problem found while resuming and print it to standard error.
+
+        The message is appended to ``reports`` (``evaluate`` returns them as ``reported``) and
+        printed as ``xai-tf evaluate: <message>``.
+
+        Parameters
+        ----------
+        message : str
+            What was found and what is done about it (e.g. a truncated line that will be redone).
+        """
         self.reports.append(message)
         print(f"xai-tf evaluate: {message}", file=sys.stderr)
 
     # lock ---------------------------------------------------------------------------------------
     def acquire(self, shard_label: str) -> None:
-        """Take the folder's lock; EvaluationError when a live process holds it."""
+        """Take the folder's lock file ``.lock``, so that no second process writes the folder.
+
+        The lock records this process's id, host and ``shard_label``. A lock left by a stopped
+        process on this host (or an unreadable one) is reported and removed.
+
+        Parameters
+        ----------
+        shard_label : str
+            Who holds the lock, shown to a process refused (``"k/n"`` or ``"all"``).
+
+        Raises
+        ------
+        EvaluationError
+            If a live process (or a process on another host) holds the lock, or the lock could
+            not be taken after removing a stale one.
+        """
         lock = self.root / LOCK
         payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "shard": shard_label})
         for _ in range(2):
@@ -128,14 +167,27 @@ class Store:
         return holder
 
     def release(self) -> None:
+        """Remove the folder's lock file (nothing happens when there is none)."""
         (self.root / LOCK).unlink(missing_ok=True)
 
     # opening ------------------------------------------------------------------------------------
     def open(self, config: dict, label: str) -> None:
-        """Create the folder, take its lock (``label``: who holds it) and record or check ``config``.
+        """Create the folder, take its lock and record or check its configuration.
 
-        Raises EvaluationError when another live process holds the folder or it holds another
-        configuration (the lock is released again then). Call :meth:`release` when done.
+        Call :meth:`release` when done (``evaluate`` does it in a ``finally`` block).
+
+        Parameters
+        ----------
+        config : dict
+            The run's configuration (``xai_tf.evaluation.build_config``), JSON-able.
+        label : str
+            Who holds the lock (``"k/n"`` or ``"all"``), see :meth:`acquire`.
+
+        Raises
+        ------
+        EvaluationError
+            If another live process holds the folder, or the folder holds results of another
+            configuration (the lock is released again then).
         """
         self.root.mkdir(parents=True, exist_ok=True)
         self.acquire(label)
@@ -147,7 +199,22 @@ class Store:
 
     # config -------------------------------------------------------------------------------------
     def check_config(self, config: dict) -> None:
-        """Write ``config.json`` in a new folder; in an old one, refuse a different configuration."""
+        """Write ``config.json`` in a new folder; in an old one, refuse a different configuration.
+
+        A new ``config.json`` holds ``{"config": config, "versions": package versions, "created":
+        start time}``; only ``config`` is compared when resuming.
+
+        Parameters
+        ----------
+        config : dict
+            The run's configuration (``xai_tf.evaluation.build_config``), JSON-able.
+
+        Raises
+        ------
+        EvaluationError
+            If the folder's ``config.json`` is unreadable or not an evaluation's, or its
+            configuration differs from ``config`` (every differing key is named, with both values).
+        """
         path = self.root / CONFIG
         if not path.exists():
             write_atomic(path, json.dumps({"config": config, "versions": package_versions(),
@@ -163,7 +230,17 @@ class Store:
 
     # results ------------------------------------------------------------------------------------
     def read_rows(self) -> list[dict]:
-        """Valid rows of the results file; bad lines and duplicates are reported and dropped."""
+        """Read the valid rows of the results file, repairing it when needed.
+
+        A truncated or unreadable line, or a second row for the same (image, method), is reported
+        (:meth:`report`) and dropped, and the file is rewritten without it.
+
+        Returns
+        -------
+        list of dict
+            One row per (image, method) in file order: ``image``, ``method``, ``chunk``,
+            ``target``, ``label`` and the metrics' columns; empty when there is no results file.
+        """
         if not self.results.exists():
             return []
         rows, seen, clean = [], set(), True
@@ -191,10 +268,23 @@ class Store:
         return rows
 
     def rewrite(self, rows: list[dict]) -> None:
-        """Replace the results file with ``rows`` (atomically): repairs, redone units and merges."""
+        """Replace the results file with ``rows``, atomically (repairs, redone units and merges).
+
+        Parameters
+        ----------
+        rows : list of dict
+            The rows to keep, one JSON line each, in order.
+        """
         write_atomic(self.results, b"".join(json.dumps(row).encode() + b"\n" for row in rows))
 
     def append(self, rows: list[dict]) -> None:
+        """Append rows to the results file, one JSON line each, flushed and fsync'ed line by line.
+
+        Parameters
+        ----------
+        rows : list of dict
+            JSON-able rows (``xai_tf.evaluation.UnitScorer.score``'s).
+        """
         with open(self.results, "ab") as handle:
             for row in rows:
                 handle.write(json.dumps(row).encode() + b"\n")
@@ -202,10 +292,49 @@ class Store:
                 os.fsync(handle.fileno())
 
     def array_path(self, chunk: int, method: str) -> Path:
+        """Give the path of one unit's arrays file.
+
+        Parameters
+        ----------
+        chunk : int
+            The chunk number.
+        method : str
+            The method's name.
+
+        Returns
+        -------
+        pathlib.Path
+            ``root/arrays/chunk{chunk:06d}_{method}.npz``.
+        """
         return self.arrays / f"chunk{chunk:06d}_{method}.npz"
 
     def read_arrays(self, chunk: int, method: str, indices: np.ndarray) -> dict | None:
-        """The unit's arrays, or None when missing; a corrupt file is reported and removed."""
+        """Read one unit's arrays back, or None when they must be (re)computed.
+
+        A file that cannot be read, or that holds other images than ``indices``, is reported
+        (:meth:`report`) and removed, so that the unit is redone.
+
+        Parameters
+        ----------
+        chunk : int
+            The chunk number.
+        method : str
+            The method's name.
+        indices : numpy.ndarray, shape (B,)
+            The image indices the unit must hold.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray or None
+            ``{array name: array}`` (``indices``, ``targets``, ``maps``, ``masks`` when stored,
+            and the metrics' arrays), or None when the file is missing or was corrupt.
+
+        Raises
+        ------
+        ValueError
+            Never to the caller: raised and caught inside when the file holds other images, which
+            is then handled as a corrupt file (reported, removed, None returned).
+        """
         path = self.array_path(chunk, method)
         if not path.exists():
             return None
@@ -222,25 +351,58 @@ class Store:
         return arrays
 
     def write_arrays(self, chunk: int, method: str, arrays: dict) -> None:
+        """Write one unit's arrays as a compressed ``.npz``, atomically (:meth:`array_path`).
+
+        Parameters
+        ----------
+        chunk : int
+            The chunk number.
+        method : str
+            The method's name.
+        arrays : dict of str to numpy.ndarray
+            The arrays to store (no object arrays: they are read back with ``allow_pickle=False``).
+        """
         self.arrays.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         write_atomic(self.array_path(chunk, method), buffer.getvalue())
 
     def write_unit(self, unit, rows: list[dict], arrays: dict) -> None:
-        """Store one finished unit (``xai_tf.evaluation.units.Unit``): its arrays first, then its rows.
+        """Store one finished unit: its arrays first, then its rows.
 
         In that order, a run stopped in between leaves arrays without rows, which resuming redoes;
         never rows whose arrays are missing.
+
+        Parameters
+        ----------
+        unit : xai_tf.evaluation.Unit
+            The unit (its ``chunk`` and ``method`` name the arrays file).
+        rows : list of dict
+            The unit's rows, one per image (:meth:`xai_tf.evaluation.UnitScorer.score`).
+        arrays : dict of str to numpy.ndarray
+            The unit's arrays (maps, indices, targets and the metrics' arrays).
         """
         self.write_arrays(unit.chunk, unit.method, arrays)
         self.append(rows)
 
     def method_arrays(self, method: str, with_maps: bool = False) -> list[tuple[int, dict]]:
-        """Every stored unit of ``method``: ``[(first image index, {name: array})]`` in file order.
+        """Read every stored unit of one method (what a metric's ``stored()`` returns).
 
-        The maps themselves (the largest arrays) only ``with_maps``; summaries read the metric arrays.
         The name must match exactly: ``chunk*_gradcam.npz`` would also match ``guided_gradcam``.
+
+        Parameters
+        ----------
+        method : str
+            The method's name.
+        with_maps : bool, optional
+            Also read the maps themselves (the largest arrays); default False, as summaries read
+            only the metric arrays.
+
+        Returns
+        -------
+        list of tuple of (int, dict)
+            ``[(first image index, {array name: numpy.ndarray})]``, one per stored chunk, in file
+            (chunk) order.
         """
         stored = []
         for path in sorted(self.arrays.glob("chunk*.npz")):

@@ -38,7 +38,8 @@ def columns_of(config: dict) -> list[tuple[str, object]]:
     missing = [name for name in config["metrics"] if name not in METRICS]
     if missing:
         raise EvaluationError(f"the evaluation used metric(s) {missing}, which are not registered here")
-    return [(column, METRICS[name]) for name in config["metrics"] for column in METRICS[name].columns(config["options"])]
+    return [(column, METRICS[name]) for name in config["metrics"]
+            for column in METRICS[name].columns(config["options"])]
 
 
 def read_shards(folders) -> tuple[dict, list[dict], list[Store]]:
@@ -53,7 +54,8 @@ def read_shards(folders) -> tuple[dict, list[dict], list[Store]]:
     configs = [read_config(folder) for folder in folders]
     base = {key: value for key, value in configs[0].items() if key != "shard"}
     for folder, config in zip(folders[1:], configs[1:]):
-        differing = sorted(key for key in set(base) | set(config) if key != "shard" and base.get(key) != config.get(key))
+        differing = sorted(key for key in set(base) | set(config)
+                           if key != "shard" and base.get(key) != config.get(key))
         if differing:
             raise EvaluationError(f"{folder} has a different configuration from {folders[0]} ({', '.join(differing)}); "
                                   "only shards of one run can be merged")
@@ -77,12 +79,21 @@ def summarize(folders, write_to=None) -> dict:
     folders : list of path
         Evaluation folders (one run, or its shards).
     write_to : path, optional
-        Folder for ``summary.json``, ``table.csv`` and the PIC figures.
+        Folder for ``summary.json``, ``table.csv`` and one ``curve_<column>.png`` per curve column.
 
     Returns
     -------
     dict
         The summary (JSON-ready).
+
+    Raises
+    ------
+    ValueError
+        If ``folders`` is empty.
+    EvaluationError
+        If a folder is not an evaluation folder, the folders hold different configurations, the
+        same shard twice or results for the same images twice, or the configuration names a
+        metric that is not registered here.
     """
     config, rows, stores = read_shards(folders)
     methods = config["methods"]
@@ -121,7 +132,28 @@ def summarize(folders, write_to=None) -> dict:
 
 
 def pic_results(folders, kind: str) -> dict:
-    """``{method: PicResult}`` of ``kind`` ("sic"/"aic") merged over the folders' stored chunks."""
+    """Read the AIC or SIC results of every method, merged over the folders' stored chunks.
+
+    Parameters
+    ----------
+    folders : list of path
+        Evaluation folders (one run, or its shards).
+    kind : {"sic", "aic"}
+        Which PIC metric.
+
+    Returns
+    -------
+    dict of str to PicResult
+        ``{method: PicResult}`` merged in image order (``PicResult.merge``); methods with no
+        stored chunk are left out, and the dict is empty when the run did not score ``kind``.
+
+    Raises
+    ------
+    ValueError
+        If ``folders`` is empty.
+    EvaluationError
+        If the folders are not evaluation folders holding disjoint shards of one configuration.
+    """
     from xai_tf.metrics.registry import METRICS
 
     config, _, stores = read_shards(folders)
@@ -130,17 +162,36 @@ def pic_results(folders, kind: str) -> dict:
     metric = METRICS[kind]
     results = {}
     for method in config["methods"]:
-        merged = metric.results(lambda method=method: [item for store in stores for item in store.method_arrays(method)])
+        merged = metric.results(
+            lambda method=method: [item for store in stores for item in store.method_arrays(method)])
         if merged is not None:
             results[method] = merged
     return results
 
 
 def read_results(folders) -> dict:
-    """Everything an evaluation scored, for findings: rows, maps, image indices and masks.
+    """Read everything an evaluation scored, for findings: rows, maps, image indices and masks.
 
-    Returns ``{"config", "rows", "maps": {method: (N, H, W)}, "indices": (N,), "masks": (N, H, W) bool
-    or None}``, every method's maps in the order of ``indices`` (the images all methods were scored on).
+    Parameters
+    ----------
+    folders : list of path
+        Evaluation folders (one run, or its shards).
+
+    Returns
+    -------
+    dict
+        ``{"config", "rows", "maps", "indices", "masks"}``: the configuration (with ``shards``),
+        the rows sorted by image and method, ``{method: maps (N, H, W)}``, the image indices
+        ``(N,)`` int64 (empty when nothing was stored) and the ground-truth masks ``(N, H, W)``
+        bool or None. Every method's maps are in the order of ``indices``, the images of the
+        first method with stored maps; a method whose stored images differ is left out.
+
+    Raises
+    ------
+    ValueError
+        If ``folders`` is empty.
+    EvaluationError
+        If the folders are not evaluation folders holding disjoint shards of one configuration.
     """
     config, rows, stores = read_shards(folders)
     maps, indices, masks = {}, None, None

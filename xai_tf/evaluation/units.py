@@ -33,7 +33,17 @@ from xai_tf.evaluation.shards import shard_chunks
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit of work: chunk number, method name and the images' positions ``(B,)`` int64 in the data."""
+    """One unit of work: one chunk of consecutive images explained by one method.
+
+    Parameters
+    ----------
+    chunk : int
+        The chunk number (chunk ``c`` holds images ``c * chunk_size ...``).
+    method : str
+        The saliency method's name.
+    indices : numpy.ndarray, shape (B,)
+        int64, the images' positions in the data set.
+    """
 
     chunk: int
     method: str
@@ -41,7 +51,21 @@ class Unit:
 
 
 def chunk_seed(seed: int, chunk: int) -> int:
-    """THE chunk-seed rule: the seed the stochastic methods get for chunk ``chunk`` of a run seeded ``seed``."""
+    """Give the seed the stochastic methods get for one chunk of a run: THE chunk-seed rule.
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    chunk : int
+        The chunk number.
+
+    Returns
+    -------
+    int
+        A non-negative 63-bit seed, ``xai_tf._random.seed_for(seed, chunk)``: the same for the
+        same run seed and chunk, whatever shard, process or machine computes it.
+    """
     return seed_for(seed, chunk)
 
 
@@ -62,6 +86,7 @@ def plan_units(count: int, chunk_size: int, methods, shard=None) -> list[Unit]:
     Returns
     -------
     list of Unit
+        One unit per (chunk, method): chunk by chunk, each chunk's methods in the order given.
     """
     return [Unit(chunk, method, indices) for chunk, indices in shard_chunks(count, chunk_size, shard)
             for method in methods]
@@ -129,21 +154,58 @@ class UnitScorer:
         self._randomized = {}
 
     def randomized(self, mode: str):
-        """The model with re-initialised weights (``"full"`` or ``"semi"``), made once per run."""
+        """Give the model with re-initialised weights, made once per run and mode (``Chunk.randomized``).
+
+        Parameters
+        ----------
+        mode : {"full", "semi"}
+            Which weights are re-initialised (see :func:`xai_tf.metrics.randomization_check`),
+            seeded by the run's seed.
+
+        Returns
+        -------
+        keras.Model
+            A re-initialised copy of the model (the model itself is untouched).
+        """
         if mode not in self._randomized:
             from xai_tf.metrics.randomization import randomized_copy
             self._randomized[mode] = randomized_copy(self.model, mode, self.seed)
         return self._randomized[mode]
 
     def targets(self, indices: np.ndarray) -> np.ndarray:
-        """The explained classes ``(B,)`` int64 of the images at ``indices`` (the model head's targets rule)."""
+        """Give the classes explained on the images at ``indices``.
+
+        Parameters
+        ----------
+        indices : numpy.ndarray, shape (B,)
+            The images' positions in the data set.
+
+        Returns
+        -------
+        numpy.ndarray, shape (B,), int64
+            The labels (``targets_from="label"``) or the model's predicted classes, resolved by
+            the model head's targets rule.
+        """
         from xai_tf.models.head import head_of
 
         given = self.data.labels[indices] if self.targets_from == "label" else None
         return head_of(self.model).targets(self.data.images[indices], given, self.batch_size, name="labels")
 
     def explain(self, unit: Unit, targets: np.ndarray) -> np.ndarray:
-        """The unit's maps ``(B, H, W)``: its method on its images, seeded by :func:`chunk_seed`."""
+        """Explain the unit's images with its method, seeded by :func:`chunk_seed`.
+
+        Parameters
+        ----------
+        unit : Unit
+            The chunk and method.
+        targets : numpy.ndarray, shape (B,)
+            int64, the classes to explain (:meth:`targets`).
+
+        Returns
+        -------
+        numpy.ndarray, shape (B, H, W), float32
+            The maps (``xai_tf.explain`` with the method's ``method_params``).
+        """
         from xai_tf.explainers import explain
 
         params = dict(self.method_params.get(unit.method, {}))
@@ -151,7 +213,22 @@ class UnitScorer:
                        verbose=0, seed=chunk_seed(self.seed, unit.chunk), **params)
 
     def score(self, unit: Unit) -> tuple[list[dict], dict]:
-        """``(rows, arrays)`` of one unit: explain its images, then :meth:`score_maps`."""
+        """Score one unit: explain its images, then score the maps (:meth:`score_maps`).
+
+        Parameters
+        ----------
+        unit : Unit
+            The chunk and method.
+
+        Returns
+        -------
+        rows : list of dict
+            One JSON row per image (``image``, ``method``, ``chunk``, ``target``, ``label`` and
+            the metrics' columns).
+        arrays : dict of str to numpy.ndarray
+            The arrays stored beside them (``indices``, ``targets``, ``maps``, ground-truth
+            ``masks`` when the data has them, the metrics' arrays).
+        """
         targets = self.targets(unit.indices)
         return self.score_maps(unit, targets, self.explain(unit, targets))
 

@@ -59,7 +59,26 @@ def completeness(model, images, maps, targets=None, *, baseline="black", normali
 
 
 class CompletenessMetric(MapsMetric):
-    """Completeness in the evaluation runner: Quantus' exact test and the relative gap."""
+    """Completeness in the evaluation runner: Quantus' exact test and the relative gap.
+
+    Sundararajan et al. 2017 (the completeness axiom of Integrated Gradients), as Quantus'
+    ``Completeness``: with ``d = f(x) - f(x')`` the change of the target logit between the image and
+    the baseline image (every pixel the baseline value), two columns:
+
+    - ``completeness``: 1 if ``sum(map) == d`` exactly (float equality, as Quantus; essentially never
+      true on maps divided by their largest ``|value|``), else 0 (higher = better);
+    - ``completeness_gap``: ``|sum(map) - d| / |d|``, how far off the map is (lower = better).
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``completeness_normalise``: divide maps by their largest ``|value|`` first (default true,
+      Quantus; false tests Integrated Gradients' axiom on raw maps);
+    - ``completeness_baseline``: value of every pixel of the baseline image, a number in [0, 1] or
+      ``black`` (each image's minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+    """
 
     name = "completeness"
     reference = "Sundararajan et al. 2017, axiom of IG (Quantus Completeness)"
@@ -131,7 +150,25 @@ def non_sensitivity(model, images, maps, targets=None, *, eps: float = 1e-5, fea
 
 
 class NonSensitivityMetric(MapsMetric):
-    """Non-Sensitivity in the evaluation runner."""
+    """Non-Sensitivity in the evaluation runner: pixels where "no attribution" and "no effect" disagree.
+
+    Nguyen & Martinez 2020, as Quantus' ``NonSensitivity``: the pixels with ``|map| / max|map| <
+    eps`` should be those whose removal (set to black, the image's minimum;
+    ``non_sensitivity_features_in_step`` pixels at a time, the quiet pixels first, then the others,
+    each in index order, each group alone) leaves the target probability within ``eps``. The column
+    ``non_sensitivity`` counts the pixels where the two disagree (an integer, lower = better). One
+    forward pass per group of pixels: ``H W`` per image at the default, batched.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``non_sensitivity_eps``: threshold on ``|map| / max|map|`` and on the probability change, >= 0
+      (default 1e-5, Quantus);
+    - ``non_sensitivity_features_in_step``: pixels perturbed together, >= 1 and at most an image's
+      (default 1, Quantus).
+    """
 
     name = "non_sensitivity"
     reference = "Nguyen & Martinez 2020 (Quantus NonSensitivity)"

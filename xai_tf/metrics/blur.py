@@ -16,16 +16,17 @@ rounded to 8 bits.
   pixel grids, which are full of co-circular quadruples, and ~1 us for Shewchuk's Triangle, which
   is free for non-commercial use only and so an optional extra, ``pip install
   'xai-tf[triangle]'``). Images of up to ``QHULL_PIXELS`` pixels and supports of up to
-  ``QHULL_SUPPORT`` of the pixels keep Qhull: cheap there, and closer to ``blur_exact``. (3) Hidden pixels are rasterised triangle by triangle in a
-  numba-compiled loop (cached on disk: a later process loads it, it does not compile again) with
-  the exact fill's integer arithmetic. Where four or more kept pixels are co-circular, the
-  triangulators may pick different diagonals (all are Delaunay triangulations), so a few percent
-  of filled pixels differ at dense masks; PIC AUCs move by about as much as when the exact fill's
-  points are merely re-ordered (measured at 64-224 px: per-image |dAUC| <= 0.008 with WebP; with
-  Shannon entropy an image whose fully blurred entropy is ~0.03 bits below the original's moved by
-  up to 0.24 at 224 px with ours or Triangle, 0.003 with Qhull on the support). The default does not depend on whether ``triangle`` is installed
-  (same fill everywhere); ``triangulator=`` picks another (``benchmarks/bench_pic.py --fills``
-  compares them). Without numba the support is triangulated by Qhull and rasterised in NumPy
+  ``QHULL_SUPPORT`` of the pixels keep Qhull: cheap there, and closer to ``blur_exact``. (3) Hidden
+  pixels are rasterised triangle by triangle in a numba-compiled loop (cached on disk: a later
+  process loads it, it does not compile again) with the exact fill's integer arithmetic. Where four
+  or more kept pixels are co-circular, the triangulators may pick different diagonals (all are
+  Delaunay triangulations), so a few percent of filled pixels differ at dense masks; PIC AUCs move by
+  about as much as when the exact fill's points are merely re-ordered (measured at 64-224 px:
+  per-image |dAUC| <= 0.008 with WebP; with Shannon entropy an image whose fully blurred entropy is
+  ~0.03 bits below the original's moved by up to 0.24 at 224 px with ours or Triangle, 0.003 with
+  Qhull on the support). The default does not depend on whether ``triangle`` is installed (same fill
+  everywhere); ``triangulator=`` picks another (``benchmarks/bench_pic.py --fills`` compares them).
+  Without numba the support is triangulated by Qhull and rasterised in NumPy
   (same values as Qhull's, slower).
 
 Why not a pyramid: the previous ``blur_fast`` was a compiled push-pull pyramid (Gortler et al.
@@ -290,7 +291,8 @@ except ImportError:
     triangle = None
 
 
-def blur_fast(images, masks, image_index=None, workers: int | None = None, triangulator: str | None = None) -> np.ndarray:
+def blur_fast(images, masks, image_index=None, workers: int | None = None,
+              triangulator: str | None = None) -> np.ndarray:
     """Fill many masks with the Delaunay-linear fill of each mask's ``support`` (see the module docstring).
 
     Parameters
@@ -307,7 +309,8 @@ def blur_fast(images, masks, image_index=None, workers: int | None = None, trian
         Triangulator of the support (``TRIANGULATORS``); default ``default_triangulator(H, W, K)``
         per mask (K: support points): Qhull up to 64x64 pixels or up to ``QHULL_SUPPORT`` (10%) of
         the pixels in the support, our compiled ``"grid"`` for larger supports, whether
-        ``triangle`` is installed or not. ``"triangle"`` needs ``pip install 'xai-tf[triangle]'`` (non-commercial licence).
+        ``triangle`` is installed or not. ``"triangle"`` needs ``pip install 'xai-tf[triangle]'``
+        (non-commercial licence).
 
     Returns
     -------

@@ -54,13 +54,36 @@ def render_8bit(saliency: np.ndarray, scaling: str = "minmax") -> np.ndarray:
 
 
 def xai_entropy(maps, format: str = "png", scaling: str = "minmax") -> np.ndarray:
-    """Size in KB of each map's losslessly compressed 8-bit rendering: ``(N,)`` float64.
+    """Compute the XAI entropy of each map: the size in KB of its losslessly compressed 8-bit rendering.
 
-    maps: ``(N, H, W)`` finite saliency maps.
-    format: ``"png"`` (default; Pillow, zlib level 6) or ``"webp"`` (lossless, quality 100, as PIC's
+    Paper 001 (Su et al., Table 1) reports the file size of the saved explanation image: smaller
+    files are simpler, lower-resolution explanations. Each map is rendered to an 8-bit grayscale
+    image (``render_8bit``: scaled, so the size does not depend on the map's units; a constant map
+    renders as zeros) and encoded in memory with Pillow. Sizes depend on the encoder
+    (Pillow/zlib/libwebp version), so compare methods within one run.
+
+    Parameters
+    ----------
+    maps : numpy.ndarray, shape (N, H, W)
+        Finite saliency maps.
+    format : {"png", "webp"}, optional
+        ``"png"`` (default; Pillow, zlib level 6) or ``"webp"`` (lossless, quality 100, as PIC's
         entropy estimate).
-    scaling: ``"minmax"`` (default: signed maps keep their sign as grey levels) or ``"absmax"``
-        (magnitude only), see :func:`render_8bit`.
+    scaling : {"minmax", "absmax"}, optional
+        ``"minmax"`` (default: [min, max] to [0, 255], signed maps keep their sign as grey levels)
+        or ``"absmax"`` (``|map| / max|map|``, magnitude only).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,), float64
+        Compressed size of each map in KB (1024 bytes); lower = simpler.
+
+    Raises
+    ------
+    ValueError
+        If ``format`` or ``scaling`` is unknown, or ``maps`` is not 3-D or holds NaN/Inf.
+    TypeError
+        If ``maps`` is not numeric.
     """
     format = check_choice(format, "format", FORMATS)
     scaling = check_choice(scaling, "scaling", SCALINGS)
@@ -78,7 +101,20 @@ def xai_entropy(maps, format: str = "png", scaling: str = "minmax") -> np.ndarra
 
 
 class XAIEntropyMetric(Metric):
-    """XAI entropy of each map in the evaluation runner (KB of its compressed rendering)."""
+    """XAI entropy of each map in the evaluation runner (KB of its compressed rendering).
+
+    Paper 001 (Su et al., Table 1): each map, min-max scaled to an 8-bit grayscale image, is losslessly
+    encoded in memory; its size in KB (1024 bytes) is the column ``xai_entropy`` (lower = simpler
+    map), computed by :func:`xai_tf.metrics.xai_entropy`. Sizes depend on the encoder's version, so
+    compare methods within one run.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``entropy_format``: the encoder, ``png`` (default; zlib level 6) or ``webp`` (lossless).
+    """
 
     name = "xai_entropy"
     reference = "paper 001 (Su et al., Table 1): compressed size of the map"
@@ -134,7 +170,13 @@ def effective_complexity(maps, eps: float = 1e-5) -> np.ndarray:
 
 
 class SparsenessMetric(MapsMetric):
-    """Sparseness (Gini index) of each map in the evaluation runner."""
+    """Sparseness (Gini index) of each map in the evaluation runner.
+
+    Chalasani et al. 2020, as Quantus' ``Sparseness``: with ``a`` the map's values ``|map| /
+    max|map| + 1e-7`` sorted ascending (``a_(k)``, k = 1 .. n pixels), the Gini index
+    ``sum((2k - n - 1) a_(k)) / (n sum(a))``. Column ``sparseness``, in [0, 1): 1 = all mass on one
+    pixel, higher = sparser. It has no options.
+    """
 
     name = "sparseness"
     reference = "Chalasani et al. 2020 (Quantus Sparseness)"
@@ -146,7 +188,12 @@ class SparsenessMetric(MapsMetric):
 
 
 class ComplexityMetric(MapsMetric):
-    """Complexity (entropy of the fractional contributions) of each map in the evaluation runner."""
+    """Complexity (entropy of the fractional contributions) of each map in the evaluation runner.
+
+    Bhatt et al. 2020, as Quantus' ``Complexity``: the entropy ``-sum(p log(p + 1e-12))`` of the
+    fractional contributions ``p = |a| / sum|a|`` of the pixels (``a = map / max|map|``). Column
+    ``complexity``, in nats: lower = simpler; NaN for an all-zero map. It has no options.
+    """
 
     name = "complexity"
     reference = "Bhatt et al. 2020 (Quantus Complexity)"
@@ -158,7 +205,20 @@ class ComplexityMetric(MapsMetric):
 
 
 class EffectiveComplexityMetric(MapsMetric):
-    """Effective Complexity (pixels above a threshold) of each map in the evaluation runner."""
+    """Effective Complexity (pixels above a threshold) of each map in the evaluation runner.
+
+    Nguyen & Martinez 2020, as Quantus' ``EffectiveComplexity``: the number of pixels with ``|map| /
+    max|map| > effective_complexity_eps``. Column ``effective_complexity``, an integer: lower =
+    simpler. Each map is divided by its own maximum (Quantus divides by the largest of its whole
+    batch), so a value never depends on chunking.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``effective_complexity_eps``: threshold on ``|map| / max|map|``, >= 0 (default 1e-5, Quantus).
+    """
 
     name = "effective_complexity"
     reference = "Nguyen & Martinez 2020 (Quantus EffectiveComplexity)"

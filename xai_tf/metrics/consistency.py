@@ -12,10 +12,31 @@ from xai_tf._checks import as_float_array, check_finite
 
 
 def difference_of_means(scores_a, scores_b) -> float:
-    """``|mean(scores_a) - mean(scores_b)|`` of two non-empty sets of finite scalar scores.
+    r"""Compute the absolute difference of the means of two sets of scores: ``|mean(a) - mean(b)|``.
 
-    scores_a, scores_b: 1-D sequences (e.g. repeated Pointing Game accuracies of one method on
-        architecture A and on architecture B); lengths may differ.
+    Paper 003's consistency of a saliency method across two architectures (lower = more
+    consistent); the Maximum Mean Discrepancy of the two sets of scalars with a linear kernel.
+
+    Parameters
+    ----------
+    scores_a : array-like of float, shape (n_a,)
+        Non-empty, finite scores of one method on architecture A (e.g. repeated Pointing Game
+        accuracies).
+    scores_b : array-like of float, shape (n_b,)
+        Non-empty, finite scores of the same method on architecture B; ``n_b`` may differ from
+        ``n_a``.
+
+    Returns
+    -------
+    float
+        :math:`|\bar a - \bar b|`, >= 0, in the scores' units.
+
+    Raises
+    ------
+    ValueError
+        If either set is not a non-empty 1-D sequence, or holds NaN/Inf.
+    TypeError
+        If either set is not numeric.
     """
     values = []
     for name, scores in (("scores_a", scores_a), ("scores_b", scores_b)):

@@ -142,7 +142,26 @@ class _StepCheck:
 
 
 class PixelFlippingMetric(_StepCheck, CurveMetric):
-    """Pixel-Flipping in the evaluation runner: the area (unit spacing) under the probability curve."""
+    """Pixel-Flipping in the evaluation runner: the area (unit spacing) under the probability curve.
+
+    Bach et al. 2015, as Quantus' ``PixelFlipping``: the pixels are set to the baseline
+    ``pixel_flipping_features_in_step`` at a time in decreasing order of the map (signed, divided by
+    its largest ``|value|``; ties in row-major order); the curve is the target probability after each
+    step (no point for the unperturbed image, as Quantus), at x = the fraction of the pixels removed,
+    ``ceil(H W / features_in_step)`` points. The column ``pixel_flipping`` is the area with unit
+    spacing, ``trapz(curve, dx=1)`` (Quantus' ``calculate_auc``), so it grows with the number of
+    steps: lower = better. The curves are stored and aggregated (:class:`~xai_tf.metrics.CurveMetric`).
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``pixel_flipping_features_in_step``: pixels removed per step, >= 1 and at most an image's
+      (default 1, Quantus);
+    - ``pixel_flipping_baseline``: value of removed pixels, a number in [0, 1] or ``black`` (each
+      image's minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+    """
 
     name = prefix = "pixel_flipping"
     reference = "Bach et al. 2015 (Quantus PixelFlipping)"
@@ -162,7 +181,25 @@ class PixelFlippingMetric(_StepCheck, CurveMetric):
 
 
 class MonotonicityMetric(_StepCheck, MapsMetric):
-    """Monotonicity (Arya et al.) in the evaluation runner: 1 when the probability never decreases."""
+    """Monotonicity (Arya et al.) in the evaluation runner: 1 when the probability never decreases.
+
+    Arya et al. 2019, as Quantus' ``Monotonicity`` docstring defines it: starting from the
+    all-baseline image, the image's pixels are added back ``monotonicity_features_in_step`` at a time
+    in increasing order of ``|map|`` (ties in row-major order); the column ``monotonicity`` is 1 when
+    the target probability never decreases along the way, else 0 (higher = better). Quantus' current
+    code writes the baseline value into the baseline image, so its curve is flat and it always returns
+    True; this is the paper's definition.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``monotonicity_features_in_step``: pixels added per step, >= 1 and at most an image's (default
+      1, Quantus);
+    - ``monotonicity_baseline``: value of the baseline pixels, a number in [0, 1] or ``black`` (each
+      image's minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+    """
 
     name = prefix = "monotonicity"
     reference = "Arya et al. 2019 (Quantus Monotonicity)"
@@ -225,7 +262,26 @@ def _pearson(a, b) -> float:
 
 
 class FaithfulnessCorrelationMetric(MapsMetric):
-    """Faithfulness Correlation in the evaluation runner."""
+    """Faithfulness Correlation in the evaluation runner: map mass against logit drop over random subsets.
+
+    Bhatt et al. 2020, as Quantus' ``FaithfulnessCorrelation``: for
+    ``faithfulness_correlation_runs`` random subsets of ``faithfulness_correlation_subset_size``
+    pixels per image (drawn without replacement from ``rng_for(seed, image index)``), the Pearson
+    correlation between the sum of the map (divided by its largest ``|value|``) over the subset and the
+    drop of the target logit when the subset is set to the baseline. Column
+    ``faithfulness_correlation``, in [-1, 1] (NaN when either side is constant): higher = better.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``faithfulness_correlation_runs``: random subsets per image, >= 2 (default 100, Quantus);
+    - ``faithfulness_correlation_subset_size``: pixels per subset, >= 1 and fewer than an image's
+      (default 224, Quantus; larger values are refused before anything is written);
+    - ``faithfulness_correlation_baseline``: value of removed pixels, a number in [0, 1] or ``black``
+      (each image's minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+    """
 
     name = "faithfulness_correlation"
     reference = "Bhatt et al. 2020 (Quantus FaithfulnessCorrelation)"
@@ -302,7 +358,26 @@ def _sizes_option(value):
 
 
 class InfidelityMetric(MapsMetric):
-    """Infidelity in the evaluation runner."""
+    """Infidelity in the evaluation runner: how well the map's mass predicts the logit drop of removed patches.
+
+    Yeh et al. 2019, in Quantus' form: square patches of side ``s`` are set to the baseline one after
+    another in raster order, cumulatively (the last row and column of patches cut at the border); at
+    each step, the squared difference between the drop of the target logit and
+    ``sum(map * (x - x'))`` over the removed pixels and channels. The column ``infidelity`` is the mean
+    over steps, averaged over the patch sizes (>= 0, lower = better); the maps are not normalised
+    (Quantus' default). Quantus repeats this ``n_perturb_samples`` times with nothing random in it, so
+    it is computed once.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``infidelity_patch_sizes`` (comma-separated): patch sides in pixels, each >= 1 (default
+      ``[4]``, Quantus);
+    - ``infidelity_baseline``: value of removed pixels, a number in [0, 1] or ``black`` (each image's
+      minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+    """
 
     name = "infidelity"
     reference = "Yeh et al. 2019 (Quantus Infidelity)"
@@ -344,7 +419,23 @@ def sufficiency(maps, predicted, threshold: float = 0.6) -> np.ndarray:
 
 
 class SufficiencyMetric(MapsMetric):
-    """Sufficiency in the evaluation runner (over the images of each chunk, as Quantus over a batch)."""
+    """Sufficiency in the evaluation runner (over the images of each chunk, as Quantus over a batch).
+
+    Dasgupta et al. 2022, as Quantus' ``Sufficiency``: the maps of one chunk (``|map|`` divided by the
+    chunk's largest value) are compared by their standardised Euclidean distance, scaled by its
+    largest value in the chunk; two images are alike when their distance is at most
+    ``sufficiency_threshold``. The column ``sufficiency`` is the fraction of an image's alike
+    neighbours that share its predicted class (0 with none), in [0, 1]: higher = better. It depends on
+    the other images of the chunk (so on ``chunk_size``), as Quantus' on its batch.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``sufficiency_threshold``: distance under which two maps are alike, in [0, 1] (default 0.6,
+      Quantus).
+    """
 
     name = "sufficiency"
     reference = "Dasgupta et al. 2022 (Quantus Sufficiency)"

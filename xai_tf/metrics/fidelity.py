@@ -143,7 +143,37 @@ def _causal_options(mode: str):
 
 
 class CausalMetric(CurveMetric):
-    """Deletion or Insertion in the evaluation runner: per image the area under its curve."""
+    r"""Deletion or Insertion in the evaluation runner: per image the area under its curve.
+
+    Petsiuk et al. 2018 (RISE), as Xplique's ``Deletion`` / ``Insertion``. The pixels are ranked
+    by decreasing map value (ties in row-major order) and removed (deletion: image -> baseline) or
+    added (insertion: baseline -> image) ``steps`` times, step :math:`k` perturbing
+    :math:`\lfloor k P_{max} / \mathrm{steps} \rfloor` pixels (:math:`P_{max}`: ``max_fraction``
+    of the pixels; all channels of a pixel together). The curve is the target-class probability
+    :math:`s_k` after each step (through the model head), at x = the fraction of the pixels
+    perturbed; the row's value is Xplique's area, the mean of the trapezoids
+    :math:`\frac{1}{\mathrm{steps}} \sum_k (s_k + s_{k+1}) / 2`. Lower is better for Deletion
+    (the probability falls fast when the important pixels go), higher for Insertion. The curves
+    are stored as ``curve_<mode>`` and aggregated in the summary (see
+    :class:`~xai_tf.metrics.CurveMetric`).
+
+    Parameters
+    ----------
+    mode : {"deletion", "insertion"}
+        The metric's name, column and option prefix.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; ``xai-tf evaluate`` flag ``--<mode>-steps`` ...), with
+    ``<mode>`` the metric's name:
+
+    - ``<mode>_steps``: steps between start and end, an integer >= 1, or -1 for one pixel per
+      step (default 10, Xplique);
+    - ``<mode>_max_fraction``: largest fraction of the pixels perturbed, in (0, 1] (default 1.0,
+      Xplique's ``max_percentage_perturbed``);
+    - ``<mode>_baseline``: value of removed pixels, a number in [0, 1] or ``black`` (each image's
+      minimum), ``white`` (its maximum) or ``mean`` (default 0.0, Xplique).
+    """
 
     label = "fraction of pixels perturbed"
     reference = "Petsiuk et al. 2018, RISE (Xplique Deletion / Insertion)"
@@ -231,7 +261,28 @@ def _spearman_or_zero(a, b) -> float:
 
 
 class MuFidelityMetric(MapsMetric):
-    """MuFidelity in the evaluation runner."""
+    """MuFidelity in the evaluation runner: does the map's mass predict the probability drop of random subsets?
+
+    Bhatt et al. 2020 (definition 3), as Xplique's ``MuFidelity``: for ``mufidelity_samples`` random
+    subsets of each image (each cell of a ``mufidelity_grid_size`` x ``mufidelity_grid_size`` grid set
+    to the baseline with probability ``mufidelity_subset_percent``, the cells resized to the image by
+    nearest neighbour), the Spearman correlation between the drop of the target probability and the
+    sum of the map over the removed pixels; 0 when either is constant (Xplique). Image ``i``'s subsets
+    come from ``rng_for(seed, i)`` (Xplique: TensorFlow's global stream). Column ``mufidelity``, in
+    [-1, 1]: higher = more faithful.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``mufidelity_grid_size``: cells per side, >= 1 (default 9, Xplique);
+    - ``mufidelity_subset_percent``: probability of a cell being removed, in (0, 1] (default 0.2,
+      Xplique);
+    - ``mufidelity_samples``: subsets per image, >= 1 (default 200, Xplique);
+    - ``mufidelity_baseline``: value of removed pixels, a number in [0, 1] or ``black`` (each image's
+      minimum), ``white`` (its maximum) or ``mean`` (default 0.0, Xplique).
+    """
 
     name = "mufidelity"
     reference = "Bhatt et al. 2020 (Xplique MuFidelity)"
@@ -284,7 +335,30 @@ def average_drop_increase_gain(model, images, maps, targets=None, *, batch_size:
 
 
 class AverageMetric(MapsMetric):
-    """Average Drop, Increase or Gain in the evaluation runner (the image multiplied by its map)."""
+    r"""Average Drop, Increase or Gain in the evaluation runner (the image multiplied by its map).
+
+    Chattopadhay et al. 2018 (Grad-CAM++), as Xplique's ``AverageDropMetric``,
+    ``AverageIncreaseMetric`` and ``AverageGainMetric``. Each image is multiplied by its map
+    scaled to [0, 1] (:math:`m = (|a| - \min|a|) / (\max|a| - \min|a| + 10^{-8})`, per image);
+    with :math:`b` the target probability on the image and :math:`o` on the masked image
+    (through the model head):
+
+    - Drop :math:`= \max(b - o, 0) / (b + 10^{-8})` (lower = better);
+    - Increase :math:`= 1` if :math:`o > b`, else 0 (higher = better);
+    - Gain :math:`= \max(o - b, 0) / (1 - b + 10^{-8})` (higher = better).
+
+    The three registered instances are ``average_drop``, ``average_increase`` and
+    ``average_gain``; none has options.
+
+    Parameters
+    ----------
+    name : {"average_drop", "average_increase", "average_gain"}
+        Which of the three it computes: its name and column.
+    direction : {"higher", "lower"}
+        Which values are better (``"lower"`` for Drop, ``"higher"`` for Increase and Gain).
+    note : str
+        How to read the column; the report's header is ``<note> (<direction> = better)``.
+    """
 
     reference = "Chattopadhay et al. 2018, Grad-CAM++ (Xplique AverageDrop / Increase / Gain)"
 

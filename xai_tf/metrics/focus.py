@@ -70,7 +70,19 @@ def focus_of_maps(maps: np.ndarray, flags: np.ndarray) -> np.ndarray:
 
 
 class FocusMetric(MethodMetric):
-    """Focus in the evaluation runner: the method explains mosaics made from the chunk's images."""
+    """Focus in the evaluation runner: the method explains mosaics made from the chunk's images.
+
+    Arias-Duart et al. 2022, as Quantus' ``Focus``: a :class:`~xai_tf.metrics.MethodMetric`. For each
+    image ``i``, a 2x2 mosaic of image ``i`` and three partners from the same chunk (one of the same
+    explained class and two of other classes where the chunk has them, drawn from ``rng_for(seed,
+    index of i)``), each shrunk 2x by 2x2 averaging so the mosaic has the model's input size, in random
+    quadrants; the method explains the mosaic for image ``i``'s class (its parameters, the chunk's
+    seed). Focus ``= sum(relu(a) on the quadrants holding that class) / (sum(relu(a)) + 1e-9)``.
+    Column ``focus``, in [0, 1]: higher = better. The value depends on the other images of the chunk,
+    as Quantus' on the mosaics it is given; a chunk of one image gives NaN. Images need even heights
+    and widths (checked before anything is written). The quadrant flags ``(B, 4)`` are stored as
+    ``focus_quadrants``. It has no options.
+    """
 
     name = "focus"
     reference = "Arias-Duart et al. 2022 (Quantus Focus)"

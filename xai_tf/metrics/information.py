@@ -91,7 +91,10 @@ def shannon_entropy(images) -> np.ndarray:
 
 
 def webp_size(image: np.ndarray) -> int:
-    """Bytes of the lossless WebP encoding (quality 100) of one uint8 image ``(H, W)`` or ``(H, W, C)``, C in 1, 3, 4."""
+    """Bytes of the lossless WebP encoding (quality 100) of one uint8 image.
+
+    ``image`` is ``(H, W)`` or ``(H, W, C)`` with C in 1, 3, 4.
+    """
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise TypeError(f"image must be uint8 for the WebP estimator; got {image.dtype}")

@@ -113,7 +113,25 @@ def area_over_curves(curves: np.ndarray) -> np.ndarray:
 
 
 class IrofMetric(CurveMetric):
-    """IROF in the evaluation runner (superpixels from SLIC, or felzenszwalb)."""
+    """IROF in the evaluation runner (superpixels from SLIC, or felzenszwalb).
+
+    Rieger & Hansen 2020 (Iterative Removal Of Features), as Quantus' ``IROF``: each image is cut into
+    superpixels (scikit-image's SLIC with its defaults, or Felzenszwalb's method); the segments are
+    ranked by the mean of the map over them (divided by its largest ``|value|``; ties by segment
+    number) and removed one after another, cumulatively, each filled with the mean of the image as it
+    is at that step. The curve is the target probability after each removal divided by the original
+    image's, at x = the number of segments removed; the column ``irof`` is the area *over* it with unit
+    spacing, ``n_segments - trapz(curve, dx=1)``: higher = the first segments removed carried the
+    evidence. Curves differ in length between images (NaN-padded); an image the segmentation leaves in
+    one piece gets NaN. Images need at least 2 pixels (checked before anything is written).
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``irof_segmentation``: ``slic`` (default, Quantus) or ``felzenszwalb``.
+    """
 
     name = "irof"
     reference = "Rieger & Hansen 2020 (Quantus IROF)"

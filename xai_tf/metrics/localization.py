@@ -54,14 +54,41 @@ def _check_boxes(boxes, n: int, height: int, width: int) -> list:
 
 
 def pointing_game(maps, masks=None, boxes=None, tolerance: float = 15) -> PointingGameResult:
-    """Pointing Game hits of saliency ``maps`` against ground truth ``masks`` or ``boxes``.
+    """Score the Pointing Game of saliency ``maps``: does each map's maximum fall on the object?
 
-    maps: ``(N, H, W)`` finite maps, larger = more important.
-    masks: ``(N, H, W)`` bool, True on the object (each image needs at least one True pixel).
-    boxes: per image a non-empty list of ``(y0, x0, y1, x1)`` ints, end-exclusive
+    Zhang et al. 2018, as paper 003 uses it: a map scores a hit when the pixel of its maximum (the
+    first in row-major order when several tie) lies within ``tolerance`` pixels (Euclidean
+    distance) of the ground truth; the accuracy is hits / images. Give exactly one of ``masks`` and
+    ``boxes``.
+
+    Parameters
+    ----------
+    maps : numpy.ndarray, shape (N, H, W)
+        Finite saliency maps, larger = more important.
+    masks : numpy.ndarray, shape (N, H, W), bool, optional
+        True on the object; each image needs at least one True pixel.
+    boxes : list of list of tuple of int, optional
+        Per image a non-empty list of ``(y0, x0, y1, x1)`` boxes, end-exclusive
         (``image[y0:y1, x0:x1]``), as ``LabelledImages.boxes``.
-        Give exactly one of ``masks`` and ``boxes``.
-    tolerance: pixels, >= 0 (default 15: paper 003 and Zhang et al.).
+    tolerance : float, optional
+        Largest distance in pixels from the object that still counts as a hit, >= 0 (default 15:
+        paper 003 and Zhang et al.).
+
+    Returns
+    -------
+    PointingGameResult
+        ``hits`` ``(N,)`` bool; ``points`` ``(N, 2)`` (row, column) of each map's maximum;
+        ``distances`` ``(N,)`` float64, pixels from that point to the nearest object pixel or box
+        (0 inside); ``accuracy``, the mean of ``hits`` (NaN for no image); ``tolerance``.
+
+    Raises
+    ------
+    ValueError
+        If neither or both of ``masks`` and ``boxes`` are given, ``masks`` does not have the maps'
+        shape or an image's mask is empty, ``boxes`` does not hold one non-empty list of valid
+        boxes per map, ``maps`` is not 3-D or not finite, or ``tolerance`` is negative.
+    TypeError
+        If ``masks`` is not bool or ``tolerance`` is not a number.
     """
     maps = check_maps(maps, "maps")
     check_positive(tolerance, "tolerance", allow_zero=True)
@@ -94,7 +121,21 @@ def pointing_game(maps, masks=None, boxes=None, tolerance: float = 15) -> Pointi
 
 
 class PointingGameMetric(Metric):
-    """Pointing Game in the evaluation runner: 1 hit / 0 miss per image (needs masks or boxes)."""
+    """Pointing Game in the evaluation runner: 1 hit / 0 miss per image (needs masks or boxes).
+
+    Zhang et al. 2018, as paper 003 uses it, computed by :func:`xai_tf.metrics.pointing_game`: a map
+    scores a hit (1) when the pixel of its maximum (the first in row-major order on ties) lies within
+    ``pointing_tolerance`` pixels (Euclidean distance) of the ground-truth mask, or of one of the
+    image's boxes, else a miss (0); masks are used when the data has both. Column ``pointing_game``:
+    its mean is the hit rate (higher = better); the report's Findings judge it as hits (Wilson interval
+    of the hit rate, exact McNemar test against a baseline method).
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``):
+
+    - ``pointing_tolerance`` (flag ``--tolerance``): pixels, >= 0 (default 15, paper 003).
+    """
 
     name = "pointing_game"
     reference = "Zhang et al. 2018, as paper 003 uses it"

@@ -158,45 +158,101 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
         blur: str = "fast", random_mask_fraction: float = 0.01, min_pred_value: float = 0.8,
         keep_monotonous: bool = True, num_data_points: int = 1000, seed: int = 0, batch_size: int = 64,
         aggregate: str = "median", verbose: int = 1, random_masks=None, indices=None) -> PicResult:
-    """Softmax (SIC) or Accuracy (AIC) Information Curves of saliency ``maps`` for ``model`` on ``images``.
+    """Compute the Softmax (SIC) or Accuracy (AIC) Information Curves of saliency ``maps`` on ``images``.
 
-    Parameters (the options are :class:`PICOptions`' fields; checked there)
+    Starting from a fully blurred copy of each image, the pixels the map ranks highest are
+    re-introduced at each threshold; the model's score (SIC: probability of the target class; AIC:
+    1 if the prediction is the target) is plotted against the image's information, both normalised
+    between the fully blurred and the original image, and the area under that curve scores the map
+    (Kapishnikov et al. 2021, PAIR ``saliency.metrics.pic``; paper 004). The per-image curves are
+    aggregated point by point (median by default) into one curve and its AUC. The options are
+    the fields of ``PICOptions`` (this module) and are checked there; the module ``xai_tf.metrics.pic`` lists the
+    deliberate differences from PAIR's code.
+
+    Parameters
     ----------
-    model: ``keras.Model`` with one image input and class outputs ``(N, K)``: probabilities (softmax or
-        one sigmoid unit) or logits (a linear last layer; softmax/sigmoid is applied here).
-    images: ``(N, H, W, C)`` float in [0, 1] (quantised to 8 bits, see the module docstring).
-    maps: ``(N, H, W)`` finite saliency maps, larger = more important (take ``abs`` first if the sign
-        should not matter).
-    kind: ``"sic"`` scores with the probability of the target class (a single sigmoid unit p is
-        class 1 with p, class 0 with 1 - p); ``"aic"`` scores 1 if the predicted class (the model
-        head's rule: argmax, ``p >= 0.5`` for one unit) is the target, else 0.
-    targets: ``None`` = the class the model predicts on each image, or ints ``(N,)`` (or one int).
-    thresholds: increasing fractions in (0, 1) of the pixels to reveal; default ``PAIR_THRESHOLDS``
+    model : keras.Model
+        Classifier with one image input and class outputs ``(N, K)``: probabilities (softmax or one
+        sigmoid unit) or logits (a linear last layer; softmax/sigmoid is applied here).
+    images : numpy.ndarray, shape (N, H, W, C)
+        float in [0, 1], quantised to 8 bits (``round(255 x)``) as PAIR works on ``uint8`` images;
+        the model sees ``uint8 / 255``. With ``entropy="webp"``, C must be 1, 3 or 4.
+    maps : numpy.ndarray, shape (N, H, W)
+        Finite saliency maps, larger = more important (take ``abs`` first if the sign should not
+        matter).
+    kind : {"sic", "aic"}, optional
+        ``"sic"`` (default) scores with the probability of the target class (a single sigmoid unit
+        p is class 1 with p, class 0 with 1 - p); ``"aic"`` scores 1 if the predicted class (the
+        model head's rule: argmax, ``p >= 0.5`` for one unit) is the target, else 0.
+    targets : None, int or array-like of int, shape (N,), optional
+        Class scored per image. None (default) uses the class the model predicts on each (float)
+        image.
+    thresholds : sequence of float, optional
+        Strictly increasing fractions in (0, 1) of the pixels to reveal; default ``PAIR_THRESHOLDS``
         (0.005 ... 0.75, 13 values, PAIR's notebook and paper 004).
-    entropy: ``"webp"`` lossless WebP size (PAIR) or ``"shannon"`` 256-bin histogram entropy (paper 004).
-    blur: ``"fast"`` (default) or ``"exact"``: both fill hidden pixels by PAIR's linear interpolation
-        over the Delaunay triangulation of the kept pixels. ``"exact"`` is PAIR's fill value for
-        value (Qhull on every kept pixel); ``"fast"`` triangulates only the kept pixels that border
-        hidden ones (Qhull up to 64x64, our compiled triangulator above; no Triangle needed) and
-        rasterises in compiled code: the same fill except where co-circular pixels allow another
-        diagonal; per image 1.5-14x faster
-        than exact and 29-700x faster than PAIR's code (README table; ``xai_tf.metrics.blur``).
-    random_mask_fraction: fraction of pixels kept in the fully blurred image (default 0.01, PAIR).
-    min_pred_value: images whose original score is below this are excluded; in [0, 1] (default 0.8, PAIR).
-    keep_monotonous: make each curve non-decreasing (default True, as in the paper).
-    num_data_points: curve samples before the final x = 1 point (default 1000, PAIR).
-    seed: seed of the random masks (same seed = same masks for every method; ``draw_random_masks``).
-    batch_size: blurred images per blur call and per model call (default 64).
-    aggregate: ``"median"`` (PAIR's default) or ``"mean"`` over included images.
-    verbose: 0 silent, 1 progress bar on a terminal, 2 always.
-    random_masks: optional ``(N, H, W)`` bool masks to use instead of drawing them from ``seed``.
-    indices: positions of the images in their data set (default ``0..N-1``): fixes each image's
-        random mask, whichever batch or chunk it is scored in.
+    entropy : {"webp", "shannon"}, optional
+        Information estimate: ``"webp"`` (default) the lossless WebP size (PAIR) or ``"shannon"``
+        the 256-bin histogram entropy (paper 004).
+    blur : {"fast", "exact"}, optional
+        Fill of the blurred images. Both fill hidden pixels by PAIR's linear interpolation over the
+        Delaunay triangulation of the kept pixels. ``"exact"`` is PAIR's fill value for value
+        (Qhull on every kept pixel); ``"fast"`` (default) triangulates only the kept pixels that
+        border hidden ones (Qhull for images up to 64x64 and for supports of up to 10% of the
+        pixels, our compiled triangulator above; no Triangle needed) and rasterises in compiled
+        code: the same fill except where co-circular pixels allow another diagonal; per image
+        1.5-14x faster than exact and 29-700x faster than PAIR's code (README table;
+        ``xai_tf.metrics.blur``).
+    random_mask_fraction : float, optional
+        Fraction of pixels kept in the fully blurred image, in [0, 1) (default 0.01, PAIR).
+    min_pred_value : float, optional
+        Images whose score on the original image is below this are excluded; in [0, 1] (default
+        0.8, PAIR).
+    keep_monotonous : bool, optional
+        Make each curve non-decreasing (default True, as in the paper).
+    num_data_points : int, optional
+        Curve samples before the final x = 1 point (default 1000, PAIR).
+    seed : int, optional
+        Seed of the random masks (default 0); the same seed gives every method the same masks
+        (``draw_random_masks``).
+    batch_size : int, optional
+        Blurred images per blur call and per model call (default 64).
+    aggregate : {"median", "mean"}, optional
+        Aggregation of the included images' curves (default ``"median"``, PAIR).
+    verbose : {0, 1, 2}, optional
+        0 silent, 1 progress bar on a terminal (default), 2 always.
+    random_masks : numpy.ndarray, shape (N, H, W), bool, optional
+        Masks to use instead of drawing them from ``seed``.
+    indices : array-like of int, shape (N,), optional
+        Positions of the images in their data set (default ``0..N-1``): fixes each image's random
+        mask, whichever batch or chunk it is scored in.
 
     Returns
     -------
     PicResult
         Per-image curves, AUCs and exclusion reasons, and the aggregated curve and AUC.
+
+    Raises
+    ------
+    ValueError
+        If ``maps`` does not have shape ``(N, H, W)`` matching ``images``, ``random_masks`` is not
+        bool of that shape, ``entropy="webp"`` meets images whose channels are not 1, 3 or 4, or an
+        option is out of range (unknown ``kind``/``entropy``/``blur``/``aggregate``, bad
+        ``thresholds``); each message names the argument.
+    TypeError
+        If an option has the wrong type (e.g. a non-integer ``batch_size`` or ``num_data_points``).
+
+    Warns
+    -----
+    RuntimeWarning
+        When every image is excluded (the aggregated curve and AUC are NaN).
+
+    Notes
+    -----
+    An image is excluded (its reason in ``PicResult.excluded``, NaN in its arrays) when its map is
+    constant (every threshold reveals the same pixels, so it ranks nothing; PAIR would score it as
+    the diagonal), or, by PAIR's rules in PAIR's order, when its score on the original image is
+    below ``min_pred_value``, when the fully blurred image's information is not below the
+    original's, or when the fully blurred image's score is not below the original's.
     """
     kind = check_choice(kind, "kind", KINDS)
     check_positive(batch_size, "batch_size", integer=True)

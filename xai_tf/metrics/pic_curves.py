@@ -18,18 +18,54 @@ AGGREGATES = ("median", "mean")
 
 @dataclass
 class PicResult:
-    """AIC or SIC of one saliency method over a set of images.
+    """AIC or SIC of one saliency method over a set of images, as :func:`xai_tf.metrics.pic` returns it.
 
-    Per image (N images, T thresholds, P = ``num_data_points + 1`` curve points):
-    ``targets`` ``(N,)``; ``entropies`` and ``scores`` ``(N, T + 2)``: raw information estimate and
-    model score of the fully blurred image, each threshold's image, and the original (NaN where not
-    computed: thresholds of excluded images); ``normalized_entropies`` and ``normalized_scores``
-    ``(N, T)``: the curve's points (scores made monotone when ``keep_monotonous``); ``curves``
-    ``(N, P)``: the curve interpolated at ``curve_x``; ``aucs`` ``(N,)``; ``excluded`` ``(N,)``: None
-    or the reason the image was left out (NaN in the arrays above).
-    For the set: ``curve`` ``(P,)`` aggregated over included images by ``aggregate`` and its ``auc``
-    (NaN when no image is included). ``timings``: seconds spent blurring, estimating information and
-    running the model.
+    Shapes: N images, T thresholds, P = ``num_data_points + 1`` curve points. Per image, the
+    arrays hold NaN where nothing was computed (the thresholds of excluded images).
+
+    Parameters
+    ----------
+    kind : {"sic", "aic"}
+        Softmax (SIC) or Accuracy (AIC) Information Curve.
+    entropy : {"webp", "shannon"}
+        The information estimate used.
+    blur : {"fast", "exact"}
+        The fill of the blurred images used.
+    aggregate : {"median", "mean"}
+        How the per-image curves were aggregated into ``curve``.
+    thresholds : numpy.ndarray, shape (T,)
+        float64, the fractions of pixels revealed.
+    targets : numpy.ndarray, shape (N,)
+        int64, the class scored on each image.
+    entropies : numpy.ndarray, shape (N, T + 2)
+        float64, raw information estimate of the fully blurred image, of each threshold's image
+        and of the original (WebP bytes or Shannon bits).
+    scores : numpy.ndarray, shape (N, T + 2)
+        float64, model score (SIC: target probability; AIC: 0 or 1) of the same images.
+    normalized_entropies : numpy.ndarray, shape (N, T)
+        float64 in [0, 1], the curve's x points: information normalised between the fully blurred
+        image (0) and the original (1).
+    normalized_scores : numpy.ndarray, shape (N, T)
+        float64 in [0, 1], the curve's y points, normalised likewise (made non-decreasing when
+        ``keep_monotonous``).
+    curve_x : numpy.ndarray, shape (P,)
+        float64, the regular points in [0, 1] the curves are interpolated at.
+    curves : numpy.ndarray, shape (N, P)
+        float64, each image's curve interpolated at ``curve_x``.
+    aucs : numpy.ndarray, shape (N,)
+        float64, the area under each image's curve (NaN for excluded images).
+    excluded : list of (str or None)
+        Per image, None or the reason it was left out (NaN in the per-image arrays).
+    curve : numpy.ndarray, shape (P,)
+        float64, the curves of the included images aggregated point by point by ``aggregate``
+        (NaN when no image is included).
+    auc : float
+        Trapezoidal area under ``curve`` (NaN when no image is included): the set's AIC or SIC.
+    random_masks : numpy.ndarray, shape (N, H, W), bool, optional
+        The seed pixels kept in each fully blurred image (default None: not kept).
+    timings : dict of str to float, optional
+        Seconds spent blurring (``"blur"``), estimating information (``"entropy"``), running the
+        model (``"model"``) and in total (``"total"``); default empty.
     """
 
     kind: str
@@ -58,6 +94,7 @@ class PicResult:
 
     @property
     def num_included(self) -> int:
+        """Number of images that contribute to the aggregated curve (not excluded)."""
         return int(self.included.sum())
 
     def __repr__(self) -> str:
@@ -65,7 +102,20 @@ class PicResult:
                 f"auc={self.auc:.4f}, images={len(self.aucs)}, included={self.num_included})")
 
     def to_dict(self, include_masks: bool = False) -> dict:
-        """JSON-ready dict (lists, NaN as None); ``from_dict`` restores it. Masks only on request."""
+        """Convert the result to a JSON-ready dict; :meth:`from_dict` restores it.
+
+        Parameters
+        ----------
+        include_masks : bool, optional
+            Also write ``random_masks`` (as nested lists of 0/1) when the result holds them; default
+            False leaves the key out (the masks are the largest field).
+
+        Returns
+        -------
+        dict
+            ``{field name: value}`` of every field: arrays as nested lists, NaN and infinities as
+            None, NumPy integers as ``int``.
+        """
         out = {}
         for item in fields(self):
             value = getattr(self, item.name)
@@ -78,7 +128,18 @@ class PicResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> PicResult:
-        """Inverse of ``to_dict``."""
+        """Rebuild a result from :meth:`to_dict`'s dict (e.g. read back from JSON).
+
+        Parameters
+        ----------
+        data : dict
+            ``{field name: value}`` as :meth:`to_dict` writes it; ``random_masks`` may be absent.
+
+        Returns
+        -------
+        PicResult
+            Arrays as float64 (None back to NaN), ``targets`` int64, ``random_masks`` bool or None.
+        """
         values = dict(data)
         for name in ("thresholds", "entropies", "scores", "normalized_entropies", "normalized_scores",
                      "curve_x", "curves", "aucs", "curve"):
@@ -91,7 +152,28 @@ class PicResult:
 
     @classmethod
     def merge(cls, results: list[PicResult]) -> PicResult:
-        """Concatenate results over disjoint image sets (e.g. shards) and re-aggregate the curve."""
+        """Concatenate results over disjoint image sets (e.g. chunks or shards) and re-aggregate the curve.
+
+        Parameters
+        ----------
+        results : list of PicResult
+            Results of the same ``kind``, ``entropy``, ``blur``, ``aggregate``, ``thresholds`` and
+            ``curve_x``, in the image order wanted.
+
+        Returns
+        -------
+        PicResult
+            The per-image arrays and ``excluded`` concatenated in order, ``curve`` and ``auc``
+            re-aggregated over every included image (not a mean of the parts' AUCs),
+            ``random_masks`` concatenated when every part holds them (else None) and the timings
+            summed.
+
+        Raises
+        ------
+        ValueError
+            If ``results`` is empty, or the results differ in ``kind``, ``entropy``, ``blur``,
+            ``aggregate``, thresholds or curve points.
+        """
         if not results:
             raise ValueError("results must hold at least one PicResult")
         first = results[0]

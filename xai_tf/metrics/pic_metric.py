@@ -3,8 +3,9 @@
 The runner's ``pic_*`` options map onto :class:`~xai_tf.metrics.pic.PICOptions`; each chunk is
 scored by :func:`~xai_tf.metrics.pic.pic` with the run's seed and the images' indices, so each image's
 random mask is ``rng_for(seed, image index)``'s (the same whichever chunk or shard scores the image,
-for every method, and in ``PICCallback``); the chunk's ``PicResult`` is stored with its maps, and the summary is the AUC of
-the curve aggregated over every stored chunk (PAIR's median), not a mean of per-image AUCs.
+for every method, and in ``PICCallback``); the chunk's ``PicResult`` is stored with its maps, and the
+summary is the AUC of the curve aggregated over every stored chunk (PAIR's median), not a mean of
+per-image AUCs.
 """
 from __future__ import annotations
 
@@ -60,10 +61,50 @@ def pic_options(options: dict) -> PICOptions:
 class PICMetric(CurveMetric):
     """SIC or AIC of the method's maps on each image; the summary is the AUC of the aggregated curve.
 
-    A :class:`~xai_tf.metrics.protocol.CurveMetric` whose curves are PIC's (x: normalised
-    information revealed; y: normalised softmax score for SIC, accuracy for AIC). It keeps its own
-    storage (the chunk's ``PicResult`` as JSON under ``pic_<kind>``) and summary (the AUC of PAIR's
-    median curve, detail under ``summary["pic"]``); :meth:`aggregate_curves` gives that curve.
+    A :class:`~xai_tf.metrics.CurveMetric` whose curves are PIC's (x: normalised information
+    revealed; y: normalised softmax score for SIC, accuracy for AIC), computed by
+    :func:`xai_tf.metrics.pic` (Kapishnikov et al. 2021, PAIR saliency; paper 004) with the run's
+    seed and the images' indices, so an image gets the same random mask in every chunk, shard and
+    method. Per image, with :math:`e` the information estimate and :math:`s` the model score of the
+    fully blurred image (:math:`e_0, s_0`), of each threshold's image and of the original
+    (:math:`e_1, s_1`), the curve's points are :math:`((e - e_0) / (e_1 - e_0), (s - s_0) / (s_1 -
+    s_0))` clipped to [0, 1]; the row's value is the area under that curve (higher = better).
+
+    It keeps its own storage (the chunk's ``PicResult`` as JSON under ``pic_<kind>``) and summary
+    (the AUC of PAIR's median curve, detail under ``summary["pic"]``);
+    :meth:`~xai_tf.metrics.CurveMetric.aggregate_curves` gives that curve.
+
+    Parameters
+    ----------
+    kind : {"sic", "aic"}
+        The metric's name and column: ``"sic"`` scores with the target class probability,
+        ``"aic"`` with the accuracy (1 if the predicted class is the target).
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not ``"sic"`` or ``"aic"``.
+
+    Notes
+    -----
+    Columns: ``<kind>``, the image's AUC (NaN, stored as ``null``, when the image is excluded), and
+    ``<kind>_excluded``, None or the reason PIC left the image out. The summary's table entry is
+    the AUC of the curve aggregated (median) over every included image of every stored chunk, not
+    a mean of the per-image AUCs (no ``_std``/``_n`` entries); ``summary["pic"][kind][method]``
+    holds ``{"auc", "included", "images", "curve"}`` (every 10th point of the curve).
+
+    Options, shared by SIC and AIC (``evaluate(options={...})``; ``xai-tf evaluate`` flag):
+
+    - ``pic_entropy`` (``--pic-entropy``): information estimate, ``"webp"`` (default, PAIR) or
+      ``"shannon"`` (paper 004);
+    - ``pic_blur`` (``--pic-blur``): fill of the blurred images, ``"fast"`` (default) or
+      ``"exact"`` (PAIR's);
+    - ``pic_thresholds`` (``--pic-thresholds``, comma-separated): increasing fractions in (0, 1) of
+      the pixels revealed; default None, PAIR's 13 thresholds;
+    - ``pic_min_pred_value`` (``--pic-min-pred``): images scored below this on the original are
+      excluded, in [0, 1] (default 0.8, PAIR);
+    - ``pic_random_mask_fraction`` (``--pic-random-mask-fraction``): fraction of the pixels kept in
+      the fully blurred image (default 0.01, PAIR).
     """
 
     scores = "maps"
@@ -95,7 +136,21 @@ class PICMetric(CurveMetric):
         return columns, {f"pic_{self.name}": np.array(json.dumps(stored))}
 
     def results(self, stored) -> PicResult | None:
-        """The method's chunk results merged in image order (None when none was stored)."""
+        """Merge the method's stored chunk results, in image order, into one result.
+
+        Parameters
+        ----------
+        stored : callable
+            ``stored()`` returns the method's saved chunk arrays ``[(first image index, {array name:
+            numpy.ndarray})]`` (see :meth:`xai_tf.metrics.Metric.summarize`); the chunks' results
+            are read from ``pic_<kind>``.
+
+        Returns
+        -------
+        PicResult or None
+            :meth:`xai_tf.metrics.PicResult.merge` of the chunks' results sorted by their first image, or None when
+            no chunk stored one.
+        """
         key = f"pic_{self.name}"
         parts = [(first, PicResult.from_dict(json.loads(str(arrays[key]))))
                  for first, arrays in stored() if key in arrays]

@@ -86,10 +86,32 @@ class Option:
 
     @property
     def cli_flag(self) -> str:
+        """The ``xai-tf evaluate`` flag: ``flag``, else ``--`` + the name with ``-`` for ``_``."""
         return self.flag or "--" + self.name.replace("_", "-")
 
     def from_cli(self, text: str):
-        """The checked value of a CLI string; ValueError naming the flag when it cannot be read."""
+        """Read and check the option's value from its command-line string.
+
+        ``parse`` turns the string into a value, then ``check`` validates it.
+
+        Parameters
+        ----------
+        text : str
+            The flag's value as typed (``"0.05"``, ``"full,semi"``, ``"true"``).
+
+        Returns
+        -------
+        object
+            The checked value (JSON-able), what ``check(parse(text))`` returns.
+
+        Raises
+        ------
+        ValueError
+            If ``parse`` cannot read ``text`` (the message names ``cli_flag`` and repeats the
+            option's help), or if ``check`` rejects the value.
+        TypeError
+            If ``check`` rejects the value's type (naming the option).
+        """
         try:
             value = self.parse(text)
         except (TypeError, ValueError) as error:
@@ -101,12 +123,46 @@ class Option:
 class Chunk:
     """One unit of work handed to :meth:`Metric.score`: a chunk of images explained by one method.
 
-    images ``(B, H, W, C)`` float32 in [0, 1]; indices ``(B,)`` positions in the data set; targets
-    ``(B,)`` int64; maps ``(B, H, W)`` the method's maps; masks ``(B, H, W)`` bool or None; boxes a
-    list of per-image box lists or None. ``seed`` is the run's seed (per-image draws key on it and
-    the image index), ``chunk_seed`` the chunk's seed for the stochastic methods; ``params`` the
-    method's parameters; ``randomized(mode)`` returns the model with re-initialised weights (cached
-    per run).
+    The runner (``xai_tf.evaluation.UnitScorer.score_maps``) builds one per (chunk, method); a
+    metric reads what it needs and must not modify the arrays. B is the number of images in the
+    chunk (``chunk_size``, fewer in the last chunk).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The classifier the maps explain (taking ``[0, 1]`` NHWC images).
+    method : str
+        Name of the saliency method that made ``maps`` (one of ``xai_tf.list_methods()``); a
+        :class:`MethodMetric` re-runs it with ``xai_tf.explain(model, ..., method, ..., **params)``.
+    images : numpy.ndarray, shape (B, H, W, C)
+        float32 in [0, 1], the chunk's images.
+    indices : numpy.ndarray, shape (B,)
+        int64, the images' positions in the data set. Per-image random draws are keyed on them
+        (``rng_for(seed, index)``), so a result does not depend on the chunk or shard an image is in.
+    targets : numpy.ndarray, shape (B,)
+        int64, the class explained on each image.
+    maps : numpy.ndarray, shape (B, H, W)
+        The method's maps of ``images`` (float32, larger = more important; a study passes denoised
+        maps here).
+    seed : int
+        The run's seed, for the metric's own per-image draws (``rng_for(seed, index)``).
+    chunk_seed : int
+        The chunk's seed (``xai_tf.evaluation.chunk_seed(seed, chunk)``), to pass as ``seed=`` when
+        re-running a stochastic method.
+    batch_size : int
+        Most images per compiled model call.
+    params : dict, optional
+        The method's parameters ``{parameter: value}`` (default empty), to pass on to
+        ``xai_tf.explain`` when re-running the method.
+    masks : numpy.ndarray, shape (B, H, W), bool, optional
+        Ground-truth object masks (True on the object), or None (default) when the data has none.
+    boxes : list of list of tuple, optional
+        Per image a list of ``(y0, x0, y1, x1)`` end-exclusive boxes, or None (default) when the
+        data has none.
+    randomized : callable, optional
+        ``randomized(mode)`` returns ``model`` with re-initialised weights (``mode`` ``"full"`` or
+        ``"semi"``, see :func:`xai_tf.metrics.randomization_check`), made once per run and cached;
+        None (default) outside the runner.
     """
 
     model: object
@@ -125,7 +181,76 @@ class Chunk:
 
 
 class Metric:
-    """Base class of the metric protocol (see the module docstring)."""
+    """Base class of the metric protocol: what every metric the evaluation runner scores declares.
+
+    A metric is an instance of a subclass (:class:`MapsMetric`, :class:`MethodMetric` or
+    :class:`CurveMetric`) that sets the class attributes below and implements :meth:`score`;
+    :func:`xai_tf.metrics.register` adds it to ``xai_tf.metrics.METRICS``, which the runner
+    (:func:`xai_tf.evaluate`), the flags of ``xai-tf evaluate``, the summary, the report and
+    ``MetricCallback`` read. See the module ``xai_tf.metrics.protocol`` for the whole protocol.
+
+    Attributes
+    ----------
+    name : str
+        The metric's name in ``evaluate(metrics=...)``, ``xai-tf evaluate --metrics`` and the
+        report; non-empty and unique among the registered metrics.
+    scores : {"maps", "method"}
+        ``"maps"``: it scores the maps it is given (``chunk.maps``); ``"method"``: it re-runs the
+        method (``chunk.method``, ``chunk.params``).
+    ground_truth : str or None
+        None, or ``"masks or boxes"`` when it needs the data's localisation truth (``chunk.masks``
+        or ``chunk.boxes``); the runner refuses data without it before writing anything.
+    options : tuple of Option
+        Its options, named with the metric as prefix (``pic_entropy``, ``sensitivity_radius``);
+        an option may be shared by several metrics (SIC and AIC share the same objects).
+    notes : dict of str to str
+        How to read each column (the report's table headers); see :meth:`note`.
+    details_key : str
+        Key of the summary under which :meth:`summarize`'s details are stored (default
+        ``"details"``; AIC/SIC use ``"pic"``).
+    reference : str
+        The paper and the reference implementation whose arithmetic it reproduces (the README's
+        metric table and the docs read it).
+    direction : {"higher", "lower"} or None
+        Which values of its columns are better; None for a diagnostic where neither is.
+    column_directions : dict of str to str
+        Per-column exceptions to ``direction`` (see :meth:`direction_of`).
+    evidence : {"mean", "hits", "sanity"}
+        How the report's Findings judge its per-image values beside a baseline method scored on
+        the same images: ``"mean"`` (default; Student-t interval of the mean of the paired
+        per-image differences), ``"hits"`` (0/1 per image: Wilson interval of the hit rate and a
+        one-sided exact McNemar test) or ``"sanity"`` (a similarity to the maps of a randomised
+        model, judged against ``threshold``).
+    threshold : float or None
+        The pass/fail cut-off of an ``evidence="sanity"`` metric, on the ``direction_of(column)``
+        side; None otherwise.
+
+    Notes
+    -----
+    A row whose ``<column>_excluded`` holds a reason (a string) is left out of ``column`` by the
+    Findings and the reason counted; AIC/SIC write such columns for the images PIC excludes.
+    Every per-image value must be a pure function of the chunk's images, maps and seeds
+    (``rng_for(chunk.seed, image index)`` for the metric's own draws), so it does not depend on
+    how the images were cut into chunks or shards.
+
+    Examples
+    --------
+    A metric of the maps (the share of each map's absolute mass in its brightest 10% of pixels),
+    registered so that ``evaluate(..., metrics=["top_mass"])`` scores it:
+
+    >>> import numpy as np
+    >>> from xai_tf.metrics import MapsMetric, register
+    >>> class TopMass(MapsMetric):
+    ...     name = "top_mass"
+    ...     direction = "higher"
+    ...     reference = "example"
+    ...     notes = {"top_mass": "share of |map| in its top 10% pixels (higher = more concentrated)"}
+    ...     def score(self, chunk, options):
+    ...         flat = np.sort(np.abs(chunk.maps).reshape(len(chunk.maps), -1), axis=1)[:, ::-1]
+    ...         top = flat[:, :max(1, flat.shape[1] // 10)].sum(axis=1)
+    ...         return {self.name: [float(v) for v in top / np.maximum(flat.sum(axis=1), 1e-12)]}, {}
+    >>> metric = register(TopMass())
+    """
 
     name: str = ""
     scores: str = "maps"
@@ -140,36 +265,134 @@ class Metric:
     threshold: float | None = None
 
     def direction_of(self, column: str) -> str | None:
-        """Which values of ``column`` are better: ``column_directions[column]``, else ``direction``."""
+        """Say which values of ``column`` are better.
+
+        Parameters
+        ----------
+        column : str
+            One of the metric's result columns (:meth:`columns`).
+
+        Returns
+        -------
+        str or None
+            ``column_directions[column]`` when set, else ``direction``: ``"higher"``, ``"lower"``,
+            or None when neither is better (a diagnostic, reported but not judged).
+        """
         return self.column_directions.get(column, self.direction)
 
     def columns(self, options: dict) -> list[str]:
-        """Result columns this metric writes with ``options`` (default: its name)."""
+        """List the result columns this metric writes into each row with ``options``.
+
+        Override it when the columns depend on the options (the randomisation check writes one
+        column per mode: ``randomization_full``, ``randomization_semi``). An extra
+        ``<column>_excluded`` column that :meth:`score` writes beside a column is not listed.
+
+        Parameters
+        ----------
+        options : dict
+            ``{option name: checked value}`` of every registered option (the run's options, see
+            ``xai_tf.evaluation.check_options``).
+
+        Returns
+        -------
+        list of str
+            The column names, in order; default ``[name]``.
+        """
         return [self.name]
 
     def note(self, column: str) -> str:
-        """How to read ``column`` (the report's header)."""
+        """Say how to read ``column`` (the report's and the summary's header).
+
+        Parameters
+        ----------
+        column : str
+            One of the metric's result columns.
+
+        Returns
+        -------
+        str
+            ``notes[column]``, or the column's name when ``notes`` has no entry for it.
+        """
         return self.notes.get(column, column)
 
     def score(self, chunk: Chunk, options: dict) -> tuple[dict[str, list], dict[str, np.ndarray]]:
-        """``({column: one value per image}, {array name: array})`` for one chunk."""
+        """Score one chunk of images explained by one method: the method every metric implements.
+
+        Parameters
+        ----------
+        chunk : Chunk
+            The chunk's model, method, images, indices, targets, maps, seeds, batch size, method
+            parameters and ground truth.
+        options : dict
+            ``{option name: checked value}`` of every registered option (read your own by name).
+
+        Returns
+        -------
+        columns : dict of str to list
+            ``{column: values}`` with one JSON-able value per image of the chunk (B values, in
+            the chunk's image order) for every column of :meth:`columns`; NaN or None where an
+            image has no value (stored as ``null``). It may add a ``<column>_excluded`` list: None,
+            or the reason the image was left out.
+        arrays : dict of str to numpy.ndarray
+            Arrays kept beside the maps in the chunk's ``.npz`` (readable with
+            ``allow_pickle=False``; names other than ``indices``, ``targets``, ``maps`` and
+            ``masks``, which the runner writes); ``{}`` for none. :meth:`summarize` reads them back.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, in the base class: a subclass implements it.
+        """
         raise NotImplementedError
 
     def check_shape(self, options: dict, shape: tuple) -> None:
-        """Raise ValueError naming the option when ``options`` cannot score images of ``shape`` ``(H, W, C)``.
+        """Check that ``options`` can score images of ``shape``; the base class accepts every shape.
 
         For options whose validity depends on the data (Top-k's ``k`` against the pixels of an
         image, a segmentation of 1-pixel images): a runner calls it with the data's image shape
-        before writing anything; :meth:`score` calls it too. Default: every shape is fine.
+        before writing anything; :meth:`score` calls it too.
+
+        Parameters
+        ----------
+        options : dict
+            ``{option name: checked value}`` of every registered option.
+        shape : tuple of int
+            ``(H, W, C)`` of the images to score.
+
+        Raises
+        ------
+        ValueError
+            In a subclass, naming the option, when it cannot score images of ``shape``.
         """
 
     def summarize(self, column: str, values: np.ndarray, stored: Callable[[], list]) -> tuple[dict, dict | None]:
-        """``(table entries, detail)`` of ``column`` for one method.
+        """Summarise one column of one method over every image scored: its entries in the summary table.
 
-        Default: the mean, standard deviation and count of the finite ``values`` (one per image),
-        no detail. stored: returns the method's saved chunk arrays ``[(first image index, {name:
-        array})]``, for metrics whose summary is not a mean (AIC/SIC's aggregated curve); their
-        detail (JSON-able) lands in ``summary[details_key][column][method]``.
+        Default: the mean, standard deviation and count of the finite ``values``, no detail.
+        Metrics whose summary is not a mean (AIC/SIC: the AUC of the aggregated curve) override
+        it and read their stored arrays.
+
+        Parameters
+        ----------
+        column : str
+            One of the metric's result columns.
+        values : numpy.ndarray, shape (N,)
+            float64, the column's value on each image the method was scored on (all chunks and
+            shards), NaN where a row holds no value.
+        stored : callable
+            ``stored()`` (no argument) returns the method's saved chunk arrays, ``[(first image
+            index, {array name: numpy.ndarray})]`` one per chunk (the maps left out), read from the
+            folders on the first call.
+
+        Returns
+        -------
+        entries : dict
+            The method's table entries: default ``{column: mean, column + "_std": standard
+            deviation, column + "_n": count}`` of the finite values (mean and standard deviation
+            None when there is none).
+        detail : dict or None
+            JSON-able detail stored in ``summary[details_key][column][method]``; None (default)
+            for none.
         """
         finite = values[np.isfinite(values)]
         entry = {column: float(finite.mean()) if len(finite) else None,
@@ -179,7 +402,12 @@ class Metric:
 
 
 class MapsMetric(Metric):
-    """A metric of the maps the method made (Xplique's ``ExplanationMetric``): ``scores = "maps"``."""
+    """A metric of the maps the method made (Xplique's ``ExplanationMetric``): ``scores = "maps"``.
+
+    Its :meth:`~Metric.score` reads ``chunk.maps`` (Deletion, Sparseness, Relevance Mass); a study
+    that denoises maps scores the denoised maps with it. Subclass it, set the class attributes of
+    :class:`Metric` and implement ``score``.
+    """
 
     scores = "maps"
 
@@ -200,10 +428,10 @@ class CurveMetric(MapsMetric):
 
     Subclasses set ``name``, ``direction`` (``"higher"``: a larger area is better, as Insertion;
     ``"lower"``, as Deletion), ``label`` (what the curve's x axis is, for figures) and
-    ``options``, and implement :meth:`curves`. The default :meth:`score` writes the per-image
+    ``options``, and implement :meth:`curves`. The default :meth:`~Metric.score` writes the per-image
     area (:meth:`area`) in the column ``name`` and stores the curves in the chunk's arrays as
     ``curve_<name>`` ``(B, T)`` float64 (NaN-padded where images have fewer points) and
-    ``curve_<name>_x`` ``(T,)``; :meth:`summarize` returns the mean, standard deviation and count
+    ``curve_<name>_x`` ``(T,)``; :meth:`~Metric.summarize` returns the mean, standard deviation and count
     of the areas. The evaluation summary stores every curve metric's aggregated curve under
     ``summary["curves"][column][method]`` (:meth:`curve_detail`: the curve of
     :meth:`aggregate_curves`, by default the mean over images at each x, NaN ignored, at most
@@ -216,11 +444,51 @@ class CurveMetric(MapsMetric):
     ylabel: str = "target class probability"
 
     def curves(self, chunk: Chunk, options: dict) -> tuple[np.ndarray, np.ndarray]:
-        """``(x (T,), curves (B, T))`` of one chunk: the curve of every image at the points ``x``."""
+        """Measure the curve of every image of one chunk: the method a curve metric implements.
+
+        Parameters
+        ----------
+        chunk : Chunk
+            The chunk's images, maps, targets and seeds (see :meth:`Metric.score`).
+        options : dict
+            ``{option name: checked value}`` of every registered option.
+
+        Returns
+        -------
+        x : numpy.ndarray, shape (T,)
+            The increasing points the curves are measured at (e.g. the fraction of the image
+            perturbed).
+        curves : numpy.ndarray, shape (B, T)
+            One curve per image (e.g. the target class probability at each ``x``), NaN-padded at
+            the end where an image has fewer points.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, in the base class: a subclass implements it.
+        """
         raise NotImplementedError
 
     def area(self, x: np.ndarray, curves: np.ndarray, options: dict) -> np.ndarray:
-        """Per-image area ``(B,)`` under ``curves`` over ``x`` (trapezoidal rule; NaN points dropped)."""
+        """Compute the area under each image's curve, the value :meth:`~Metric.score` writes per image.
+
+        Default: the trapezoidal rule over ``x`` with NaN points (padding) dropped; Deletion and
+        Insertion override it with Xplique's mean of the trapezoids.
+
+        Parameters
+        ----------
+        x : numpy.ndarray, shape (T,)
+            float64, the points of :meth:`curves`.
+        curves : numpy.ndarray, shape (B, T)
+            float64, one curve per image.
+        options : dict
+            ``{option name: checked value}`` of every registered option (unused by the default).
+
+        Returns
+        -------
+        numpy.ndarray, shape (B,), float64
+            The area under each curve; NaN for a curve with fewer than two finite points.
+        """
         return trapezoid_rows(x, curves)
 
     def score(self, chunk: Chunk, options: dict):
@@ -231,10 +499,25 @@ class CurveMetric(MapsMetric):
                 {f"curve_{self.name}": curves, f"curve_{self.name}_x": np.asarray(x, dtype=np.float64)})
 
     def aggregate_curves(self, stored: Callable[[], list]) -> tuple[np.ndarray, np.ndarray, int] | None:
-        """``(x, mean curve, images)`` over every stored chunk of one method, or None when none was stored.
+        """Aggregate one method's curves over every stored chunk into one curve.
 
         Chunks whose curves have different lengths (e.g. IROF's segment counts) are NaN-padded to the
         longest; each point is the mean over the images that have it.
+
+        Parameters
+        ----------
+        stored : callable
+            ``stored()`` returns the method's saved chunk arrays ``[(first image index, {array name:
+            numpy.ndarray})]`` (see :meth:`Metric.summarize`); the curves are read from
+            ``curve_<name>`` and ``curve_<name>_x``.
+
+        Returns
+        -------
+        tuple of (numpy.ndarray, numpy.ndarray, int) or None
+            ``(x, curve, images)``: ``x`` ``(T,)`` float64, the points of the longest curve;
+            ``curve`` ``(T,)`` float64, the mean over images at each point (NaN where no image has
+            a finite value); ``images``, the number of images aggregated. None when no chunk
+            stored this metric's curves.
         """
         key = f"curve_{self.name}"
         parts = [(first, arrays[key], arrays[f"{key}_x"]) for first, arrays in stored() if key in arrays]
@@ -253,11 +536,22 @@ class CurveMetric(MapsMetric):
         return np.asarray(x, dtype=np.float64), mean, len(padded)
 
     def curve_detail(self, stored: Callable[[], list]) -> dict | None:
-        """The aggregated curve of one method for the summary (``summary["curves"][column][method]``).
+        """Give the aggregated curve of one method for the summary (``summary["curves"][column][method]``).
 
-        ``{"x", "curve", "images", "direction", "label", "ylabel"}`` (JSON-ready; at most
-        ``MAX_SUMMARY_POINTS`` points), from :meth:`aggregate_curves`; None when nothing was stored.
         The summary stores it for every curve metric, so figures and reports read curves alike.
+
+        Parameters
+        ----------
+        stored : callable
+            ``stored()`` returns the method's saved chunk arrays (see :meth:`aggregate_curves`).
+
+        Returns
+        -------
+        dict or None
+            JSON-ready ``{"x", "curve", "images", "direction", "label", "ylabel"}``: the curve of
+            :meth:`aggregate_curves` as lists of floats (non-finite points as None), thinned to at
+            most ``MAX_SUMMARY_POINTS`` (1001) evenly spaced points, with the number of images,
+            ``direction`` and the axis labels. None when nothing was stored.
         """
         aggregated = self.aggregate_curves(stored)
         if aggregated is None:

@@ -80,7 +80,18 @@ def random_logit(model, images, method, targets=None, *, seed: int = 0, indices=
 
 
 class RandomLogitMetric(MethodMetric):
-    """Random Logit in the evaluation runner: SSIM of the maps of the target and of a random other class."""
+    """Random Logit in the evaluation runner: SSIM of the maps of the target and of a random other class.
+
+    Sixt et al. 2020, as Quantus' ``RandomLogit``: a :class:`~xai_tf.metrics.MethodMetric` that
+    explains each image for its target class and for a random other class (uniform among the model's
+    other classes, drawn from ``rng_for(seed, image index)``; a single sigmoid unit: the opposite
+    class), re-running the method with its parameters and the chunk's seed (both maps are re-made:
+    ``chunk.maps`` may be denoised). Both maps are divided by their largest ``|value|`` and compared by
+    scikit-image's SSIM of the flattened maps (a 1-D SSIM, as Quantus), ``data_range`` the spread of
+    the two together. Column ``random_logit``: lower = the method explains the class, not just the
+    image. It has no options; Quantus' ``num_classes`` default of 1,000 is replaced by the model's
+    number of classes.
+    """
 
     name = "random_logit"
     reference = "Sixt et al. 2020 (Quantus RandomLogit)"

@@ -139,17 +139,59 @@ def _unit(saliency: np.ndarray) -> np.ndarray:
 def randomization_check(model, images, method: str, mode: str = "full", seed: int = 0,
                         similarity: str = "spearman", targets=None, *, absolute: bool = True,
                         batch_size: int = 64, **method_params) -> RandomizationResult:
-    """Similarity of ``method``'s maps from ``model`` and from a re-initialised copy (see the module docstring).
+    r"""Compare ``method``'s maps from ``model`` with its maps from a re-initialised copy of the model.
 
-    model: trained ``keras.Model`` (never modified).
-    images: ``(N, H, W, C)`` in [0, 1].
-    method: a name of ``xai_tf.list_methods()``.
-    mode: ``"full"`` (default), ``"semi"`` or ``"cascade"``.
-    seed: seed of the re-initialisation and of stochastic methods.
-    similarity: ``"spearman"`` (default) or ``"ssim"``.
-    targets: ``None`` = the trained model's predicted class, explained on every copy too; or ints ``(N,)``.
-    absolute: compare ``|map|`` (default True).
-    batch_size, method_params: passed to ``xai_tf.explain``.
+    The model-randomisation sanity check (Adebayo et al. 2018; paper 003's fully and semi
+    randomised models): a method that explains the model should give different maps once the
+    learned weights are destroyed, so a low similarity passes. Re-initialisation is He et al.
+    2015's (kernels from :math:`N(0, 2 / \mathrm{fan\_in})`, zero biases, identity BatchNorm),
+    seeded by ``seed``; see the module ``xai_tf.metrics.randomization`` for which layers each mode
+    re-initialises.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained classifier (never modified: the copy is made with ``keras.models.clone_model``).
+    images : numpy.ndarray, shape (N, H, W, C)
+        float in [0, 1], the images to explain.
+    method : str
+        A name of ``xai_tf.list_methods()``.
+    mode : {"full", "semi", "cascade"}, optional
+        ``"full"`` (default): every layer with weights re-initialised; ``"semi"``: the layers with
+        weights after the last layer with a 4-D output (the classifier head); ``"cascade"``: the
+        layers re-initialised cumulatively from the output down, one similarity per step.
+    seed : int, optional
+        Seed of the re-initialisation and of stochastic methods (default 0); the same seed gives
+        the same random model.
+    similarity : {"spearman", "ssim"}, optional
+        Per-image similarity of the two maps: Spearman rank correlation (default; Adebayo et al.,
+        NaN for a constant map) or SSIM of the maps min-max scaled to [0, 1] (scikit-image).
+    targets : None, int or array-like of int, shape (N,), optional
+        Class explained per image, on the trained model and on every copy. None (default) explains
+        the trained model's predicted class.
+    absolute : bool, optional
+        Compare ``|map|`` (default True: Adebayo et al. report the sign-agnostic comparison).
+    batch_size : int, optional
+        Most images per compiled call, passed to ``xai_tf.explain`` (default 64).
+    **method_params
+        Method parameters passed to ``xai_tf.explain`` (e.g. ``steps=32``).
+
+    Returns
+    -------
+    RandomizationResult
+        ``mode``; ``similarity``; ``similarities``, float64 ``(N,)`` for ``"full"``/``"semi"`` or
+        ``(L, N)`` for ``"cascade"`` (row k: the top k + 1 weighted layers re-initialised);
+        ``layers``, the names of the layers re-initialised (in cascade order); ``targets``
+        ``(N,)`` int64.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` or ``similarity`` is unknown, ``images`` is not ``(N, H, W, C)`` in [0, 1],
+        ``batch_size`` is not positive, or ``mode="semi"`` meets a model with no weighted layer
+        after its last 4-D layer.
+    TypeError
+        If ``batch_size`` is not an integer.
     """
     from xai_tf.explainers import explain
     from xai_tf.models.head import head_of
@@ -187,7 +229,27 @@ def _modes_option(value):
 
 
 class RandomizationMetric(Metric):
-    """Randomisation check in the evaluation runner: Spearman similarity to the randomised model's maps."""
+    """Randomisation check in the evaluation runner: Spearman similarity to the randomised model's maps.
+
+    Adebayo et al. 2018, as paper 003 uses it: a :class:`~xai_tf.metrics.MethodMetric` that re-runs
+    the method (its parameters, the chunk's seed) on a copy of the model with re-initialised weights
+    (``Chunk.randomized``, made once per run; see :func:`xai_tf.metrics.randomization_check`) and
+    writes the Spearman rank correlation of ``|map|`` from the trained model (``chunk.maps``) and
+    ``|map|`` from the randomised one, per image (NaN for a constant map). Columns
+    ``randomization_full`` and ``randomization_semi``, one per mode chosen: lower = the maps depend on
+    the learned weights. The Findings judge it as a sanity check: a method passes below
+    ``RANDOMIZATION_THRESHOLD`` (0.5, the midpoint between unchanged (1) and unrelated (0); Adebayo et
+    al. give no cut-off), judged with confidence bounds.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``randomization_modes`` (comma-separated): ``full`` (every layer with weights re-initialised)
+      and/or ``semi`` (the weighted layers after the last layer with a 4-D output, the classifier
+      head); default both.
+    """
 
     name = "randomization"
     reference = "Adebayo et al. 2018, as paper 003 uses it"

@@ -29,7 +29,29 @@ METRICS: dict[str, Metric] = {}
 
 
 def register(metric: Metric) -> Metric:
-    """Add ``metric`` to ``METRICS`` (its name must be new; its options must not clash with others')."""
+    """Add ``metric`` to ``METRICS``, so that the runner, the CLI flags, the summary and the report know it.
+
+    Parameters
+    ----------
+    metric : xai_tf.metrics.Metric
+        An instance of a :class:`~xai_tf.metrics.Metric` subclass. Its ``name`` must be non-empty
+        and new; an option it declares must not have the name of another metric's option unless
+        it is the same :class:`~xai_tf.metrics.Option` object (shared options, as SIC's and AIC's).
+
+    Returns
+    -------
+    xai_tf.metrics.Metric
+        ``metric`` itself, so that ``METRIC = register(MyMetric())`` reads in one line.
+
+    Raises
+    ------
+    TypeError
+        If ``metric`` is not a :class:`~xai_tf.metrics.Metric`.
+    ValueError
+        If its name is empty or already registered, its ``scores`` is not ``"maps"`` or
+        ``"method"``, its ``direction`` is not None, ``"higher"`` or ``"lower"``, or one of its
+        options clashes with another metric's.
+    """
     if not isinstance(metric, Metric):
         raise TypeError(f"metric must be a xai_tf.metrics.protocol.Metric; got {type(metric).__name__}")
     if not metric.name or metric.name in METRICS:
@@ -48,7 +70,13 @@ def register(metric: Metric) -> Metric:
 
 
 def unregister(name: str) -> None:
-    """Remove a metric added with ``register`` (tests)."""
+    """Remove a metric from ``METRICS`` (tests remove the metrics they ``register``).
+
+    Parameters
+    ----------
+    name : str
+        The metric's name; a name that is not registered is ignored.
+    """
     METRICS.pop(name, None)
 
 

@@ -114,7 +114,13 @@ class _GroundTruthMetric(MapsMetric):
 
 
 class RelevanceMassAccuracyMetric(_GroundTruthMetric):
-    """Relevance Mass Accuracy in the evaluation runner (needs masks or boxes)."""
+    """Relevance Mass Accuracy in the evaluation runner (needs masks or boxes).
+
+    Arras et al. 2022 (CLEVR-XAI), as Quantus' ``RelevanceMassAccuracy``: ``sum(map on the object) /
+    sum(map)``, with the object the ground-truth mask (or the union of the image's boxes). Column
+    ``relevance_mass_accuracy``: higher = better; signed maps can leave [0, 1]; NaN for an empty mask.
+    It has no options.
+    """
 
     name = "relevance_mass_accuracy"
     reference = "Arras et al. 2022 (Quantus RelevanceMassAccuracy)"
@@ -126,7 +132,13 @@ class RelevanceMassAccuracyMetric(_GroundTruthMetric):
 
 
 class RelevanceRankAccuracyMetric(_GroundTruthMetric):
-    """Relevance Rank Accuracy in the evaluation runner (needs masks or boxes)."""
+    """Relevance Rank Accuracy in the evaluation runner (needs masks or boxes).
+
+    Arras et al. 2022 (CLEVR-XAI), as Quantus' ``RelevanceRankAccuracy``: with ``K`` the number of
+    object pixels (the ground-truth mask, or the union of the image's boxes), the fraction of the ``K``
+    highest-ranked pixels of the map (ties in row-major order) that lie on the object. Column
+    ``relevance_rank_accuracy``, in [0, 1]: higher = better; NaN for an empty mask. It has no options.
+    """
 
     name = "relevance_rank_accuracy"
     reference = "Arras et al. 2022 (Quantus RelevanceRankAccuracy)"
@@ -138,7 +150,21 @@ class RelevanceRankAccuracyMetric(_GroundTruthMetric):
 
 
 class TopKIntersectionMetric(_GroundTruthMetric):
-    """Top-k Intersection in the evaluation runner (needs masks or boxes)."""
+    """Top-k Intersection in the evaluation runner (needs masks or boxes).
+
+    Theiner et al. 2022, as Quantus' ``TopKIntersection``: the fraction of the ``top_k_intersection_k``
+    highest-ranked pixels of the map (ties in row-major order) that lie on the object (the
+    ground-truth mask, or the union of the image's boxes). Column ``top_k_intersection``, in [0, 1]:
+    higher = better; NaN for an empty mask.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``top_k_intersection_k``: pixels ranked, >= 1 and at most an image's (default 1000, Quantus; a
+      larger ``k`` is refused before anything is written).
+    """
 
     name = "top_k_intersection"
     reference = "Theiner et al. 2022 (Quantus TopKIntersection)"

@@ -121,7 +121,27 @@ def check_percentages(value, name: str) -> list[float]:
 
 
 class RoadMetric(CurveMetric):
-    """ROAD (MoRF, noisy linear imputation) in the evaluation runner."""
+    """ROAD (MoRF, noisy linear imputation) in the evaluation runner.
+
+    Rong et al. 2022 (RemOve And Debias), as Quantus' ``ROAD``: for each fraction ``p`` of
+    ``road_percentages``, the ``int(H W p)`` pixels with the largest map values (ties in row-major
+    order) are imputed, each by the weighted mean of its 8 neighbours (1/6 for the 4 direct, 1/12 for
+    the 4 diagonal ones, imputed neighbours solved jointly) plus Gaussian noise of standard deviation
+    ``road_noise`` (from ``rng_for(seed, image index)``). The curve is 1 where the imputed image is
+    still classified as the target, else 0, at x = ``p``; the column ``road`` is its mean over the
+    percentages (the area under the MoRF accuracy curve with evenly spaced percentages): lower = the
+    map found the evidence. The aggregated curve is Quantus' accuracy at each percentage.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``road_percentages`` (comma-separated): increasing fractions of pixels imputed, in (0, 1]
+      (default 0.01, 0.03, ..., 0.99, Quantus);
+    - ``road_noise``: standard deviation of the noise added to imputed values, >= 0 (default 0.01,
+      Quantus).
+    """
 
     name = "road"
     reference = "Rong et al. 2022 (Quantus ROAD)"

@@ -131,7 +131,24 @@ def local_lipschitz_estimate(model, images, method, targets=None, *, n_samples: 
 
 
 class AvgSensitivityMetric(MethodMetric):
-    """Avg-Sensitivity in the evaluation runner (re-explains noisy copies)."""
+    """Avg-Sensitivity in the evaluation runner (re-explains noisy copies).
+
+    Yeh et al. 2019, as Quantus' ``AvgSensitivity``: a :class:`~xai_tf.metrics.MethodMetric` that
+    explains ``avg_sensitivity_samples`` copies of each image with uniform noise in
+    ``[-avg_sensitivity_lower_bound, avg_sensitivity_lower_bound]`` (clipped to [0, 1]; drawn from
+    ``rng_for(seed, image index)``) for the class explained on the original image, re-running the
+    method with its parameters and the chunk's seed. The column ``avg_sensitivity`` is the mean over
+    copies of ``||a - a'||_F / ||a||_F`` (maps not normalised, Quantus), NaN for an all-zero map:
+    lower = more stable.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``avg_sensitivity_samples``: noisy copies per image, >= 1 (default 200, Quantus);
+    - ``avg_sensitivity_lower_bound``: half-width of the uniform noise, > 0 (default 0.2, Quantus).
+    """
 
     name = "avg_sensitivity"
     reference = "Yeh et al. 2019 (Quantus AvgSensitivity)"
@@ -155,7 +172,24 @@ class AvgSensitivityMetric(MethodMetric):
 
 
 class LocalLipschitzMetric(MethodMetric):
-    """Local Lipschitz Estimate in the evaluation runner (re-explains noisy copies)."""
+    """Local Lipschitz Estimate in the evaluation runner (re-explains noisy copies).
+
+    Alvarez-Melis & Jaakkola 2018, as Quantus' ``LocalLipschitzEstimate``: a
+    :class:`~xai_tf.metrics.MethodMetric` that explains ``local_lipschitz_samples`` copies ``x'`` of
+    each image with Gaussian noise of standard deviation ``local_lipschitz_std`` (clipped to [0, 1];
+    drawn from ``rng_for(seed, image index)``) for the class explained on the original image,
+    re-running the method with its parameters and the chunk's seed. The column ``local_lipschitz`` is
+    the largest over copies of ``||a - a'||_2 / (||x - x'||_2 + 1e-10)``, the maps divided by their
+    largest ``|value|`` (Quantus): lower = more stable.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``local_lipschitz_samples``: noisy copies per image, >= 1 (default 200, Quantus);
+    - ``local_lipschitz_std``: standard deviation of the Gaussian noise, > 0 (default 0.1, Quantus).
+    """
 
     name = "local_lipschitz"
     reference = "Alvarez-Melis & Jaakkola 2018 (Quantus LocalLipschitzEstimate)"

@@ -69,23 +69,73 @@ def perturb(images: np.ndarray, radius: float, n_samples: int, seed: int, indice
 def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n_samples: int = 10,
                     norm: str = "fro", normalise: bool = True, seed: int = 0, *, denominator: str = "map",
                     batch_size: int = 64, indices=None, **method_params) -> np.ndarray:
-    """Max-Sensitivity of ``method`` on each image: ``(N,)`` float64, >= 0 (NaN where the denominator is 0).
+    r"""Compute the Max-Sensitivity of ``method`` on each image: how much its map changes under small noise.
 
-    model: ``keras.Model`` classifier taking ``[0, 1]`` NHWC images.
-    images: ``(N, H, W, C)`` in [0, 1].
-    method: a name of ``xai_tf.list_methods()`` or a callable ``f(images, targets) -> (N, H, W) maps``.
-    targets: ``None`` (the class predicted on the original image) or ints ``(N,)``; the same target
-        is explained on every perturbed copy.
-    radius: half-width of the uniform noise, > 0 (default 0.02: Captum's ``sensitivity_max``, paper 001).
-    n_samples: perturbed copies per image (default 10, Captum).
-    norm: ``"fro"`` (default, Captum and Quantus), ``"l1"`` or ``"inf"``, over all pixels of a map.
-    normalise: divide every map by its largest absolute value before comparing (default True, Quantus).
-    seed: seed of the noise and of stochastic methods.
-    denominator: ``"map"`` (default, ``||map(x)||``: the issue's and Captum's definition) or ``"input"``
-        (``||x||``, Quantus).
-    batch_size: most images per compiled call of the explainer (default 64).
-    indices: positions of the images in their data set (default ``0..N-1``): fixes each image's noise.
-    method_params: passed to ``xai_tf.explain`` (e.g. ``steps=32``).
+    Yeh et al. 2019, the stability metric of paper 001 (equation 4, computed there with Captum's
+    ``sensitivity_max``): for ``n_samples`` copies :math:`x'` of each image :math:`x` with uniform
+    noise in the L-infinity ball of ``radius`` (clipped to [0, 1]),
+
+    .. math::
+
+        \mathrm{MaxSens}(x) = \max_{x'} \frac{\lVert \Phi(x') - \Phi(x) \rVert}{\lVert D \rVert}
+
+    with :math:`\Phi` the method's map (divided by its largest absolute value when ``normalise``)
+    and :math:`D` the original map (``denominator="map"``) or the image (``"input"``). Lower is
+    more stable. Every copy explains the class explained on the original image. All copies of all
+    images go through ``xai_tf.explain`` in one call. See the module ``xai_tf.metrics.sensitivity``
+    for how the defaults match Captum and Quantus.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Classifier taking ``[0, 1]`` NHWC images.
+    images : numpy.ndarray, shape (N, H, W, C)
+        float in [0, 1], the images to perturb.
+    method : str or callable
+        A name of ``xai_tf.list_methods()``, or a callable ``f(images, targets)`` returning
+        ``(N, H, W)`` maps.
+    targets : None, int or array-like of int, shape (N,), optional
+        Class explained per image, on the original and on every perturbed copy. None (default)
+        explains the class predicted on the original image.
+    radius : float, optional
+        Half-width of the uniform noise, > 0, in image units (default 0.02: Captum's
+        ``sensitivity_max``, paper 001; Quantus uses 0.2).
+    n_samples : int, optional
+        Perturbed copies per image, >= 1 (default 10, Captum).
+    norm : {"fro", "l1", "inf"}, optional
+        Norm over all pixels of a map (default ``"fro"``, Captum and Quantus).
+    normalise : bool, optional
+        Divide every map by its largest absolute value before comparing (default True, Quantus'
+        ``normalise_by_max``; False is Captum's).
+    seed : int, optional
+        Seed of the noise (image ``i`` draws from ``rng_for(seed, indices[i])``) and of stochastic
+        methods (default 0).
+    denominator : {"map", "input"}, optional
+        ``"map"`` (default, the norm of the original map: Captum's definition) or ``"input"`` (the
+        norm of the image, Quantus).
+    batch_size : int, optional
+        Most images per compiled call of the explainer (default 64).
+    indices : array-like of int, shape (N,), optional
+        Positions of the images in their data set (default ``0..N-1``): fixes each image's noise,
+        whichever batch or shard it is evaluated in.
+    **method_params
+        Method parameters passed to ``xai_tf.explain`` (e.g. ``steps=32``); registered methods
+        only.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,), float64
+        Max-Sensitivity per image, >= 0; 0 when the original and every perturbed map are all zero,
+        NaN where the denominator is 0 and a map changed.
+
+    Raises
+    ------
+    TypeError
+        If ``normalise`` is not a bool, ``method_params`` are given with a callable ``method``, or
+        ``radius``/``n_samples`` have the wrong type.
+    ValueError
+        If ``indices`` does not have one entry per image, ``norm`` or ``denominator`` is unknown,
+        ``radius``/``n_samples`` is not positive, or ``images`` is not ``(N, H, W, C)`` in [0, 1].
     """
     from xai_tf.explainers import explain
     from xai_tf.models.head import head_of
@@ -135,7 +185,27 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
 
 
 class MaxSensitivityMetric(Metric):
-    """Max-Sensitivity in the evaluation runner: re-explains ``sensitivity_samples`` perturbed copies per image."""
+    """Max-Sensitivity in the evaluation runner: re-explains ``sensitivity_samples`` perturbed copies per image.
+
+    A :class:`~xai_tf.metrics.MethodMetric` (Yeh et al. 2019; paper 001 with Captum's
+    ``sensitivity_max``), computed by :func:`xai_tf.metrics.max_sensitivity`: per image, the largest
+    relative change ``max ||map(x') - map(x)|| / ||map(x)||`` (Frobenius norm) of the method's map over
+    ``sensitivity_samples`` copies ``x'`` with uniform noise of half-width ``sensitivity_radius``
+    (clipped to [0, 1]), the maps divided by their largest ``|value|`` first when
+    ``sensitivity_normalise``. The method is re-run with its parameters and the chunk's seed, which
+    also seeds each image's noise (``rng_for(chunk seed, image index)``). Column ``max_sensitivity``:
+    lower = more stable.
+
+    Notes
+    -----
+    Options (``evaluate(options={...})``; each is also an ``xai-tf evaluate`` flag,
+    ``--`` + its name with ``-`` for ``_``):
+
+    - ``sensitivity_radius``: noise half-width, > 0 (default 0.02, Captum);
+    - ``sensitivity_samples``: perturbed copies per image, >= 1 (default 10, Captum);
+    - ``sensitivity_normalise``: divide maps by their largest ``|value|`` before comparing (default
+      true, Quantus).
+    """
 
     name = "max_sensitivity"
     reference = "Yeh et al. 2019, paper 001 (Captum sensitivity_max)"

@@ -30,9 +30,9 @@ test: $(STAMP)
 
 # The site in build/docs (open build/docs/index.html). Strict: a warning (a broken reference, a bad
 # docstring, a notebook that fails) fails the build. Examples and notebooks are recomputed only when
-# the package, the notebooks or docs/examples.py change.
+# the package's code, the notebooks or docs/examples.py change; -E re-reads every page (docstrings too).
 docs: $(STAMP)
-	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs build/docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check xai_tf tests benchmarks docs

@@ -8,7 +8,7 @@
   ``xai_tf.evaluate`` would report for those images; written as TensorBoard scalars and put into
   ``logs`` so that ``EarlyStopping``, ``CSVLogger`` and ``History`` see it.
 - ``PICCallback``: the ``MetricCallback`` of the aggregated AIC/SIC AUC (Kapishnikov et al. 2021,
-  as in paper 004), with PIC's options as arguments and ``PicResult``s kept.
+  as in paper 004), with PIC's options as arguments and the ``PicResult`` objects kept.
 
 All only read the model: explaining and scoring run the model in inference mode (dropout off,
 BatchNorm statistics frozen) and never touch weights or optimizer state. Their randomness comes

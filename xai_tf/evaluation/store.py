@@ -328,12 +328,6 @@ class Store:
         dict of str to numpy.ndarray or None
             ``{array name: array}`` (``indices``, ``targets``, ``maps``, ``masks`` when stored,
             and the metrics' arrays), or None when the file is missing or was corrupt.
-
-        Raises
-        ------
-        ValueError
-            Never to the caller: raised and caught inside when the file holds other images, which
-            is then handled as a corrupt file (reported, removed, None returned).
         """
         path = self.array_path(chunk, method)
         if not path.exists():

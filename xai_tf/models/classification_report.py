@@ -124,11 +124,39 @@ def format_report(report: dict, digits: int = 2) -> str:
 
 def classification_report(model, data, class_names=None, *, batch_size: int = 64, path=None,
                           verbose: int = 1) -> dict:
-    """Evaluate ``model`` on ``data`` and return the report dict (see ``report_from_predictions``).
+    """Evaluate ``model`` on ``data`` and return the classification report (precision, recall, F1).
 
-    data: ``(images, labels)``, a ``LabelledImages`` (its ``class_names`` are used when none are given)
-        or a batched ``tf.data.Dataset`` of ``(images, labels)``.
-    path: when given, the dict is also written there as JSON. verbose: 1 prints the table.
+    Parameters
+    ----------
+    model : keras.Model
+        The classifier (softmax or single-sigmoid head; the predicted class is the head's rule,
+        :mod:`xai_tf.models.head`).
+    data : tuple, LabelledImages or tf.data.Dataset
+        ``(images, labels)`` with images ``(N, H, W, C)`` float32 in [0, 1] and int labels ``(N,)``,
+        a ``LabelledImages`` (its ``class_names`` are used when none are given), or a batched
+        ``tf.data.Dataset`` of ``(images, labels)``.
+    class_names : sequence of str, optional
+        One name per class; default the data's names, else ``"0"``, ``"1"``, ...
+    batch_size : int, optional
+        Images per forward pass for arrays (default 64; a dataset keeps its own batches).
+    path : str or pathlib.Path, optional
+        When given, the report is also written there as JSON.
+    verbose : int, optional
+        1 (default) prints the table (:func:`xai_tf.models.format_report`); 0 is silent.
+
+    Returns
+    -------
+    dict
+        The report of :func:`xai_tf.models.report_from_predictions`: per-class precision, recall,
+        F1 and support, accuracy, macro and weighted averages, the confusion matrix and the class
+        names.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not one of the accepted forms.
+    ValueError
+        If ``class_names`` does not hold one name per class of the model.
     """
     if class_names is None:
         class_names = getattr(data, "class_names", None)

@@ -1,6 +1,6 @@
 # Two set-up commands, both safe on a fresh machine:
 #   make demo   creates .venv when needed, installs xai-tf, runs the demo on the embedded synthetic data
-#   make test   the same install step, then the test suite, then the documentation (strict)
+#   make test   the same install step, then ruff, the test suite and the documentation (strict)
 # The install step reruns whenever setup.cfg or setup.py changes (the stamp file is older than them).
 
 PYTHON ?= python3
@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/xai-tf demo --out runs/demo
 
 test: $(STAMP)
+	$(BIN)/ruff check xai_tf tests benchmarks docs
 	$(BIN)/python -m pytest -q tests
 	$(MAKE) docs
 

@@ -32,6 +32,8 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 autodoc_typehints = "none"  # the docstrings give the types, with shapes
 autodoc_member_order = "bysource"
+# every cross-reference must resolve (types in the Parameters sections are plain text, not links)
+nitpicky = True
 
 # Markdown and notebooks: the notebooks are executed by pages.generate, not by MyST-NB
 myst_enable_extensions = ["dollarmath", "colon_fence"]

@@ -22,6 +22,9 @@ ROOT = DOCS.parent
 GENERATED = DOCS / "_generated"
 #: Tests listed per page at most (the rest are counted).
 MAX_TESTS = 12
+#: Test files (name prefixes) whose tests check methods, and metrics.
+METHOD_TEST_FILES = ("test_explain", "test_xrai")
+METRIC_TEST_FILES = ("test_metrics", "test_pic")
 #: API reference pages: title, the dotted prefixes they document, in order.
 API_PAGES = {
     "top-level": ("xai_tf", "The top-level functions"),
@@ -61,8 +64,12 @@ def _test_functions() -> list[tuple[str, str, str]]:
     return found
 
 
-def checking_tests(words: list[str], tests) -> list[str]:
-    """Tests that name one of ``words`` (as a string literal or a call), the ones titled by it first.
+def checking_tests(words: list[str], tests, files: tuple[str, ...]) -> tuple[list[str], int]:
+    """Tests that check a method or metric, and how many other tests use it.
+
+    A test checks it when the test's name contains one of ``words``, or when it lives in one of
+    ``files`` (the method or metric tests) and names one of ``words`` (as a string literal or a call).
+    Other tests that name it only use it (as a sample method in the callbacks' tests, say).
 
     Parameters
     ----------
@@ -70,27 +77,72 @@ def checking_tests(words: list[str], tests) -> list[str]:
         The method's or metric's registry name and its function or class names.
     tests : list of tuple
         :func:`_test_functions`.
+    files : tuple of str
+        Prefixes of the test files that test this kind of thing (``"test_explain"``, ``"test_metrics"``).
 
     Returns
     -------
-    list of str
-        ``"tests/<file>::<test>"`` entries.
+    checks : list of str
+        ``"tests/<file>::<test>"`` entries, those titled by a word first.
+    others : int
+        How many more tests name it.
     """
     patterns = [re.compile(rf"""["']{re.escape(word)}["']|\b{re.escape(word)}\(""") for word in words]
-    titled, naming = [], []
+    titled, in_files, others = [], [], 0
     for file, name, source in tests:
-        if any(pattern.search(source) for pattern in patterns):
-            (titled if any(word in name for word in words) else naming).append(f"tests/{file}::{name}")
-    return titled + naming
+        if any(word in name for word in words):
+            titled.append(f"tests/{file}::{name}")
+        elif any(pattern.search(source) for pattern in patterns):
+            if file.startswith(files):
+                in_files.append(f"tests/{file}::{name}")
+            else:
+                others += 1
+    return titled + in_files, others
 
 
-def _tests_section(found: list[str]) -> str:
-    if not found:
-        return "No test names it directly; the tests parametrised over every registered name cover it.\n"
-    lines = [f"- `{entry}`" for entry in found[:MAX_TESTS]]
-    if len(found) > MAX_TESTS:
-        lines.append(f"- and {len(found) - MAX_TESTS} more tests that name it")
+def _tests_section(found: tuple[list[str], int]) -> str:
+    checks, others = found
+    lines = [f"- `{entry}`" for entry in checks[:MAX_TESTS]]
+    if len(checks) > MAX_TESTS:
+        lines.append(f"- and {len(checks) - MAX_TESTS} more tests of this kind")
+    if not checks:
+        lines.append("- no test names it alone; the tests parametrised over every registered name cover it")
+    if others:
+        lines.append(f"\n{others} other tests use it (through the evaluation runner, callbacks, reports, ...).")
     return "\n".join(lines) + "\n"
+
+
+def console(command: str, arguments: list[str]) -> str:
+    """``xai-tf <command> <arguments>`` as a console line, after checking that the CLI parses it.
+
+    Parameters
+    ----------
+    command : str
+        ``"explain"`` or ``"evaluate"``.
+    arguments : list of str
+        The arguments after the command.
+
+    Returns
+    -------
+    str
+        The line, wrapped with a backslash after the methods.
+
+    Raises
+    ------
+    ValueError
+        If the command line parser rejects the arguments (a page would show a wrong command).
+    """
+    from xai_tf.cli import build_parser
+    from xai_tf.evaluation import build_parser as build_evaluate_parser
+
+    parser, argv = ((build_evaluate_parser(), arguments) if command == "evaluate"
+                    else (build_parser(), [command, *arguments]))
+    try:
+        parser.parse_args(argv)
+    except SystemExit:
+        raise ValueError(f"xai-tf {command} does not accept {arguments}") from None
+    pairs = [" ".join(arguments[i:i + 2]) for i in range(0, len(arguments), 2)]
+    return f"xai-tf {command} {' '.join(pairs[:2])} \\\n    {' '.join(pairs[2:])}"
 
 
 def _milliseconds(seconds: float) -> str:
@@ -107,11 +159,16 @@ def _method_page(record, example: dict, baseline: dict, tests, settings: dict) -
     dotted = f"{function.__module__}.{function.__qualname__}"
     defaults = record.defaults
     rows = "\n".join(f"| `{name}` | `{value!r}` |" for name, value in defaults.items())
+    generic = ["`targets=None` (the predicted class)", "`batch_size=64`", "`verbose=1`"]
+    if record.layer:
+        generic.append("`layer=None` (the model's last convolution; any 4-D layer's name)")
+    if record.stochastic:
+        generic.append("`seed=0` (same seed, same map)")
     example_call = ", ".join(f"{name}={value!r}" for name, value in list(defaults.items())[:2])
     ratio = example["seconds_per_image"] / baseline["seconds_per_image"]
     return f"""# {record.name}
 
-{record.description}
+{record.description[:1].upper() + record.description[1:]}.
 
 | family | stochastic (`seed=` changes the map) | looks at a layer (`layer=`) | shown in the demo's grid |
 |---|---|---|---|
@@ -126,10 +183,11 @@ maps = xai_tf.explain(model, images, "{record.name}"{", " + example_call if exam
 ```
 
 ```console
-xai-tf explain --run runs/my-model --methods {record.name}
+{console("explain", ["--model", "model.keras", "--methods", record.name, "--out", "runs/explain"])}
 ```
 
-Parameters and their defaults (pass any of them to `explain` as keywords):
+Its own parameters and their defaults (pass any of them to `explain` as keywords); like every
+method it also takes {", ".join(generic)}:
 
 | parameter | default |
 |---|---|
@@ -152,7 +210,7 @@ vanilla gradient measured the same way ({_milliseconds(baseline["seconds_per_ima
 
 ## How it is checked
 
-{_tests_section(checking_tests([record.name, function.__name__], tests))}
+{_tests_section(checking_tests([record.name, function.__name__], tests, METHOD_TEST_FILES))}
 ## What it computes, and its reference
 
 ```{{eval-rst}}
@@ -254,8 +312,8 @@ summary = xai_tf.evaluate(model, data, ["gradcam", "random"], ["{metric.name}"],
 ```
 
 ```console
-xai-tf evaluate --model model.keras --data synthetic --methods gradcam,random --metrics {metric.name} \\
-    --out runs/eval
+{console("evaluate", ["--model", "model.keras", "--methods", "gradcam,random", "--metrics", metric.name,
+                      "--out", "runs/eval"])}
 ```
 
 Columns it writes (one value per image, in `results.jsonl`; their means in `table.csv`):
@@ -290,7 +348,7 @@ held-out accuracy {settings["accuracy"]:.2f}), {changed}, `seed={settings["seed"
 
 ## How it is checked
 
-{_tests_section(checking_tests([metric.name, cls.__name__], tests))}
+{_tests_section(checking_tests([metric.name, cls.__name__], tests, METRIC_TEST_FILES))}
 ## What it computes, and its reference
 
 ```{{eval-rst}}
@@ -365,7 +423,7 @@ def api_pages() -> None:
             lines = [f".. autofunction:: {name}"]
         pages[page].append("\n".join(lines))
     for page, (prefix, title) in API_PAGES.items():
-        module_doc = "" if page == "top-level" else f".. automodule:: {prefix}\n   :no-members:\n   :no-index:\n\n"
+        module_doc = "" if page == "top-level" else f".. automodule:: {prefix}\n   :no-members:\n\n"
         body = "\n\n".join(pages[page])
         _write(GENERATED / "api" / f"{page}.rst", f"{title}\n{'=' * len(title)}\n\n{module_doc}{body}\n")
     toctree = "\n".join(f"   {page}" for page in API_PAGES)

@@ -172,7 +172,7 @@ class PICCallback(MetricCallback):
         return self.pic_results(self.score_units())
 
     def pic_results(self, scored) -> dict[str, dict]:
-        """The ``PicResult`` of every kind and method in :meth:`score_units`' result.
+        """The ``PicResult`` of every kind and method in :meth:`~xai_tf.callbacks.MetricCallback.score_units`' result.
 
         The runner's stored results, re-aggregated with ``aggregate``/``num_data_points``, with the
         random masks (drawn from ``seed``, as they were when scored).
@@ -180,7 +180,7 @@ class PICCallback(MetricCallback):
         Parameters
         ----------
         scored : dict
-            ``{method: (rows, arrays)}`` as :meth:`score_units` returns it.
+            ``{method: (rows, arrays)}`` as :meth:`~xai_tf.callbacks.MetricCallback.score_units` returns it.
 
         Returns
         -------

@@ -141,7 +141,7 @@ def hsic(request: Request, *, grid_size: int = 8, n_designs: int = 500, score: s
     Returns
     -------
     ndarray
-        ``(N, H, W)`` HSIC values (:func:`hsic_binary_rbf`) upsampled bicubically.
+        ``(N, H, W)`` HSIC values (``hsic_binary_rbf``) upsampled bicubically.
 
     Raises
     ------

@@ -60,7 +60,7 @@ class MethodRecord:
         ``function(request, *, params...) -> (N, H, W)`` maps; its keyword-only parameters (with
         defaults) are the method's parameters.
     family : str
-        One of :data:`FAMILIES`.
+        One of ``xai_tf.explainers.registry.FAMILIES``.
     description : str
         One line: what the method computes and the paper it comes from.
     stochastic : bool

@@ -130,7 +130,7 @@ def classification_report(model, data, class_names=None, *, batch_size: int = 64
     ----------
     model : keras.Model
         The classifier (softmax or single-sigmoid head; the predicted class is the head's rule,
-        :mod:`xai_tf.models.head`).
+        ``xai_tf.models.head``).
     data : tuple, LabelledImages or tf.data.Dataset
         ``(images, labels)`` with images ``(N, H, W, C)`` float32 in [0, 1] and int labels ``(N,)``,
         a ``LabelledImages`` (its ``class_names`` are used when none are given), or a batched

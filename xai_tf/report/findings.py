@@ -253,7 +253,7 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
     image_indices : array of int (N,), optional
         The rows' ``image`` of each map (default ``0 .. N-1``).
     columns : list of (str, Metric), optional
-        The evaluation's result columns with their metrics (see :func:`result_columns`; default:
+        The evaluation's result columns with their metrics (see ``result_columns``; default:
         derived from the registry and the rows).
     details : dict, optional
         ``{column: {method: detail}}``: the summary's details of each column

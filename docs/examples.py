@@ -13,7 +13,7 @@ epochs), then
 
 Everything lands in ``folder`` with ``examples.json`` (times, means, what was run). The pages
 (``docs/pages.py``) read that file; ``conf.py`` recomputes it only when the package's sources, the
-notebooks or this file change (``fingerprint``), so that editing a page's text rebuilds in seconds.
+this file change (``fingerprint``), so that editing a page's text rebuilds in seconds.
 """
 from __future__ import annotations
 
@@ -53,11 +53,16 @@ def _code_of(path: Path) -> bytes:
     return ast.dump(tree).encode()
 
 
-def fingerprint() -> str:
-    """Hash of what the examples depend on: the package's code, the notebooks and this file.
+def fingerprint(*files: Path) -> str:
+    """Hash of what the examples depend on: the package's code, this file and ``files``.
 
     Docstrings are left out of the package's code, so that documenting a function does not
     recompute the examples.
+
+    Parameters
+    ----------
+    *files : pathlib.Path
+        More files whose bytes count (the notebooks, for their executed copies).
 
     Returns
     -------
@@ -68,7 +73,8 @@ def fingerprint() -> str:
     for path in sorted((ROOT / "xai_tf").rglob("*.py")):
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(_code_of(path))
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + [Path(__file__)]:
+    digest.update(_code_of(Path(__file__)))
+    for path in files:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

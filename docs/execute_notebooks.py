@@ -4,13 +4,12 @@ Each notebook has one cell tagged ``parameters`` (papermill's convention). ``ren
 values named in ``DOCS_PARAMETERS`` (smaller than the notebooks' own defaults, so that the whole
 documentation builds in minutes on two CPU cores; the page says which values were used), runs the
 notebook top to bottom with nbclient in a temporary folder, and writes the executed copy to
-``docs/_generated/notebooks``. A copy is re-executed only when the package, the notebooks or the
-docs' example code change (:func:`examples.fingerprint`). The notebooks in ``notebooks/`` stay
+``docs/_generated/notebooks``. A copy is re-executed only when the package's code, the notebook or
+this file change (:func:`fingerprint`). The notebooks in ``notebooks/`` stay
 without outputs.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -32,16 +31,20 @@ DOCS_PARAMETERS = {
 }
 
 
-def fingerprint() -> str:
-    """:func:`examples.fingerprint` combined with this file's text.
+def fingerprint(notebook: Path) -> str:
+    """What an executed copy depends on: the package's code, the notebook and this file.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The notebook in ``notebooks/``.
 
     Returns
     -------
     str
-        16 hexadecimal digits.
+        16 hexadecimal digits (:func:`examples.fingerprint` of the notebook and this file).
     """
-    digest = hashlib.sha256((examples.fingerprint() + Path(__file__).read_text()).encode())
-    return digest.hexdigest()[:16]
+    return examples.fingerprint(notebook, Path(__file__))
 
 
 def with_parameters(source: str, values: dict[str, str]) -> str:
@@ -127,9 +130,9 @@ def render(folder: Path) -> list[Path]:
     import nbformat
 
     folder.mkdir(parents=True, exist_ok=True)
-    current = fingerprint()
     written = []
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        current = fingerprint(path)
         target = folder / path.name
         if target.exists() and nbformat.read(target, as_version=4).metadata.get("xai_tf_docs") == current:
             written.append(target)

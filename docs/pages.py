@@ -164,6 +164,9 @@ def _method_page(record, example: dict, baseline: dict, tests, settings: dict) -
         generic.append("`layer=None` (the model's last convolution; any 4-D layer's name)")
     if record.stochastic:
         generic.append("`seed=0` (same seed, same map)")
+    own = (f"Its own parameters and their defaults (pass any of them to `explain` as keywords); like every "
+           f"method it also takes {', '.join(generic)}:\n\n| parameter | default |\n|---|---|\n{rows}"
+           if rows else f"It has no parameters of its own; like every method it takes {', '.join(generic)}.")
     example_call = ", ".join(f"{name}={value!r}" for name, value in list(defaults.items())[:2])
     ratio = example["seconds_per_image"] / baseline["seconds_per_image"]
     return f"""# {record.name}
@@ -178,20 +181,16 @@ def _method_page(record, example: dict, baseline: dict, tests, settings: dict) -
 ## Use
 
 ```python
+# images: (N, H, W, C) float32 in [0, 1]
 maps = xai_tf.explain(model, images, "{record.name}"{", " + example_call if example_call else ""})
-# images: (N, H, W, C) float32 in [0, 1]; maps: (N, H, W) float32, larger = more important
+# maps: (N, H, W) float32, larger = more important
 ```
 
 ```console
 {console("explain", ["--model", "model.keras", "--methods", record.name, "--out", "runs/explain"])}
 ```
 
-Its own parameters and their defaults (pass any of them to `explain` as keywords); like every
-method it also takes {", ".join(generic)}:
-
-| parameter | default |
-|---|---|
-{rows if rows else "| (none) | |"}
+{own}
 
 ## Example
 
@@ -272,7 +271,7 @@ def _metric_page(metric, example: dict, tests, settings: dict) -> str:
     from xai_tf.metrics.protocol import CurveMetric
 
     cls = type(metric)
-    options = "\n".join(f"| `{option.name}` | `{option.default!r}` | `{option.cli_flag}` | {option.help} |"
+    options = "\n".join(f"- `{option.name}` (default `{option.default!r}`; flag `{option.cli_flag}`): {option.help}"
                         for option in metric.options)
     columns = example["columns"]
     column_rows = "\n".join(f"| `{column}` | {metric.direction_of(column) or 'neither (a diagnostic)'} | "
@@ -308,7 +307,8 @@ It is {kind}. The report's Findings read it as {evidence}.
 ## Use
 
 ```python
-summary = xai_tf.evaluate(model, data, ["gradcam", "random"], ["{metric.name}"], "runs/eval")
+summary = xai_tf.evaluate(model, data, methods=["gradcam", "random"], metrics=["{metric.name}"],
+                          out_dir="runs/eval")
 ```
 
 ```console
@@ -322,11 +322,8 @@ Columns it writes (one value per image, in `results.jsonl`; their means in `tabl
 |---|---|---|
 {column_rows}
 
-Options (`evaluate(options={{...}})`, or the flag on the command line):
-
-| option | default | flag | meaning |
-|---|---|---|---|
-{options if options else "| (none) | | | |"}
+{"Options (`evaluate(options={...})`, or the flag on the command line):" + chr(10) + chr(10) + options
+  if options else "It has no options."}
 
 ## Example
 

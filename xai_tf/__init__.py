@@ -26,14 +26,15 @@ _LAZY = {
     "study": ("xai_tf.study", None),
     "explainers": ("xai_tf.explainers", None),
     "denoising": ("xai_tf.denoising", None),
+    "evaluation": ("xai_tf.evaluation", None),
     "explain": ("xai_tf.explainers", "explain"),
     "list_methods": ("xai_tf.explainers", "list_methods"),
     "denoise": ("xai_tf.denoising", "denoise"),
     "evaluate": ("xai_tf.evaluation", "evaluate"),
 }
 
-__all__ = ["__version__", "callbacks", "data", "denoise", "denoising", "evaluate", "explain", "explainers",
-           "list_methods", "metrics", "models", "report", "runs", "study", "viz"]
+__all__ = ["__version__", "callbacks", "data", "denoise", "denoising", "evaluate", "evaluation", "explain",
+           "explainers", "list_methods", "metrics", "models", "report", "runs", "study", "viz"]
 
 
 def __getattr__(name: str):

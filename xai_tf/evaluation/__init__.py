@@ -12,7 +12,7 @@ method and scores the maps with the chosen metrics, writing as it goes:
   column per metric (``sic``/``aic``: the image's AUC, with ``sic_excluded``/``aic_excluded`` the
   reason PIC left it out; ``pointing_game``: 1 hit / 0 miss; ``randomization_full`` /
   ``randomization_semi``: Spearman similarity to the maps of the randomised model).
-- ``out_dir/arrays/chunk{c}_{method}.npz``: the maps of that chunk and its PIC results (written
+- ``out_dir/arrays/chunk{c:06d}_{method}.npz``: the maps of that chunk and its PIC results (written
   atomically before the chunk's rows).
 - ``summary.json``, ``table.csv`` (method x metric, like paper 001's Table 1) and
   ``curve_<column>.png`` (the aggregated curves of every curve metric: SIC, AIC, Deletion, ...).

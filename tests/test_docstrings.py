@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 
 import pytest
@@ -130,3 +131,28 @@ def test_public_name_has_a_numpydoc_docstring(name):
         if missing:
             errors.append(f"Raises section does not name {sorted(missing)}, which the body raises")
     assert not errors, f"{name}:\n  " + "\n  ".join(errors)
+
+
+#: An array's type must come with its shape: the word "shape", a dimension tuple "(N, H, W)", or a rank.
+SHAPE_WORDS = re.compile(r"shape|\([\w ,.]*,[\w ,.]*\)|\(N,?\)|scalar|\b[0-4]-d\b", re.IGNORECASE)
+ARRAY_TYPE = re.compile(r"^(numpy\.|np\.)?ndarray|^array[-_]like|^tf\.Tensor"
+                        r"|\bor (numpy\.)?ndarray\b|, (numpy\.)?ndarray")
+
+
+def test_every_documented_array_states_its_shape():
+    missing = []
+    for name, obj in PUBLIC.items():
+        doc = get_doc_object(obj)
+        for section in ("Parameters", "Returns", "Yields"):
+            for entry in doc[section]:
+                kind = entry.type.strip()
+                if ARRAY_TYPE.search(kind) and not SHAPE_WORDS.search(f"{kind} {' '.join(entry.desc)}"):
+                    missing.append(f"{name}: {section} {entry.name or kind}")
+    assert not missing, "arrays documented without their shape:\n  " + "\n  ".join(missing)
+
+
+def test_the_shape_rule_reads_types_and_descriptions():
+    assert ARRAY_TYPE.search("numpy.ndarray") and ARRAY_TYPE.search("LabelledImages or ndarray")
+    assert not ARRAY_TYPE.search("dict of str to numpy.ndarray")  # a dict of named arrays: shapes vary
+    assert SHAPE_WORDS.search("numpy.ndarray, shape (N, H, W)") and SHAPE_WORDS.search("images (N, H, W, C)")
+    assert not SHAPE_WORDS.search("numpy.ndarray of float32 maps")

@@ -39,6 +39,7 @@ nitpicky = True
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 nb_execution_mode = "off"
+nb_output_stderr = "remove"  # TensorFlow's start-up logging on the kernel's stderr, not the notebook's output
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"xai-tf {version}"

@@ -95,7 +95,7 @@ def _execute(path: Path, values: dict[str, str]):
         f"*Rendered when the documentation was built, with {changed} in the parameters cell (smaller than "
         f"the notebook's defaults, to build quickly on two CPU cores). Run `notebooks/{path.name}` for the "
         f"full settings.*")
-    nb.cells.insert(0, note)
+    nb.cells.insert(1, note)  # under the notebook's title
     environment = {"JUPYTER_PATH": os.pathsep.join(filter(None, [str(Path(sys.prefix) / "share" / "jupyter"),
                                                                  os.environ.get("JUPYTER_PATH", "")])),
                    "TF_CPP_MIN_LOG_LEVEL": "2"}

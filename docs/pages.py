@@ -25,7 +25,7 @@ MAX_TESTS = 12
 #: Test files (name prefixes) whose tests check methods, and metrics.
 METHOD_TEST_FILES = ("test_explain", "test_xrai")
 METRIC_TEST_FILES = ("test_metrics", "test_pic")
-#: API reference pages: title, the dotted prefixes they document, in order.
+#: API reference pages: file name -> (the dotted prefix of the names it documents, its title), in order.
 API_PAGES = {
     "top-level": ("xai_tf", "The top-level functions"),
     "explainers": ("xai_tf.explainers", "Saliency methods"),

@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 import pytest
 
-import xai_tf
-
-
-def packages() -> list[str]:
-    """``xai_tf`` and every subpackage."""
-    return ["xai_tf"] + [info.name for info in pkgutil.walk_packages(xai_tf.__path__, "xai_tf.") if info.ispkg]
+from xai_tf._public_api import packages
 
 
 @pytest.mark.parametrize("package", packages())

@@ -25,8 +25,9 @@ EVAL_OPTIONS = {"pic_entropy": "shannon", "pic_blur": "fast", "pic_thresholds": 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 # Figures of the full tiny report: data (samples, PCA) + 2 runs x (curves, confusion) + F1 bars
-# + 2 classes x (method grid, denoised grid) + 2 classes x denoise grid + SIC + AIC.
-EXPECTED_FIGURES = 2 + 2 * 2 + 1 + 2 * 2 + 2 + 2
+# + 2 classes x (method grid, denoised grid) + 2 classes x denoise grid + SIC + AIC
+# + one critical-difference diagram per evaluated column ("Which method": 7 columns).
+EXPECTED_FIGURES = 2 + 2 * 2 + 1 + 2 * 2 + 2 + 2 + 7
 
 
 def _write_run(folder: Path, model, history: dict, report: dict) -> None:
@@ -158,7 +159,7 @@ def test_missing_sections_are_noted_not_fatal(project, tmp_path):
     assert _headings(html) == [title for _, title in SECTIONS]
     notes = re.findall(r'<p class="note">(.*?)</p>', html)
     skipped = re.findall(r'<section id="(\w+)">\s*<h2>[^<]*</h2>\s*<p class="note">Skipped', html)
-    assert skipped == ["training", "classification", "explanations", "denoising", "curves", "metrics"]
+    assert skipped == ["training", "classification", "explanations", "denoising", "curves", "metrics", "which"]
     assert len(notes) == len(skipped)
     assert len(_images(html)) == 2
 
@@ -205,7 +206,7 @@ def test_json_config_with_absolute_paths(project, tmp_path):
     (tmp_path / "c.json").write_text(json.dumps(config))
     html = build(tmp_path / "c.json").read_text()
     assert "One model: the F1 comparison" in html
-    assert len(_images(html)) == 2 + 2  # curves, confusion matrix, SIC, AIC
+    assert len(_images(html)) == 2 + 2 + 7  # curves, confusion matrix, SIC, AIC, a CD diagram per column
 
 
 def test_results_of_another_configuration_are_refused(project, tmp_path):

@@ -31,10 +31,18 @@ _LAZY = {
     "list_methods": ("xai_tf.explainers", "list_methods"),
     "denoise": ("xai_tf.denoising", "denoise"),
     "evaluate": ("xai_tf.evaluation", "evaluate"),
+    "targets": ("xai_tf.targets", None),
+    "Classes": ("xai_tf.targets", "Classes"),
+    "Custom": ("xai_tf.targets", "Custom"),
+    "Detection": ("xai_tf.targets", "Detection"),
+    "Regression": ("xai_tf.targets", "Regression"),
+    "Segmentation": ("xai_tf.targets", "Segmentation"),
+    "Target": ("xai_tf.targets", "Target"),
 }
 
-__all__ = ["__version__", "callbacks", "data", "denoise", "denoising", "evaluate", "evaluation", "explain",
-           "explainers", "list_methods", "metrics", "models", "report", "runs", "study", "viz"]
+__all__ = ["Classes", "Custom", "Detection", "Regression", "Segmentation", "Target", "__version__", "callbacks",
+           "data", "denoise", "denoising", "evaluate", "evaluation", "explain", "explainers", "list_methods",
+           "metrics", "models", "report", "runs", "study", "targets", "viz"]
 
 
 def __getattr__(name: str):

@@ -1,4 +1,4 @@
-"""The ``xai-tf`` command line: train, data, explain, evaluate, demo, report, study.
+"""The ``xai-tf`` command line: train, data, explain, evaluate, compare, demo, report, study.
 
 Every subcommand is a thin layer over the library: it parses arguments, calls the public functions,
 and writes results under ``--out``. Heavy imports (TensorFlow) happen inside the subcommands so
@@ -319,9 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the ``xai-tf`` argument parser with its subcommands.
 
     Subcommands: ``train``, ``data list``, ``data verify``, ``explain``, ``evaluate`` (listed for
-    ``--help`` only: :func:`main` hands its arguments to the evaluation runner), ``demo``, ``study``
-    and ``report``. Each subcommand sets ``handler`` (``run_train``, ``run_data_list``, ...) in the
-    parsed arguments.
+    ``--help`` only: :func:`main` hands its arguments to the evaluation runner), ``demo``, ``study``,
+    ``compare`` and ``report``. Each subcommand sets ``handler`` (``run_train``, ...) in the parsed arguments.
 
     Returns
     -------
@@ -392,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "default in-process")
     study.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
     study.set_defaults(handler=run_study)
+    from xai_tf.evaluation.cli import add_compare_command
+    add_compare_command(commands)  # xai-tf compare RUN: which method (xai_tf.evaluation.compare)
 
     from xai_tf.report.config import SCHEMA
 

@@ -533,7 +533,7 @@ def split_of(folder, data, split: str = "held-out"):
 
 
 def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_size=None, color=None,
-                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1):
+                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1, classes=True):
     """The images ``xai-tf explain`` / ``evaluate`` work on: the model's input size and channels, held out.
 
     Settings left ``None`` come from the model's train run when it has one (``n``, ``data_seed``:
@@ -573,6 +573,9 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
         else ``"all"``.
     verbose : int, optional
         Verbosity passed to :func:`load_data` (default 1).
+    classes : bool, optional
+        The model is explained as a classifier (default True): its number of classes must be the
+        data's. False for a regression or segmentation target (``xai-tf evaluate --target``).
 
     Returns
     -------
@@ -618,6 +621,8 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
     subset, indices = split_of(folder, dataset, split) if split != "all" else (dataset, np.arange(len(dataset)))
     from xai_tf.models.head import head_of
 
+    if not classes:
+        return subset, indices, split
     classes = head_of(model).num_classes
     if classes != len(dataset.class_names):
         raise ValueError(f"the data has {len(dataset.class_names)} class(es) {list(dataset.class_names)} but the "

@@ -47,13 +47,18 @@ class LabelledImages:
     info : dict, optional
         Free-form per-data-set metadata (for the synthetic set: the generating parameters and
         per-image component positions); default empty.
+    values : numpy.ndarray, shape (N,) or (N, K), optional
+        Regression targets, float64, one row per image (the synthetic set: each source's extent);
+        ``None`` (default) when the format has none. Explain a regressor of them with
+        ``targets=xai_tf.Regression()``.
 
     Raises
     ------
     ValueError
         If ``images`` is not rank 4, is empty, holds NaN/Inf or lies outside [0, 1]; if ``labels``
         does not have shape (N,) or holds a value outside [0, len(class_names) - 1]; if
-        ``class_names`` is empty; if ``masks`` does not have shape (N, H, W); if ``boxes`` does not
+        ``class_names`` is empty; if ``values`` is not finite with one row per image; if ``masks``
+        does not have shape (N, H, W); if ``boxes`` does not
         hold one list per image or a box is not ``(y0, x0, y1, x1)`` with y0 < y1, x0 < x1; if
         ``paths`` does not hold one entry per image.
     TypeError
@@ -68,6 +73,7 @@ class LabelledImages:
     paths: list[str] | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    values: np.ndarray | None = None
 
     def __post_init__(self):
         self.images = check_images(self.images, "images")
@@ -85,6 +91,12 @@ class LabelledImages:
             raise ValueError(
                 f"labels must lie in [0, {len(self.class_names) - 1}] (one per class name); got values "
                 f"{np.unique(self.labels).tolist()}")
+        if self.values is not None:
+            values = np.asarray(self.values, dtype=np.float64)
+            if values.ndim not in (1, 2) or len(values) != len(self.images) or not np.all(np.isfinite(values)):
+                raise ValueError(f"values must be finite with shape ({len(self.images)},) or ({len(self.images)}, K), "
+                                 f"one row per image; got {values.shape}")
+            self.values = values
         if self.masks is not None:
             masks = np.asarray(self.masks)
             if masks.shape != self.images.shape[:3]:
@@ -180,6 +192,7 @@ class LabelledImages:
             paths=None if self.paths is None else [self.paths[i] for i in indices],
             skipped=list(self.skipped),
             info={key: self._subset_info(value, indices) for key, value in self.info.items()},
+            values=None if self.values is None else self.values[indices],
         )
 
     def _subset_info(self, value, indices):

@@ -84,7 +84,8 @@ def synthetic_radio_galaxies(n: int, image_size: int = 150, seed: int = 0, noise
         one box around core and jets; FRII: one box per lobe) and ``info`` holding the arguments and
         per-image ``core_yx`` ``(n, 2)``, ``hotspots_yx`` ``(n, 2, 2)`` (NaN for FRI),
         ``orientation`` (radians), ``half_length`` (px), ``peak`` and ``distractors_yx`` (list of
-        ``(k, 2)`` arrays).
+        ``(k, 2)`` arrays); ``values`` ``(n,)``: the regression target, each source's half length as a
+        fraction of the image size (``xai_tf.Regression``).
 
     Raises
     ------
@@ -173,8 +174,9 @@ def synthetic_radio_galaxies(n: int, image_size: int = 150, seed: int = 0, noise
         "core_yx": core_yx, "hotspots_yx": hotspots_yx, "orientation": orientation,
         "half_length": half_length, "peak": peaks, "distractors_yx": distractor_positions,
     }
+    # The regression target with known ground truth: each source's half length as a fraction of the image.
     return LabelledImages(images=images, labels=labels, class_names=CLASS_NAMES, masks=masks, boxes=boxes,
-                          info=info)
+                          info=info, values=half_length / size)
 
 
 def _draw_source(rng: np.random.Generator, label: int, size: int) -> dict:

@@ -33,15 +33,19 @@ Modules: ``units`` (the evaluation unit: plan, resume, explain, score; used by `
 studies and the demo), ``config`` (the one builder of ``config.json`` and the checks before it),
 ``shards`` (``--shard`` parsing and the chunks of a shard), ``store`` (the folder: lock, config,
 rows, arrays), ``runner`` (``evaluate``), ``summary`` (data only; figures by ``xai_tf.viz``),
-``merge``, ``cli``. Metrics come from ``xai_tf.metrics.registry.METRICS`` (the metric protocol);
-files are written and fingerprinted by ``xai_tf._io``.
+``merge``, ``compare`` (which method: paired tests, ranks, critical-difference diagrams, written
+to ``comparison.json``/``comparison.csv``; its statistics are ``statistics``'), ``cli``. Metrics
+come from ``xai_tf.metrics.registry.METRICS`` (the metric protocol); files are written and
+fingerprinted by ``xai_tf._io``.
 """
 from xai_tf._io import fingerprint
 from xai_tf.evaluation.cli import build_parser, cli_main
+from xai_tf.evaluation.compare import compare
 from xai_tf.evaluation.config import build_config, check_options
 from xai_tf.evaluation.merge import merge
 from xai_tf.evaluation.runner import evaluate
 from xai_tf.evaluation.shards import parse_shard, shard_chunks
+from xai_tf.evaluation.statistics import critical_difference, holm
 from xai_tf.evaluation.store import CONFIG, RESULTS, EvaluationError, Store
 from xai_tf.evaluation.summary import pic_results, read_results, summarize
 from xai_tf.evaluation.units import (
@@ -53,5 +57,6 @@ from xai_tf.evaluation.units import (
 )
 
 __all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "Unit", "UnitScorer", "build_config", "build_parser",
-           "check_options", "chunk_seed", "cli_main", "evaluate", "fingerprint", "merge", "parse_shard",
-           "pending_units", "pic_results", "plan_units", "read_results", "shard_chunks", "summarize"]
+           "check_options", "chunk_seed", "cli_main", "compare", "critical_difference", "evaluate", "fingerprint",
+           "holm", "merge", "parse_shard", "pending_units", "pic_results", "plan_units", "read_results",
+           "shard_chunks", "summarize"]

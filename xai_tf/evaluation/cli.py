@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=64, help="images per compiled model call (default 64)")
     parser.add_argument("--targets", choices=TARGETS, default="predicted",
                         help="explain the predicted class (default) or the label")
+    parser.add_argument("--target", default=None, metavar="SPEC",
+                        help="explain another target instead of a class: regression[:UNIT] (e.g. regression:0, "
+                             "regression:unit=1,sign=-1,output=z), segmentation:class=ID, classes:ID "
+                             "(xai_tf.targets.parse_target)")
     for option in all_options().values():
         parser.add_argument(option.cli_flag, dest=option.name, default=None, help=option.help)
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=VERBOSE_HELP)
@@ -61,16 +65,19 @@ def _cli_evaluate(argv: list[str]) -> int:
     from xai_tf.evaluation.runner import evaluate
     from xai_tf.models import load_model
     from xai_tf.runs import data_for_model
+    from xai_tf.targets import parse_target
 
     args = build_parser().parse_args(argv)
     options = _options(args)
+    target = parse_target(args.target) if args.target is not None else args.targets
     model = load_model(args.model, name="--model")
     data, indices, split = data_for_model(
         model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
-        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose)
+        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
+        classes=isinstance(target, str) or target.kind == "classes")
     print(f"scoring {len(data)} images ({split} split of {args.data})", file=sys.stderr)
     summary = evaluate(model, data, args.methods, args.metrics, args.out, args.shard, seed=args.seed,
-                       chunk_size=args.chunk_size, batch_size=args.batch_size, targets=args.targets,
+                       chunk_size=args.chunk_size, batch_size=args.batch_size, targets=target,
                        options=options, verbose=args.verbose,
                        extra_config={"model_path": str(args.model), "data_source": args.data, "split": split,
                                      "data_indices": indices.tolist()})
@@ -149,3 +156,44 @@ def cli_main(argv: list[str]) -> int:
         return 2
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
         return int(exit_.code or 0)
+
+
+def add_compare_command(commands) -> None:
+    """Add ``xai-tf compare RUN [--metric sic] [--alpha 0.05]`` to the subcommands of ``xai-tf`` (``run_compare``)."""
+    compare = commands.add_parser(
+        "compare", help="which method: paired tests, ranks and critical differences of an evaluation's methods",
+        description="Compare an evaluation's methods per metric: paired bootstrap intervals, Wilcoxon or exact McNemar "
+                    "tests with Holm-adjusted p-values, Friedman and Nemenyi (critical-difference diagrams), and the "
+                    "agreement of the metrics' rankings. Writes comparison.json, comparison.csv and cd_<column>.png "
+                    "into the evaluation folder (see xai_tf.evaluation.compare).")
+    compare.add_argument("folders", nargs="+", metavar="RUN", help="the evaluation folder (or one run's shard folders)")
+    compare.add_argument("--metric", default=None, help="comma-separated metrics or columns (default all)")
+    compare.add_argument("--alpha", type=float, default=0.05, help="significance level in (0, 1) (default 0.05)")
+    compare.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    compare.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    compare.set_defaults(handler=run_compare)
+
+
+def run_compare(args) -> int:
+    """Run ``xai-tf compare``: :func:`xai_tf.evaluation.compare` on the folders, then print its rankings.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf compare`` arguments: ``folders`` (an evaluation folder, or one run's shard
+        folders), ``metric`` (comma-separated metric or column names, or None for all), ``alpha``,
+        ``seed`` and ``resamples``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
+    from xai_tf.evaluation.compare import compare, text_report
+
+    metric = None if args.metric is None else [name.strip() for name in args.metric.split(",") if name.strip()]
+    folders = args.folders[0] if len(args.folders) == 1 else args.folders
+    result = compare(folders, metric=metric, alpha=args.alpha, seed=args.seed, resamples=args.resamples)
+    print(text_report(result))
+    print(f"wrote {', '.join(result['files'])}")
+    return 0

@@ -65,8 +65,10 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
         Consecutive images scored together: the unit of work and of resuming (default 8).
     batch_size : int
         Most images per compiled model call (default 64).
-    targets : {"predicted", "label"}
-        Explain the model's predicted class (default) or the label.
+    targets : {"predicted", "label"}, Target or str, optional
+        Explain the model's predicted class (default) or the label; or another target
+        (``xai_tf.targets``: ``Regression()``, ``Segmentation(1)``, a callable, or its command-line
+        form such as ``"regression:0"`` or ``"segmentation:class=1"``), resolved on each image as given.
     options : dict, optional
         Overrides of the metrics' options (``xai_tf.metrics.registry.default_options()``: PIC entropy,
         blur, thresholds, minimum prediction, Max-Sensitivity radius and samples, Pointing Game
@@ -88,7 +90,8 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
     Raises
     ------
     ValueError
-        Before anything is written: an unknown method, metric, option or ``targets``, a bad
+        Before anything is written: an unknown method, metric, option or ``targets``, a metric that
+        does not support the target (AIC/SIC, ROAD and Random Logit need classes), a bad
         ``shard``, ``chunk_size`` or ``batch_size``, an option value out of range, a metric that
         needs masks or boxes the data lacks, or an option that does not fit the images' size.
     TypeError
@@ -106,7 +109,7 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
     check_positive(chunk_size, "chunk_size", integer=True)
     check_positive(batch_size, "batch_size", integer=True)
     seed = check_seed(seed)
-    targets = check_choice(targets, "targets", TARGETS)
+    targets = _check_targets(targets, metrics)
     options = check_options(metrics, options)
     shard = parse_shard(shard)
     method_params = {key: dict(value) for key, value in (method_params or {}).items()}
@@ -122,7 +125,8 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
     check_data(metrics, options, data)
     config = build_config(
         methods=methods, metrics=metrics, options=options, method_params=method_params, seed=seed,
-        chunk_size=chunk_size, batch_size=batch_size, targets=targets, shard=shard,
+        chunk_size=chunk_size, batch_size=batch_size, targets=targets if isinstance(targets, str) else targets.spec(),
+        shard=shard,
         model_weights=fingerprint(model.get_weights()), data_images=len(data.images),
         data_shape=data.images.shape[1:], data_fingerprint=fingerprint([data.images, data.labels]),
         model=model_name, **(extra_config or {}))
@@ -136,6 +140,25 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
         store.release()
     summary.update(counts, reported=store.reports)
     return summary
+
+
+def _check_targets(targets, metrics):
+    """``"predicted"``/``"label"`` as is; any other target as a :class:`~xai_tf.Target` that every
+    metric supports (``Metric.targets``)."""
+    from xai_tf.metrics.registry import METRICS
+    from xai_tf.targets import as_target, parse_target
+
+    if isinstance(targets, str) and (targets in TARGETS or ":" not in targets and targets not in
+                                     ("regression", "segmentation", "classes")):
+        return check_choice(targets, "targets", TARGETS)
+    target = parse_target(targets) if isinstance(targets, str) else as_target(targets)
+    if target is None:
+        raise TypeError(f"targets must be 'predicted', 'label', a Target or a callable; got {targets!r}")
+    unsupported = [name for name in metrics if target.kind not in METRICS[name].targets]
+    if unsupported:
+        raise ValueError(f"metrics {unsupported} do not support a {target.kind} target (they are defined on "
+                         f"classes); choose among the others for targets={target.spec()!r}")
+    return target
 
 
 def _load(model):

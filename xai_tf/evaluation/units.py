@@ -186,8 +186,13 @@ class UnitScorer:
             The labels (``targets_from="label"``) or the model's predicted classes, resolved by
             the model head's targets rule.
         """
+        from xai_tf.models.binding import bind
         from xai_tf.models.head import head_of
 
+        if not isinstance(self.targets_from, str):  # a Target: resolved on the images as given, then frozen
+            binding, _, keys = bind(self.model, self.data.images[indices], self.targets_from,
+                                    batch_size=self.batch_size)
+            return binding.freeze(keys)
         given = self.data.labels[indices] if self.targets_from == "label" else None
         return head_of(self.model).targets(self.data.images[indices], given, self.batch_size, name="labels")
 
@@ -263,7 +268,9 @@ class UnitScorer:
                       boxes=None if not self.data.boxes else [self.data.boxes[i] for i in indices],
                       randomized=self.randomized)
         columns: dict[str, list] = {}
-        arrays = {"indices": indices, "targets": targets, "maps": maps}
+        # A target other than class ids (regression, a region, ...) has no class: -1 in the rows.
+        classes = targets if isinstance(targets, np.ndarray) else np.full(len(indices), -1, np.int64)
+        arrays = {"indices": indices, "targets": classes, "maps": maps}
         if chunk.masks is not None:  # the ground truth beside the maps: findings need no data reload
             arrays["masks"] = chunk.masks.astype(bool)
         for metric in self.metrics:
@@ -273,7 +280,7 @@ class UnitScorer:
         rows = []
         for position, index in enumerate(indices):
             row = {"image": int(index), "method": unit.method, "chunk": unit.chunk,
-                   "target": int(targets[position]), "label": int(self.data.labels[index])}
+                   "target": int(classes[position]), "label": int(self.data.labels[index])}
             row.update({name: json_value(values[position]) for name, values in columns.items()})
             rows.append(row)
         return rows, arrays

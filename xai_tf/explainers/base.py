@@ -1,16 +1,12 @@
-"""The shared core of every explainer: model adapter, targets, scores and batched gradients.
+"""The shared core of every explainer: the request, and batched gradients and scores.
 
-Everything method-specific lives in its own module; this one turns any Keras classifier into a
-few compiled functions that all methods share:
-
-- logits, scores, probabilities and the predicted class come from the model's head
-  (``xai_tf.models.head``: the last layer's softmax/sigmoid replaced by identity without mutating
-  the model, nested backbones walked through; a single sigmoid unit is a two-class model whose
-  class 1 scores with the logit and class 0 with its negative, DESIGN.md "Targets");
-- gradients of scores with respect to the input or to inner layers, for a whole chunk of images,
-  integration steps or noise samples per ``tf.function`` call. The functions have fixed input
-  signatures (``None`` batch dimension), so they are traced once per model and reused for every
-  later call; they live in the head's one cache per model.
+Everything method-specific lives in its own module; the model side (outputs, the target score,
+probabilities, the compiled gradient functions) is the request's binding
+(``request.adapter``, a :class:`~xai_tf.models.binding.ModelBinding`): methods pass images and
+the request's *keys* (``request.targets``: class ids on a classifier, image rows otherwise) and
+never know which task (classes, regression, segmentation, detection) they explain. The compiled
+functions have fixed input signatures (``None`` batch dimension), so they are traced once per model
+and target signature and reused for every later call.
 """
 from __future__ import annotations
 
@@ -20,178 +16,26 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._progress import progress
-from xai_tf.models.head import head_of
+from xai_tf.models.binding import ModelBinding, classic
 
 CHANNEL_REDUCTIONS = ("sum", "abs_sum", "l2", "mean")
 
 
-def _guided_relu_gradient(op, grad):
-    # Guided backpropagation (Springenberg et al. 2015): pass only positive gradients where the
-    # forward activation was positive.
-    return tf.where(op.outputs[0] > 0, tf.nn.relu(grad), tf.zeros_like(grad))
+#: The explainers' view of a model: the model bound to its target (``xai_tf.models.binding``).
+ModelAdapter = ModelBinding
 
 
-def _deconvnet_relu_gradient(op, grad):
-    # Deconvnet (Zeiler & Fergus 2014): the backward ReLU is applied to the gradient itself,
-    # ignoring the forward activation.
-    return tf.nn.relu(grad)
-
-
-def _guided_relu6_gradient(op, grad):
-    inside = tf.logical_and(op.inputs[0] > 0, op.inputs[0] < 6)
-    return tf.where(inside, tf.nn.relu(grad), tf.zeros_like(grad))
-
-
-def _deconvnet_relu6_gradient(op, grad):
-    return tf.nn.relu(grad)
-
-
-_GRADIENT_OVERRIDES = {
-    "guided": {"Relu": "XaiTfGuidedRelu", "Relu6": "XaiTfGuidedRelu6"},
-    "deconvnet": {"Relu": "XaiTfDeconvnetRelu", "Relu6": "XaiTfDeconvnetRelu6"},
-}
-tf.RegisterGradient("XaiTfGuidedRelu")(_guided_relu_gradient)
-tf.RegisterGradient("XaiTfGuidedRelu6")(_guided_relu6_gradient)
-tf.RegisterGradient("XaiTfDeconvnetRelu")(_deconvnet_relu_gradient)
-tf.RegisterGradient("XaiTfDeconvnetRelu6")(_deconvnet_relu6_gradient)
-
-
-class ModelAdapter:
-    """A Keras classifier seen by the explainers: its :class:`~xai_tf.models.head.ModelHead` plus
-    the gradient functions the methods share (compiled into the head's one cache).
-
-    model: single-input, single-output ``keras.Model`` with NHWC image input and ``(N, K)`` output
-    (``K >= 2`` softmax/linear classes, or ``K == 1`` sigmoid/linear unit = two classes).
-    """
-
-    def __init__(self, model):
-        self.head = head_of(model)
-        self.model = model
-        self.image_shape = self.head.image_shape
-        self.binary = self.head.binary
-        self.num_classes = self.head.num_classes
-        self.image_spec = self.head.image_spec
-        self.target_spec = self.head.target_spec
-
-    # -- scores ---------------------------------------------------------------------------------
-    def logits(self, images, *, mode: str = "plain", layers=()):
-        """Pre-activation outputs ``(B, K)`` (and inner activations) on real tensors."""
-        if mode == "plain":
-            return self.head.logits(images, layers=layers)
-        with tf.compat.v1.get_default_graph().gradient_override_map(_GRADIENT_OVERRIDES[mode]):
-            return self.head.logits(images, layers=layers)
-
-    def scores(self, logits, targets):
-        """Target logit ``(B,)``; for a single unit, ``+logit`` for class 1 and ``-logit`` for class 0."""
-        return self.head.scores(logits, targets)
-
-    def probabilities(self, logits, targets):
-        """Target probability ``(B,)``: softmax of the logits, or sigmoid of the signed logit."""
-        return self.head.target_probabilities(logits, targets)
-
-    # -- compiled functions (cached in the head; fixed signatures => traced once per model) -----
-    def cached(self, key, build):
-        """The compiled function under ``key`` in the model's one cache, built on first use."""
-        return self.head.cached(key, build)
-
-    def logits_function(self):
-        return self.head.logits_function()
-
-    def probability_function(self):
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.target_spec])
-            def probability(images, targets):
-                return self.probabilities(self.logits(images)[0], targets)
-            return probability
-        return self.cached("probability", build)
-
-    def score_function(self):
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.target_spec])
-            def score(images, targets):
-                return self.scores(self.logits(images)[0], targets)
-            return score
-        return self.cached("score", build)
-
-    def gradient_function(self, mode: str = "plain"):
-        """``(images, targets) -> (d score / d images, score)``; mode plain | guided | deconvnet."""
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.target_spec])
-            def gradients(images, targets):
-                if mode == "plain":
-                    with tf.GradientTape() as tape:
-                        tape.watch(images)
-                        score = self.scores(self.logits(images)[0], targets)
-                    return tape.gradient(score, images), score
-                # gradient_override_map only reaches symbolic tf.gradients, not GradientTape.
-                score = self.scores(self.logits(images, mode=mode)[0], targets)
-                return tf.gradients(score, images)[0], score
-            return gradients
-        return self.cached(("gradients", mode), build)
-
-    def path_gradient_function(self):
-        """``(start, direction, alphas, targets) -> sum_s grad(start + alpha_s * direction)``.
-
-        start, direction: ``(B, H, W, C)``; alphas: ``(S,)``. Evaluates ``B * S`` gradients in one
-        call (the caller keeps ``B * S <= batch_size``). Returns ``(B, H, W, C)``.
-        """
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.image_spec,
-                                          tf.TensorSpec([None], tf.float32), self.target_spec])
-            def path_gradients(start, direction, alphas, targets):
-                n_images, n_steps = tf.shape(start)[0], tf.shape(alphas)[0]
-                points = start[:, None] + alphas[None, :, None, None, None] * direction[:, None]
-                points = tf.reshape(points, tf.concat([[n_images * n_steps], tf.shape(start)[1:]], 0))
-                repeated = tf.repeat(targets, n_steps)
-                with tf.GradientTape() as tape:
-                    tape.watch(points)
-                    score = self.scores(self.logits(points)[0], repeated)
-                grads = tape.gradient(score, points)
-                grads = tf.reshape(grads, tf.concat([[n_images, n_steps], tf.shape(start)[1:]], 0))
-                return tf.reduce_sum(grads, axis=1)
-            return path_gradients
-        return self.cached("path_gradients", build)
-
-    def layer_gradient_function(self, layers: tuple[str, ...]):
-        """``(images, targets) -> (activations, gradients, score)`` for the named inner layers."""
-        layers = tuple(layers)
-
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.target_spec])
-            def layer_gradients(images, targets):
-                with tf.GradientTape() as tape:
-                    tape.watch(images)  # frozen (non-trainable) backbones are not watched otherwise
-                    logits, taps = self.logits(images, layers=layers)
-                    score = self.scores(logits, targets)
-                activations = [taps[name] for name in layers]
-                grads = tape.gradient(score, activations)
-                return activations, grads, score
-            return layer_gradients
-        return self.cached(("layer_gradients", layers), build)
-
-    def activation_function(self, layers: tuple[str, ...]):
-        """``images -> [activation of each named layer]``."""
-        layers = tuple(layers)
-
-        def build():
-            @tf.function(input_signature=[self.image_spec])
-            def activations(images):
-                _, taps = self.logits(images, layers=layers)
-                return [taps[name] for name in layers]
-            return activations
-        return self.cached(("activations", layers), build)
-
-
-def adapter_for(model) -> ModelAdapter:
-    """The :class:`ModelAdapter` of ``model``, built on first use and kept in the model head's one cache."""
-    return head_of(model).cached("explainer_adapter", lambda: ModelAdapter(model))
+def adapter_for(model) -> ModelBinding:
+    """The classifier binding of ``model`` (class ids as keys), kept in the model head's one cache."""
+    return classic(model)
 
 
 @dataclass
 class Request:
     """Sanitised inputs handed to every explainer function.
 
-    images: ``(N, H, W, C)`` float32 in [0, 1]; targets: ``(N,)`` int64 (resolved: never None);
+    images: ``(N, H, W, C)`` float32 in [0, 1] (the explained input); targets: ``(N,)`` int64 keys
+    of the binding (class ids on a classifier, image rows for other targets; resolved: never None);
     batch_size: max model evaluations per compiled call; seed: int for stochastic methods;
     layer: a validated 4-D layer name or None.
     """

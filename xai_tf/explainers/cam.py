@@ -141,8 +141,8 @@ def _masked_probability_function(request: Request):
 
     def build():
         @tf.function(input_signature=[adapter.image_spec, tf.TensorSpec([None, None, None, None], tf.float32),
-                                      adapter.target_spec])
-        def masked_probabilities(images, activations, targets):
+                                      adapter.target_spec, *adapter.table_spec])
+        def masked_probabilities(images, activations, targets, *table):
             # activations (B, h, w, K) -> masks (B, H, W, K) in [0, 1] -> B*K masked images.
             masks = tf.image.resize(activations, tf.shape(images)[1:3], method="bilinear")
             low = tf.reduce_min(masks, axis=(1, 2), keepdims=True)
@@ -151,8 +151,9 @@ def _masked_probability_function(request: Request):
             masked = images[:, None] * tf.transpose(masks, [0, 3, 1, 2])[..., None]
             n_images, n_channels = tf.shape(images)[0], tf.shape(activations)[3]
             masked = tf.reshape(masked, tf.concat([[n_images * n_channels], tf.shape(images)[1:]], 0))
-            logits = adapter.logits(masked)[0]
-            probabilities = adapter.probabilities(logits, tf.repeat(targets, n_channels))
+            keys = tf.repeat(targets, n_channels)
+            logits = adapter.logits(masked, keys, table)[0]
+            probabilities = adapter.probabilities(logits, keys, table)
             return tf.reshape(probabilities, [n_images, n_channels])
         return masked_probabilities
     return adapter.cached("score_cam", build)
@@ -172,7 +173,9 @@ def _score_cam_weights(request: Request, acts: np.ndarray) -> np.ndarray:
 
 def _layer_activations(request: Request) -> np.ndarray:
     function = request.adapter.activation_function((cam_layer(request),))
-    return np.concatenate([function(tf.constant(request.images[i:i + request.batch_size]))[0].numpy()
+    keys = request.targets.astype(np.int32)
+    return np.concatenate([function(tf.constant(request.images[i:i + request.batch_size]),
+                                    tf.constant(keys[i:i + request.batch_size]))[0].numpy()
                            for i in range(0, len(request.images), request.batch_size)])
 
 

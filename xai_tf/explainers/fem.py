@@ -63,7 +63,8 @@ def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
     function = request.adapter.activation_function((layer,))
     parts = []
     for rows in request.progress(chunks(len(request.images), request.batch_size)):
-        activations = function(tf.constant(request.images[rows]))[0].numpy()
+        activations = function(tf.constant(request.images[rows]),
+                               tf.constant(request.targets[rows].astype(np.int32)))[0].numpy()
         parts.append(fem_layer_maps(activations, k))
     positions = parts[0].shape[1] * parts[0].shape[2]
     if k > (positions - 1) / np.sqrt(positions):

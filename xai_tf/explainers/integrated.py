@@ -356,8 +356,8 @@ def _blur_path_function(request: Request):
 
         @tf.function(input_signature=[adapter.image_spec, matrices, matrices, matrices, matrices,
                                       tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32),
-                                      adapter.target_spec])
-        def blur_path(images, rows, cols, rows_next, cols_next, sigma_steps, grad_step, targets):
+                                      adapter.target_spec, *adapter.table_spec])
+        def blur_path(images, rows, cols, rows_next, cols_next, sigma_steps, grad_step, targets, *table):
             def blur(row_matrix, col_matrix):  # (B, H, W, C) -> (B, S, H, W, C)
                 out = tf.einsum("shk,bkwc->bshwc", row_matrix, images)
                 return tf.einsum("bshwc,svw->bshvc", out, col_matrix)
@@ -368,7 +368,8 @@ def _blur_path_function(request: Request):
             points = tf.reshape(blurred, tf.concat([[n_images * n_steps], tf.shape(images)[1:]], 0))
             with tf.GradientTape() as tape:
                 tape.watch(points)
-                score = adapter.scores(adapter.logits(points)[0], tf.repeat(targets, n_steps))
+                keys = tf.repeat(targets, n_steps)
+                score = adapter.scores(adapter.logits(points, keys, table)[0], keys, table)
             grads = tf.reshape(tape.gradient(score, points), tf.shape(blurred))
             weights = sigma_steps[None, :, None, None, None]
             return -tf.reduce_sum(weights * direction * grads, axis=1)

@@ -27,11 +27,11 @@ def check_score(score: str) -> str:
     return check_choice(score, "score", SCORES)
 
 
-def target_scores(adapter, logits, targets, score: str):
+def target_scores(adapter, logits, targets, score: str, table=()):
     """Symbolic target score ``(B,)``: the class probability or the logit (see the module docstring)."""
     if score == "probability":
-        return adapter.probabilities(logits, targets)
-    return adapter.scores(logits, targets)
+        return adapter.probabilities(logits, targets, table)
+    return adapter.scores(logits, targets, table)
 
 
 def check_grid_size(grid_size, height: int, width: int, name: str = "grid_size") -> int:
@@ -59,15 +59,16 @@ def _segment_score_function(adapter, score: str):
     def build():
         @tf.function(input_signature=[adapter.image_spec, tf.TensorSpec([None, None, None], tf.int32),
                                       tf.TensorSpec([None, None, None], tf.float32),
-                                      tf.TensorSpec([], tf.float32), adapter.target_spec])
-        def segment_scores(images, segments, values, baseline, targets):
+                                      tf.TensorSpec([], tf.float32), adapter.target_spec, *adapter.table_spec])
+        def segment_scores(images, segments, values, baseline, targets, *table):
             # masks[i, s, h, w] = values[i, s, segments[i, h, w]]
             masks = tf.gather(values, segments, axis=2, batch_dims=1)[..., None]
             perturbed = images[:, None] * masks + baseline * (1.0 - masks)
             n_images, n_copies = tf.shape(values)[0], tf.shape(values)[1]
             perturbed = tf.reshape(perturbed, tf.concat([[n_images * n_copies], tf.shape(images)[1:]], 0))
-            logits = adapter.logits(perturbed)[0]
-            return tf.reshape(target_scores(adapter, logits, tf.repeat(targets, n_copies), score),
+            keys = tf.repeat(targets, n_copies)
+            logits = adapter.logits(perturbed, keys, table)[0]
+            return tf.reshape(target_scores(adapter, logits, keys, score, table),
                               [n_images, n_copies])
         return segment_scores
     return adapter.cached(("segment_scores", score), build)

@@ -46,8 +46,8 @@ def _occlusion_function(request: Request):
         positions = tf.TensorSpec([None], tf.int32)
 
         @tf.function(input_signature=[adapter.image_spec, positions, positions, tf.TensorSpec([2], tf.int32),
-                                      tf.TensorSpec([], tf.float32), adapter.target_spec])
-        def occluded_scores(images, tops, lefts, window, baseline, targets):
+                                      tf.TensorSpec([], tf.float32), adapter.target_spec, *adapter.table_spec])
+        def occluded_scores(images, tops, lefts, window, baseline, targets, *table):
             height, width = tf.shape(images)[1], tf.shape(images)[2]
             rows = tf.range(height)[None, :]
             cols = tf.range(width)[None, :]
@@ -58,7 +58,8 @@ def _occlusion_function(request: Request):
             occluded = images[:, None] * (1.0 - masks) + baseline * masks
             n_images, n_windows = tf.shape(images)[0], tf.shape(tops)[0]
             occluded = tf.reshape(occluded, tf.concat([[n_images * n_windows], tf.shape(images)[1:]], 0))
-            scores = adapter.scores(adapter.logits(occluded)[0], tf.repeat(targets, n_windows))
+            keys = tf.repeat(targets, n_windows)
+            scores = adapter.scores(adapter.logits(occluded, keys, table)[0], keys, table)
             return tf.reshape(scores, [n_images, n_windows])
         return occluded_scores
     return adapter.cached("occlusion", build)
@@ -255,15 +256,15 @@ def lime(request: Request, *, num_samples: int = 1000, segmentation: str = "quic
         data = explainer.random_state.randint(0, 2, num_samples * n_features).reshape(num_samples, n_features)
         data[0, :] = 1  # the first sample is the unperturbed image, as in lime
         target = int(request.targets[index])
-        labels = np.zeros((num_samples, request.adapter.num_classes), np.float64)
+        labels = np.zeros((num_samples, 1), np.float64)  # the target's column alone: what the fit reads
         targets = np.full(request.batch_size, target, np.int32)
         for rows in chunks(num_samples, request.batch_size):
             keep = data[rows][:, segments][..., None].astype(bool)
             perturbed = np.where(keep, image[None], fudged[None]).astype(np.float32)
-            labels[rows, target] = probability(tf.constant(perturbed), tf.constant(targets[:len(perturbed)])).numpy()
+            labels[rows, 0] = probability(tf.constant(perturbed), tf.constant(targets[:len(perturbed)])).numpy()
         distances = pairwise_distances(data, data[0].reshape(1, -1), metric="cosine").ravel()
         _, local_exp, _, _ = explainer.base.explain_instance_with_data(
-            data, labels, distances, target, num_features=100000, feature_selection=explainer.feature_selection)
+            data, labels, distances, 0, num_features=100000, feature_selection=explainer.feature_selection)
         weights = np.zeros(n_features, np.float32)
         for segment, weight in local_exp:
             weights[segment] = weight

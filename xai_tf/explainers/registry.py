@@ -34,9 +34,11 @@ from xai_tf.explainers import (
     shapley,
     xrai,
 )
-from xai_tf.explainers.base import Request, adapter_for
+from xai_tf.explainers.base import Request
 from xai_tf.models import graph
+from xai_tf.models.binding import bind
 from xai_tf.models.loading import as_keras_model
+from xai_tf.targets import KINDS, as_target
 
 #: Families of methods, with what each needs of the model.
 FAMILIES = {
@@ -70,6 +72,10 @@ class MethodRecord:
     in_demo_grid : bool
         Cheap enough for the demo's probe grid on 2 CPU cores (default True); expensive methods
         (thousands of forward passes per image) say False and give the reason in ``description``.
+    needs_probability : bool
+        The method is defined on a score in [0, 1] (Score-CAM's masked-image probabilities), so it
+        explains only bounded targets (classes, segmentation, detection, ``Custom(bounded=True)``);
+        default False: every target (``xai_tf.targets``).
     """
 
     name: str
@@ -79,6 +85,7 @@ class MethodRecord:
     stochastic: bool = False
     layer: bool = False
     in_demo_grid: bool = True
+    needs_probability: bool = False
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -88,7 +95,7 @@ class MethodRecord:
         check_choice(self.family, f"MethodRecord {self.name!r} family", FAMILIES)
         if not isinstance(self.description, str) or not self.description.strip() or "\n" in self.description:
             raise ValueError(f"MethodRecord {self.name!r}: description must be one non-empty line")
-        for flag in ("stochastic", "layer", "in_demo_grid"):
+        for flag in ("stochastic", "layer", "in_demo_grid", "needs_probability"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"MethodRecord {self.name!r}: {flag} must be True or False")
 
@@ -179,7 +186,7 @@ METHODS: Mapping[str, Callable] = _Functions()
 
 
 def list_methods(*, family: str | None = None, stochastic: bool | None = None, layer: bool | None = None,
-                 in_demo_grid: bool | None = None) -> tuple[str, ...]:
+                 in_demo_grid: bool | None = None, target=None) -> tuple[str, ...]:
     """Sorted names of the registered saliency methods, optionally filtered by their records.
 
     Parameters
@@ -195,6 +202,10 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
     in_demo_grid : bool, optional
         Only methods the demo's probe grid runs (True) or only the expensive ones it leaves out
         (False); None (default) for both.
+    target : Target, str or callable, optional
+        Only the methods defined for this target (a :class:`~xai_tf.Target`, a callable, or
+        a kind of ``xai_tf.targets.KINDS``: "regression" and "custom" are taken as targets
+        without a probability); None (default) for all.
 
     Returns
     -------
@@ -204,13 +215,20 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
     Raises
     ------
     ValueError
-        If ``family`` is not one of the families.
+        If ``family`` is not one of the families, or ``target`` is a string that is not a kind.
     """
     if family is not None:
         check_choice(family, "family", FAMILIES)
+    bounded = True
+    if isinstance(target, str):
+        bounded = check_choice(target, "target", KINDS) not in ("regression", "custom")
+    elif target is not None:
+        chosen = as_target(target)
+        bounded = chosen is None or chosen.bounded
     wanted = {"family": family, "stochastic": stochastic, "layer": layer, "in_demo_grid": in_demo_grid}
     return tuple(sorted(name for name, record in RECORDS.items()
-                        if all(value is None or getattr(record, key) == value for key, value in wanted.items())))
+                        if all(value is None or getattr(record, key) == value for key, value in wanted.items())
+                        and (bounded or not record.needs_probability)))
 
 
 def method_record(method: str) -> MethodRecord:
@@ -287,24 +305,32 @@ def describe_methods(methods=None) -> str:
     return "\n".join(lines)
 
 
-def explain(model, images, method: str, targets=None, *, batch_size: int = 64, verbose: int = 1, seed: int = 0,
-            layer: str | None = None, **params) -> np.ndarray:
+def explain(model, images, method: str, targets=None, *, explain_input: str | None = None, batch_size: int = 64,
+            verbose: int = 1, seed: int = 0, layer: str | None = None, **params) -> np.ndarray:
     """Saliency maps of ``model`` for ``images`` with ``method``.
 
     Parameters
     ----------
     model : keras.Model or tf_keras model
-        A classifier (functional, Sequential, nested backbones; softmax, sigmoid or linear head)
+        A classifier (functional, Sequential, nested backbones; softmax, sigmoid or linear head), a
+        regressor, a segmentation model or a detector, with one or several inputs and outputs,
         taking raw ``[0, 1]`` NHWC images, or a live ``tf_keras`` (Keras 2) model, converted once
         (``xai_tf.models.as_keras_model``; layer names with "/" get "_").
-    images : array-like, shape (N, H, W, C)
-        Float in [0, 1] (raw pixels, NHWC) matching the model input; grayscale has C = 1.
+    images : array-like, shape (N, H, W, C), or dict
+        Float in [0, 1] (raw pixels, NHWC) matching the model input; grayscale has C = 1. For a
+        model with several inputs, ``{input name: (N, ...) array}``: the inputs other than
+        ``explain_input`` are held fixed (perturbations touch only the explained one).
     method : str
         One of :func:`~xai_tf.list_methods` (``describe_methods()`` lists them by family; see each
         method's docstring for its parameters and the paper its defaults come from).
-    targets : None, int or array-like of int, shape (N,), optional
-        ``None`` (default: the predicted class, ``xai_tf.models.head``'s rule), one int for every
-        image, or ints ``(N,)``, one class per image; a single sigmoid unit has classes 0 and 1.
+    targets : None, int, array-like of int, shape (N,), Target or callable, optional
+        What is explained (``xai_tf.targets``). ``None`` (default: the predicted class,
+        ``xai_tf.models.head``'s rule), one int for every image, or ints ``(N,)``, one class per
+        image (a single sigmoid unit has classes 0 and 1); or ``Regression(...)``,
+        ``Segmentation(...)``, ``Detection(...)``, ``Classes(..., output=...)`` or any
+        TensorFlow callable ``outputs -> (N,)``.
+    explain_input : str, optional
+        The explained input of a model with several inputs (default: its only 4-D input).
     batch_size : int, optional
         Most model evaluations per compiled call (memory bound); default 64.
     verbose : {0, 1, 2}, optional
@@ -328,8 +354,9 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     Raises
     ------
     ValueError
-        An unknown method, a model that is not a single-input, single-output image classifier,
-        bad images (rank, shape, range, NaN/Inf), targets out of range or not one per image,
+        An unknown method, a target that does not fit the model's output (or a method that needs a
+        probability, with a target without one), an ``explain_input`` that is not an input, bad
+        images (rank, shape, range, NaN/Inf), targets out of range or not one per image,
         ``batch_size < 1``, ``verbose`` not 0, 1 or 2, ``layer=`` for a method that does not take
         it or naming no 4-D layer, a layer method on a model without convolution layer, or a
         method parameter out of range (each names the argument and what was expected).
@@ -342,8 +369,6 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     """
     record = method_record(method)
     model = as_keras_model(model)  # a live tf_keras model: its cached Keras 3 conversion, current weights
-    adapter = adapter_for(model)
-    images = adapter.head.check_images(images, "images")
     check_positive(batch_size, "batch_size", integer=True)
     if verbose not in (0, 1, 2) or isinstance(verbose, bool):
         raise ValueError(f"verbose must be 0, 1 or 2; got {verbose!r}")
@@ -360,7 +385,11 @@ def explain(model, images, method: str, targets=None, *, batch_size: int = 64, v
     if unknown:
         raise TypeError(f"{method} got unexpected parameter(s) {unknown}; it accepts: "
                         f"{', '.join(accepted) if accepted else '(none)'}")
-    targets = adapter.head.targets(images, targets, batch_size)
+    target = as_target(targets)
+    if record.needs_probability and target is not None and not target.bounded:
+        raise ValueError(f"{method} needs a score in [0, 1] (a class probability); the target {target.spec()!r} has "
+                         f"none: choose one of list_methods(target=...) ({', '.join(list_methods(target=target))})")
+    adapter, images, targets = bind(model, images, targets, explain_input=explain_input, batch_size=batch_size)
     request = Request(adapter=adapter, images=images, targets=targets, batch_size=int(batch_size),
                       verbose=verbose, seed=int(seed), layer=layer, method=method)
     maps = np.asarray(record.function(request, **params), dtype=np.float32)
@@ -411,9 +440,10 @@ for _record in (
     _R("gradcam_pp", cam.gradcam_pp, "layer",
        "Grad-CAM with higher-order pixel weights (Chattopadhay et al. 2018)", layer=True),
     _R("scorecam", cam.scorecam, "layer",
-       "channels weighted by the score of the image masked by each (Wang et al. 2020)", layer=True),
+       "channels weighted by the score of the image masked by each (Wang et al. 2020)", layer=True,
+       needs_probability=True),
     _R("faster_scorecam", cam.faster_scorecam, "layer",
-       "Score-CAM on the strongest channels only (tf-keras-vis)", layer=True),
+       "Score-CAM on the strongest channels only (tf-keras-vis)", layer=True, needs_probability=True),
     _R("guided_gradcam", backprop.guided_gradcam, "layer",
        "guided backpropagation times Grad-CAM (Selvaraju et al. 2017)", layer=True),
     _R("normgrad", normgrad.normgrad, "layer",

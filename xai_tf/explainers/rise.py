@@ -81,15 +81,16 @@ def _rise_function(adapter, score: str):
 
         @tf.function(input_signature=[adapter.image_spec, tf.TensorSpec([None, None, None, None], tf.float32),
                                       tf.TensorSpec([None, None, 2], tf.int32), matrix, matrix,
-                                      tf.TensorSpec([], tf.float32), adapter.target_spec])
-        def rise_sums(images, grids, shifts, rows, cols, mask_value, targets):
+                                      tf.TensorSpec([], tf.float32), adapter.target_spec, *adapter.table_spec])
+        def rise_sums(images, grids, shifts, rows, cols, mask_value, targets, *table):
             height, width = tf.shape(images)[1], tf.shape(images)[2]
             masks = build_masks(grids, shifts, rows, cols, height, width)  # (I, S, H, W)
             expanded = masks[..., None]
             perturbed = images[:, None] * expanded + mask_value * (1.0 - expanded)
             n_images, n_masks = tf.shape(grids)[0], tf.shape(grids)[1]
             perturbed = tf.reshape(perturbed, tf.concat([[n_images * n_masks], tf.shape(images)[1:]], 0))
-            scores = target_scores(adapter, adapter.logits(perturbed)[0], tf.repeat(targets, n_masks), score)
+            keys = tf.repeat(targets, n_masks)
+            scores = target_scores(adapter, adapter.logits(perturbed, keys, table)[0], keys, score, table)
             scores = tf.reshape(scores, [n_images, n_masks])
             return tf.einsum("is,ishw->ihw", scores, masks), tf.reduce_sum(masks, axis=1)
         return rise_sums

@@ -47,7 +47,7 @@ def completeness(model, images, maps, targets=None, *, baseline="black", normali
     baseline: value of every pixel of the baseline image (default ``"black"``, the image's minimum);
     normalise: divide maps by their largest ``|value|`` first (default True, Quantus).
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     maps = normalise_by_max(maps) if normalise else maps.astype(np.float64)
     fills = fill_values(images, baseline)
     change = (target_scores(model, images, targets, output="logit", batch_size=batch_size)
@@ -112,7 +112,7 @@ def non_sensitivity(model, images, maps, targets=None, *, eps: float = 1e-5, fea
     eps: threshold on ``|a| / max|a|`` and on the probability change (default 1e-5, Quantus);
     features_in_step: pixels perturbed together (default 1, Quantus); baseline: default ``"black"``.
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     pixels = height * width
     if isinstance(features_in_step, bool) or not isinstance(features_in_step, (int, np.integer)) \

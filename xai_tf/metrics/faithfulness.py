@@ -105,7 +105,7 @@ def ordered_curves(model, images, maps, targets=None, *, features_in_step: int =
         ``x`` ``(T,)`` fractions of pixels perturbed after each step and ``curves`` ``(N, T)``,
         ``T = ceil(H * W / features_in_step)``.
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     _check_step(features_in_step, height * width)
     baseline = check_baseline(baseline, "baseline")
@@ -229,7 +229,7 @@ def faithfulness_correlation(model, images, maps, targets=None, *, nr_runs: int 
     ``[1, H * W)`` (default 224, Quantus); baseline: default ``"black"`` (image minimum); seed,
     indices: image ``i``'s subsets come from ``rng_for(seed, indices[i])``. Scores: target logits.
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     pixels = height * width
     if isinstance(subset_size, bool) or not isinstance(subset_size, (int, np.integer)) \
@@ -327,7 +327,7 @@ def infidelity(model, images, maps, targets=None, *, patch_sizes=(4,), baseline=
     patch_sizes: square patch sides in pixels (default ``(4,)``, Quantus); baseline: default ``"black"``;
     normalise: divide each map by its largest ``|value|`` first (default False, Quantus). Scores: logits.
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     maps = normalise_by_max(maps) if normalise else maps.astype(np.float64)
     fills = fill_values(images, baseline)
@@ -436,6 +436,8 @@ class SufficiencyMetric(MapsMetric):
     - ``sufficiency_threshold``: distance under which two maps are alike, in [0, 1] (default 0.6,
       Quantus).
     """
+
+    targets = ("classes",)
 
     name = "sufficiency"
     reference = "Dasgupta et al. 2022 (Quantus Sufficiency)"

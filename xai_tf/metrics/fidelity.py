@@ -99,7 +99,7 @@ def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", 
         raise ValueError(f"steps must be an integer >= 1 (or -1: one pixel per step); got {steps!r}")
     max_fraction = fraction("max_fraction")(max_fraction)
     baseline = check_baseline(baseline, "baseline")
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     pixels = height * width
     largest = int(np.floor(pixels * max_fraction))
@@ -232,7 +232,7 @@ def mu_fidelity(model, images, maps, targets=None, *, grid_size: int = 9, subset
     indices : ndarray, optional
         The images' positions in their data set (default ``0..N-1``).
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     indices = np.arange(n) if indices is None else np.asarray(indices)
     # one (S, H, W) uint8 stack per image: a chunk of 224 px images at S = 200 stays ~10 MB per image
@@ -326,7 +326,7 @@ def average_drop_increase_gain(model, images, maps, targets=None, *, batch_size:
 
     See the module docstring; ``model, images, maps, targets, batch_size`` as :func:`causal_curves`.
     """
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     base = target_scores(model, images, targets, batch_size=batch_size)
     after = target_scores(model, masked_by_map(images, maps), targets, batch_size=batch_size)
     return {"average_drop": np.maximum(base - after, 0.0) / (base + EPSILON),

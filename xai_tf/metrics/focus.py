@@ -84,6 +84,8 @@ class FocusMetric(MethodMetric):
     ``focus_quadrants``. It has no options.
     """
 
+    targets = ("classes",)
+
     name = "focus"
     reference = "Arias-Duart et al. 2022 (Quantus Focus)"
     direction = "higher"

@@ -55,7 +55,7 @@ def irof_curves(model, images, maps, targets=None, *, segments=None, segmentatio
         ``"slic"`` (default, Quantus) or ``"felzenszwalb"`` when ``segments`` is not given.
     """
     segmentation = choice("segmentation", SEGMENTATIONS)(segmentation)
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n = len(maps)
     given = segments is not None
     if not given:

@@ -25,34 +25,31 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from xai_tf.models.head import head_of
+from xai_tf.models.binding import ModelBinding, bind, classic
 
 OUTPUTS = ("probability", "logit", "correct")
 
 
-def _blend_function(model):
-    """The compiled ``(images, fills, image_ids, keys, counts, targets) -> (probability, logit, correct)``."""
-    head = head_of(model)
-
+def _blend_function(binding: ModelBinding, output: str):
+    """The compiled ``(images, fills, image_ids, keys, counts, targets) -> (probability, logit, correct)``
+    (a target that is not classes has no "correct": its third output is the logit again)."""
     def build():
         spatial = tf.TensorSpec([None, None, None], tf.int32)
         vector = tf.TensorSpec([None], tf.int32)
 
-        @tf.function(input_signature=[head.image_spec, head.image_spec, vector, spatial, vector, vector])
-        def blend(images, fills, image_ids, keys, counts, targets):
+        @tf.function(input_signature=[binding.image_spec, binding.image_spec, vector, spatial, vector, vector,
+                                      *binding.table_spec])
+        def blend(images, fills, image_ids, keys, counts, targets, *table):
             start = tf.gather(images, image_ids)
             end = tf.gather(fills, image_ids)
             replace = (keys < counts[:, None, None])[..., None]
             copies = tf.where(replace, end, start)
-            logits = head.logits(copies)[0]
-            if head.binary:
-                predicted = tf.cast(logits[:, 0] >= 0, tf.int32)
-            else:
-                predicted = tf.argmax(logits, axis=1, output_type=tf.int32)
-            return (head.target_probabilities(logits, targets), head.scores(logits, targets),
-                    tf.cast(tf.equal(predicted, targets), tf.float32))
+            logits = binding.logits(copies, targets, table)[0]
+            scores = binding.scores(logits, targets, table)
+            correct = binding.correct(logits, targets, table) if binding.kind == "classes" else scores
+            return binding.probabilities(logits, targets, table), scores, correct
         return blend
-    return head.cached("metrics.perturbation.blend", build)
+    return binding.cached("metrics.perturbation.blend", build)
 
 
 def perturbed_scores(model, images: np.ndarray, fills: np.ndarray, image_ids: np.ndarray, counts: np.ndarray,
@@ -63,8 +60,9 @@ def perturbed_scores(model, images: np.ndarray, fills: np.ndarray, image_ids: np
 
     Parameters
     ----------
-    model : keras.Model
-        Classifier taking ``[0, 1]`` NHWC images (single sigmoid units and nested models included).
+    model : keras.Model or ModelBinding
+        Classifier taking ``[0, 1]`` NHWC images (single sigmoid units and nested models included),
+        or a model bound to its target (:func:`checked_inputs` returns it).
     images, fills : ndarray
         ``(N, H, W, C)`` float32: the images and, per image, the values the replaced pixels take.
     image_ids : ndarray
@@ -75,7 +73,7 @@ def perturbed_scores(model, images: np.ndarray, fills: np.ndarray, image_ids: np
         ``(P, H, W)`` ints, or ``keys(start, stop)`` returning the rows ``start:stop`` (so that the
         key maps of many copies need not exist at once).
     targets : ndarray
-        ``(N,)`` int classes, one per image.
+        ``(N,)`` int keys, one per image: classes for a classifier, the binding's keys otherwise.
     output : str
         ``"probability"`` (default), ``"logit"`` or ``"correct"`` (see the module docstring).
     batch_size : int
@@ -88,12 +86,15 @@ def perturbed_scores(model, images: np.ndarray, fills: np.ndarray, image_ids: np
     """
     if output not in OUTPUTS:
         raise ValueError(f"output={output!r} is not valid; expected one of: {', '.join(OUTPUTS)}")
+    binding = model if isinstance(model, ModelBinding) else classic(model)
+    if output == "correct" and binding.kind != "classes":
+        raise ValueError(f"output='correct' (the predicted class) needs a classes target; got {binding.kind}")
     image_ids = np.asarray(image_ids, dtype=np.int32)
     counts = np.asarray(counts, dtype=np.int32)
     total = len(image_ids)
     if len(counts) != total:
         raise ValueError(f"counts must have one entry per copy ({total}); got {len(counts)}")
-    blend = _blend_function(model)
+    blend = _blend_function(binding, output)
     images_t = tf.constant(np.asarray(images, dtype=np.float32))
     fills_t = tf.constant(np.broadcast_to(np.asarray(fills, dtype=np.float32), images.shape))
     targets = np.asarray(targets, dtype=np.int32)
@@ -118,17 +119,18 @@ def target_scores(model, images: np.ndarray, targets: np.ndarray, *, output: str
                             targets, output=output, batch_size=batch_size)
 
 
-def checked_inputs(model, images, maps, targets, batch_size: int = 64):
-    """``(images, maps, targets)`` checked: float32 images of the model's input shape in [0, 1], finite
-    ``(N, H, W)`` maps of the images' size, targets resolved by the model head's rule (None = predicted)."""
+def checked_inputs(model, images, maps, targets, batch_size: int = 64, *, explain_input=None):
+    """``(binding, images, maps, keys)`` checked: the model bound to its target
+    (``xai_tf.models.binding.bind``: ``targets`` are class ids, None = predicted, or a
+    ``xai_tf.targets`` target), float32 images of the explained input's shape in [0, 1] (``images``
+    may be a dict for a model with several inputs), finite ``(N, H, W)`` maps of the images' size."""
     from xai_tf._checks import check_maps
 
-    head = head_of(model)
-    images = head.check_images(images)
     maps = check_maps(maps, "maps")
+    binding, images, keys = bind(model, images, targets, explain_input=explain_input, batch_size=batch_size)
     if maps.shape != images.shape[:3]:
         raise ValueError(f"maps must have shape {images.shape[:3]} (one (H, W) map per image); got {maps.shape}")
-    return images, maps, head.targets(images, targets, batch_size)
+    return binding, images, maps, keys
 
 
 def importance_ranks(maps: np.ndarray, descending: bool = True) -> np.ndarray:

@@ -107,6 +107,8 @@ class PICMetric(CurveMetric):
       the fully blurred image (default 0.01, PAIR).
     """
 
+    targets = ("classes",)
+
     scores = "maps"
     options = PIC_RUNNER_OPTIONS
     details_key = "pic"

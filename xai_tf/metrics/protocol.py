@@ -49,6 +49,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from xai_tf.targets import KINDS
+
 SCORES = ("maps", "method")
 DIRECTIONS = ("higher", "lower")
 #: How the Findings judge a metric's per-image values (see the module docstring).
@@ -224,6 +226,10 @@ class Metric:
     threshold : float or None
         The pass/fail cut-off of an ``evidence="sanity"`` metric, on the ``direction_of(column)``
         side; None otherwise.
+    targets : tuple of str
+        The kinds of target (``xai_tf.targets.KINDS``) it is defined for; default all of them.
+        Metrics defined on classes (AIC/SIC: softmax and accuracy; ROAD: the predicted class; Random
+        Logit, Sufficiency, Focus) say ``("classes",)``; the runner refuses the others before any work.
 
     Notes
     -----
@@ -255,6 +261,7 @@ class Metric:
     name: str = ""
     scores: str = "maps"
     ground_truth: str | None = None
+    targets: tuple[str, ...] = KINDS
     options: tuple[Option, ...] = ()
     notes: ClassVar[dict[str, str]] = {}
     details_key: str = "details"

@@ -93,6 +93,8 @@ class RandomLogitMetric(MethodMetric):
     number of classes.
     """
 
+    targets = ("classes",)
+
     name = "random_logit"
     reference = "Sixt et al. 2020 (Quantus RandomLogit)"
     direction = "lower"

@@ -194,16 +194,18 @@ def randomization_check(model, images, method: str, mode: str = "full", seed: in
         If ``batch_size`` is not an integer.
     """
     from xai_tf.explainers import explain
-    from xai_tf.models.head import head_of
+    from xai_tf.models.binding import bind
 
     mode = check_choice(mode, "mode", MODES)
     similarity = check_choice(similarity, "similarity", SIMILARITIES)
     check_positive(batch_size, "batch_size", integer=True)
     images = check_images(images, "images")
-    targets = head_of(model).targets(images, targets, batch_size)
+    binding, images, keys = bind(model, images, targets, batch_size=batch_size)
+    frozen = binding.freeze(keys)
+    targets = keys if binding.classic else np.full(len(keys), -1, np.int64)  # -1: not a class
 
     def maps_of(network):
-        return explain(network, images, method, targets, batch_size=batch_size, verbose=0, seed=seed,
+        return explain(network, images, method, frozen, batch_size=batch_size, verbose=0, seed=seed,
                        **method_params)
 
     reference = maps_of(model)

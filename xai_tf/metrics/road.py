@@ -93,7 +93,7 @@ def road_curves(model, images, maps, targets=None, *, percentages=PERCENTAGES, n
     """
     percentages = check_percentages(percentages, "percentages")
     number("noise", 0.0)(noise)
-    images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
+    model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     indices = np.arange(n) if indices is None else np.asarray(indices)
     order = np.argsort(importance_ranks(maps).reshape(n, -1), axis=1)  # pixel indices, most relevant first
@@ -142,6 +142,8 @@ class RoadMetric(CurveMetric):
     - ``road_noise``: standard deviation of the noise added to imputed values, >= 0 (default 0.01,
       Quantus).
     """
+
+    targets = ("classes",)
 
     name = "road"
     reference = "Rong et al. 2022 (Quantus ROAD)"

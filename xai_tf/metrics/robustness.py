@@ -44,21 +44,22 @@ def noisy_copies(images: np.ndarray, n_samples: int, seed: int, indices, noise: 
 def _explained_copies(model, images, method, targets, n_samples, seed, indices, noise, scale, batch_size,
                       method_params, method_seed):
     from xai_tf.explainers import explain
-    from xai_tf.models.head import head_of
+    from xai_tf.models.binding import bind
 
     images = check_images(images, "images")
     n = len(images)
     indices = np.arange(n) if indices is None else np.asarray(indices)
     if len(indices) != n:
         raise ValueError(f"indices must have one entry per image ({n}); got {len(indices)}")
-    targets = head_of(model).targets(images, targets, batch_size)
+    binding, images, keys = bind(model, images, targets, batch_size=batch_size)
+    targets = binding.freeze(keys)
     method_seed = seed if method_seed is None else method_seed
     original = explain(model, images, method, targets, batch_size=batch_size, verbose=0, seed=method_seed,
                        **method_params)
     copies = noisy_copies(images, n_samples, seed, indices, noise, scale)
     flat = copies.reshape((n * n_samples,) + images.shape[1:])
-    perturbed = explain(model, flat, method, np.repeat(targets, n_samples), batch_size=batch_size, verbose=0,
-                        seed=method_seed, **method_params)
+    perturbed = explain(model, flat, method, binding.freeze(np.repeat(keys, n_samples)), batch_size=batch_size,
+                        verbose=0, seed=method_seed, **method_params)
     return images, copies, np.asarray(original, np.float64), np.asarray(perturbed, np.float64).reshape(
         (n, n_samples) + images.shape[1:3])
 

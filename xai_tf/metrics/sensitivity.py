@@ -138,7 +138,7 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
         ``radius``/``n_samples`` is not positive, or ``images`` is not ``(N, H, W, C)`` in [0, 1].
     """
     from xai_tf.explainers import explain
-    from xai_tf.models.head import head_of
+    from xai_tf.models.binding import bind
 
     check_positive(radius, "radius")
     check_positive(n_samples, "n_samples", integer=True)
@@ -161,12 +161,13 @@ def max_sensitivity(model, images, method, targets=None, radius: float = 0.02, n
         def explain_fn(batch, batch_targets):
             return explain(model, batch, method, batch_targets, batch_size=batch_size, verbose=0, seed=seed,
                            **method_params)
-    targets = head_of(model).targets(images, targets, batch_size)
+    binding, images, keys = bind(model, images, targets, batch_size=batch_size)
+    targets = binding.freeze(keys)
 
     original = np.asarray(explain_fn(images, targets), dtype=np.float64)
     copies = perturb(images, radius, n_samples, seed, indices)  # (N, S, H, W, C)
     perturbed = np.asarray(explain_fn(copies.reshape((n * n_samples,) + images.shape[1:]),
-                                      np.repeat(targets, n_samples)), dtype=np.float64)
+                                      binding.freeze(np.repeat(keys, n_samples))), dtype=np.float64)
     if normalise:
         original, perturbed = normalise_by_max(original), normalise_by_max(perturbed)
     original = original.reshape(n, -1)

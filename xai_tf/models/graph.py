@@ -36,14 +36,15 @@ def _is_model(layer) -> bool:
     return isinstance(layer, keras.Model)
 
 
-def check_model(model, name: str = "model") -> keras.Model:
-    """Return ``model`` when it is a built single-input, single-output ``keras.Model``; else TypeError/ValueError."""
+def check_model(model, name: str = "model", *, single: bool = True) -> keras.Model:
+    """Return ``model`` when it is a built ``keras.Model`` (single-input, single-output unless
+    ``single=False``); else TypeError/ValueError."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"{name} must be a keras.Model; got {type(model).__name__}")
     if not model.built or not getattr(model, "inputs", None):
         raise ValueError(
             f"{name} has no defined input; build it with keras.Input(...) (or call it once on data) first")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if single and (len(model.inputs) != 1 or len(model.outputs) != 1):
         raise ValueError(f"{name} must have exactly one input and one output; got "
                          f"{len(model.inputs)} input(s) and {len(model.outputs)} output(s)")
     return model
@@ -56,14 +57,14 @@ def _call_layer(layer, inputs, training):
     return layer(inputs)
 
 
-def _output_operation(model):
-    """The layer that produces the (single) output of ``model``."""
+def _output_operation(model, index: int = 0):
+    """The layer that produces output ``index`` (default the first, or only) of ``model``."""
     if isinstance(model, keras.Sequential):
         return model.layers[-1]
-    return model.outputs[0]._keras_history.operation
+    return model.outputs[index]._keras_history.operation
 
 
-def _walk(model, inputs, *, taps, head, training, last):
+def _walk(model, inputs, *, taps, head, training, last, output_index: int = 0):
     """Run ``model`` on ``inputs`` layer by layer, descending into nested models.
 
     taps: dict filled with ``layer.name -> output`` for every layer run (inner layers included).
@@ -86,7 +87,7 @@ def _walk(model, inputs, *, taps, head, training, last):
             x = run(layer, x, last and index == len(layers) - 1)
         return x
 
-    output_op = _output_operation(model)
+    output_op = _output_operation(model, output_index)
 
     def operation_fn(operation):
         def call(*args, **kwargs):
@@ -144,16 +145,18 @@ def output_activation(model) -> str:
     return getattr(activation, "__name__", "linear") if activation is not None else "linear"
 
 
-def run_model(model, images, *, layers=(), logits=True, training=False):
+def run_model(model, images, *, layers=(), logits=True, training=False, output_index: int = 0):
     """Run ``model`` on real tensors; return ``(output, {layer_name: activation})``.
 
-    images: ``(N, H, W, C)`` tensor. layers: names of (possibly nested) layers whose outputs to
-    return. logits: replace the final softmax/sigmoid by identity (pre-activation logits), without
-    mutating the model. Usable inside ``tf.function`` and ``tf.GradientTape``.
+    images: ``(N, H, W, C)`` tensor, or the list of a multi-input model's inputs in ``model.inputs``
+    order. layers: names of (possibly nested) layers whose outputs to return. logits: replace the
+    final softmax/sigmoid of output ``output_index`` by identity (pre-activation logits), without
+    mutating the model; a multi-output model returns its outputs' structure (dict or list). Usable
+    inside ``tf.function`` and ``tf.GradientTape``.
     """
     taps: dict = {}
     head = _linear_head if logits else None
-    output = _walk(model, images, taps=taps, head=head, training=training, last=True)
+    output = _walk(model, images, taps=taps, head=head, training=training, last=True, output_index=output_index)
     missing = [name for name in layers if name not in taps]
     if missing:
         raise ValueError(f"layer(s) {missing} not found in model {model.name!r}")
@@ -217,7 +220,7 @@ def conv_layer_candidates(model) -> list[str]:
     Parameters
     ----------
     model : keras.Model
-        A built single-input, single-output model (nested models are expanded).
+        A built model (nested models are expanded; several inputs and outputs allowed).
 
     Returns
     -------
@@ -229,9 +232,9 @@ def conv_layer_candidates(model) -> list[str]:
     TypeError
         If ``model`` is not a ``keras.Model``.
     ValueError
-        If ``model`` has no defined input, or not exactly one input and one output.
+        If ``model`` has no defined input.
     """
-    check_model(model)
+    check_model(model, single=False)
     return [layer.name for layer in iter_layers(model)
             if not isinstance(layer, keras.layers.InputLayer) and _output_rank(layer) == 4]
 
@@ -239,7 +242,7 @@ def conv_layer_candidates(model) -> list[str]:
 def convolution_layers(model) -> list[str]:
     """Names of the convolution layers (``CONVOLUTION_LAYERS``) with 4-D outputs, nested models included,
     in graph order."""
-    check_model(model)
+    check_model(model, single=False)
     return [layer.name for layer in iter_layers(model)
             if isinstance(layer, CONVOLUTION_LAYERS) and _output_rank(layer) == 4]
 
@@ -261,7 +264,7 @@ def find_last_conv_layer(model) -> str:
     Parameters
     ----------
     model : keras.Model
-        A built single-input, single-output model (nested models are expanded).
+        A built model (nested models are expanded; several inputs and outputs allowed).
 
     Returns
     -------
@@ -272,8 +275,7 @@ def find_last_conv_layer(model) -> str:
     ------
     ValueError
         If the model has no convolution layer (the message lists the 4-D layers that ``layer=``
-        could name) or no 4-D layer at all, has no defined input, or has not exactly one input and
-        one output.
+        could name) or no 4-D layer at all, or has no defined input.
     TypeError
         If ``model`` is not a ``keras.Model``.
     """

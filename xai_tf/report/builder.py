@@ -37,7 +37,8 @@ from xai_tf.viz.figures import figure_uri, write_figures
 
 SECTIONS = (("data", "Data set"), ("training", "Training"), ("classification", "Classification"),
             ("explanations", "Saliency maps per class"), ("denoising", "Denoised saliency maps"),
-            ("curves", "Performance curves"), ("metrics", "Metrics"), ("provenance", "Config and versions"))
+            ("curves", "Performance curves"), ("metrics", "Metrics"), ("which", "Which method"),
+            ("provenance", "Config and versions"))
 #: Metric columns of the runner's table, with how to read them.
 FINGERPRINT_CACHE = ".model_fingerprint.json"
 

@@ -1,4 +1,5 @@
-"""The report's evaluation sections: every curve metric's curves and areas, and every other metric's table.
+"""The report's evaluation sections: every curve metric's curves and areas, every other metric's table, and
+"Which method": the paired tests, ranks and critical-difference diagrams of ``xai_tf.evaluation.compare``.
 
 Read from evaluation runner folders (``xai_tf.evaluation``); what each column means, which direction
 is better and which columns have curves come from the summary (that is, from the registered
@@ -37,7 +38,7 @@ def column_header(summary: dict, column: str) -> str:
 
 
 class EvaluationSections:
-    """Mixin of the report builder: the "AIC and SIC" and "Metrics" sections, and the Findings' data."""
+    """Mixin of the report builder: the "AIC and SIC", "Metrics" and "Which method" sections, and the Findings' data."""
 
     findings: dict | None = None
 
@@ -47,7 +48,7 @@ class EvaluationSections:
 
         folders = [resolve(self.base, folder) for folder in self.config.get("evaluation") or []]
         if not folders:
-            for section in ("curves", "metrics"):
+            for section in ("curves", "metrics", "which"):
                 self.note(section, "Skipped: the config names no `evaluation` folder (the evaluation runner's output).")
             return
         try:
@@ -76,6 +77,7 @@ class EvaluationSections:
                                    "run it again to resume, the numbers below cover what is finished.")
         self._curves_section(summary, config, intro)
         self._metrics_section(summary, intro)
+        self._which_section(folders)
         self._findings(folders, summary, config)
 
     def _findings(self, folders, summary: dict, config: dict) -> None:
@@ -152,3 +154,39 @@ class EvaluationSections:
                                              "say which values are better)",
                  header=["method"] + [column_header(summary, column) for column in columns], rows=rows,
                  highlight=[i for i, m in enumerate(summary["methods"]) if m == "random"])
+
+    def _which_section(self, folders, alpha: float = 0.05) -> None:
+        """"Which method": per metric column, in words, which differences hold at ``alpha`` and which do not.
+
+        Computed from the stored rows with ``xai_tf.evaluation.compare`` (nothing is written into the
+        evaluation folder), so runs evaluated before ``compare`` existed get the section too.
+        """
+        from xai_tf.evaluation.compare import compare, describe, diagram_title
+        from xai_tf.viz.cd import cd_diagram
+
+        if len(self.provenance["evaluation"]["config"].get("methods", [])) < 2:
+            self.note("which", "Skipped: the evaluation scored one method only; comparing needs two or more.")
+            return
+        result = compare(folders, alpha=alpha, write=False)
+        self.add("which", "text", text=(
+            f"Every pair of methods per metric: the mean difference with a paired bootstrap {100 * (1 - alpha):g}% "
+            f"interval, a Wilcoxon signed-rank test (exact McNemar for hit rates) and Holm-adjusted p-values over "
+            f"the metric's pairs, at alpha {alpha:g}; the methods' average ranks with Friedman's test and Nemenyi's "
+            "critical difference (Demšar 2006). `xai-tf compare` writes the same numbers to comparison.json/csv."))
+        for column, entry in result["metrics"].items():
+            for line in describe(result, column):
+                self.add("which", "text", text=line)
+            ranks = entry["average_ranks"]
+            if entry["blocks"] and all(value is not None for value in ranks.values()):
+                figure = cd_diagram(ranks, entry["critical_difference"] or 0.0, title=diagram_title(column, entry))
+                self.add("which", "figure", uri=figure_uri(figure), wide=False,
+                         caption=f"{column_header({'notes': {}, 'directions': {column: entry['direction']}}, column)}: "
+                                 "average ranks (1 = best); methods joined by a bar do not differ by more than the "
+                                 "critical difference (CD).")
+        agreement = result["agreement"]
+        if agreement["w"] is not None:
+            taus = "; ".join(f"{t['a']} vs {t['b']}: tau {format_value(t['tau'])}" for t in agreement["tau"])
+            self.add("which", "text", text=(
+                f"Agreement of the metrics' rankings ({', '.join(agreement['columns'])}): Kendall's W = "
+                f"{format_value(agreement['w'])} (1 = the same ranking, 0 = no agreement; p = "
+                f"{format_value(agreement['p_value'])}). Kendall's tau per pair of metrics: {taus}."))

@@ -8,6 +8,7 @@
 
     xai-tf study --config study.yaml [--out DIR] [--dask local:2|tcp://host:8786]
     xai-tf study paper004-synthetic
+    xai_tf.study.compare("runs/my-study", metric="sic")                  # method ranks across models
 
 Units of work: train one model; explain one chunk of held-out images for one model x method, then
 denoise the maps and score them for each denoiser cell. Every cell (model x method x denoiser) has
@@ -21,9 +22,11 @@ denoised ones, so a study refuses them next to a denoiser other than ``none``.
 
 Modules: ``config`` (the format and its checks), ``tasks`` (the units of work, run anywhere),
 ``engine`` (in-process or Dask distributed), ``runner`` (``run``: plans, writes the stores),
-``output`` (the tables). Shipped studies: ``xai_tf/study/studies/*.yaml``.
+``output`` (the tables), ``compare`` (each method's rank per model, Friedman over the models,
+one critical-difference diagram per metric). Shipped studies: ``xai_tf/study/studies/*.yaml``.
 """
+from xai_tf.study.compare import compare
 from xai_tf.study.config import check_config, read_config, shipped_studies
 from xai_tf.study.runner import cell_config, config_hash, run
 
-__all__ = ["cell_config", "check_config", "config_hash", "read_config", "run", "shipped_studies"]
+__all__ = ["cell_config", "check_config", "compare", "config_hash", "read_config", "run", "shipped_studies"]

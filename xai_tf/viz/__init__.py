@@ -1,5 +1,5 @@
-"""Figures: overlays, method grids, activation grids, denoising grids and metric curves (headless-safe);
-``write_figures`` saves several as PNG (and PDF) into a folder."""
+"""Figures: overlays, method grids, activation grids, denoising grids, metric curves and
+critical-difference diagrams (headless-safe); ``write_figures`` saves several as PNG (and PDF) into a folder."""
 from xai_tf._lazy import lazy_exports
 
 _EXPORTS = {
@@ -12,6 +12,7 @@ _EXPORTS = {
     "plot_curves": "curves",
     "write_figures": "figures",
     "outline_colour": "overlays",
+    "cd_diagram": "cd",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

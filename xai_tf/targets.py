@@ -165,6 +165,29 @@ class Target:
         return f"{type(self).__name__}({self.spec()!r})"
 
 
+# -- the class rules, shared by the classifier path (``xai_tf.models.head``) and :class:`Classes` ----------
+def class_scores(logits, ids):
+    """Score ``(B,)`` of class ``ids`` ``(B,)``: its logit; one unit: ``+logit`` for class 1, ``-logit`` for 0."""
+    if logits.shape[-1] == 1:
+        sign = tf.cast(2 * ids - 1, logits.dtype)
+        return logits[:, 0] * sign
+    return tf.gather(logits, ids, axis=1, batch_dims=1)
+
+
+def class_probabilities(logits, ids):
+    """Probability ``(B,)`` of class ``ids``: softmax of the logits, or sigmoid of the signed logit."""
+    if logits.shape[-1] == 1:
+        return tf.sigmoid(class_scores(logits, ids))
+    return tf.gather(tf.nn.softmax(logits, axis=-1), ids, axis=1, batch_dims=1)
+
+
+def predicted_classes(logits):
+    """THE predicted-class rule on logits ``(B, K)``: the argmax; one unit: class 1 when ``logit >= 0``."""
+    if logits.shape[-1] == 1:
+        return tf.cast(logits[:, 0] >= 0, tf.int32)
+    return tf.argmax(logits, axis=1, output_type=tf.int32)
+
+
 def _check_output_name(output, name: str):
     if output is not None and (isinstance(output, bool) or not isinstance(output, (str, int, np.integer))):
         raise TypeError(f"{name}: output must be a model output's name or position (str or int); got {output!r}")
@@ -206,26 +229,17 @@ class Classes(Target):
     def resolve(self, outputs, n, image_shape, name="targets"):
         from xai_tf._checks import check_targets
 
-        units = outputs.shape[-1] if outputs is not None else None
         if self.ids is None:
-            ids = (outputs[:, 0] >= 0).astype(np.int64) if units == 1 else np.argmax(outputs, axis=1)
+            ids = predicted_classes(tf.constant(outputs)).numpy()
         else:
             ids = check_targets(self.ids, n, None, name)
         return {"ids": ids.astype(np.int32)}
 
-    @staticmethod
-    def _signed(outputs, ids):
-        if outputs.shape[-1] == 1:
-            return outputs[:, 0] * tf.cast(2 * ids - 1, outputs.dtype)
-        return tf.gather(outputs, ids, axis=1, batch_dims=1)
-
     def score(self, outputs, params):
-        return self._signed(outputs, params["ids"])
+        return class_scores(outputs, params["ids"])
 
     def probability(self, outputs, params):
-        if outputs.shape[-1] == 1:
-            return tf.sigmoid(self._signed(outputs, params["ids"]))
-        return tf.gather(tf.nn.softmax(outputs, axis=-1), params["ids"], axis=1, batch_dims=1)
+        return class_probabilities(outputs, params["ids"])
 
     def spec(self):
         ids = self.ids if self.ids is None or isinstance(self.ids, (int, np.integer)) else "given"
@@ -501,6 +515,10 @@ class Custom(Target):
 
     def spec(self):
         return "custom:" + getattr(self.fn, "__name__", "callable")
+
+
+#: Whether each kind of target has a probability (a callable's says False unless ``bounded=True``).
+BOUNDED = {cls.kind: cls.bounded for cls in (Classes, Regression, Segmentation, Detection, Custom)}
 
 
 class Resolved(Target):

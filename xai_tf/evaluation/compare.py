@@ -30,7 +30,7 @@ from xai_tf._checks import check_bool, check_positive, check_seed
 from xai_tf._io import csv_text, write_atomic, write_json
 from xai_tf._random import rng_for
 from xai_tf.evaluation import statistics as st
-from xai_tf.evaluation.store import EvaluationError, json_value, read_config
+from xai_tf.evaluation.store import EvaluationError, json_tree, read_config
 from xai_tf.evaluation.summary import columns_of, read_shards
 
 JSON_NAME, CSV_NAME = "comparison.json", "comparison.csv"
@@ -130,7 +130,7 @@ def compare(folder_or_summary, metric=None, alpha: float = 0.05, seed: int = 0, 
         result["metrics"][column] = entry
         result["pairs"].extend(entry["pairs"])
     result["agreement"] = _agreement(result)
-    result = _plain(result)
+    result = json_tree(result)
     if write and out is not None:
         result["files"] = _write(result, Path(out))
     return result
@@ -242,17 +242,6 @@ def _agreement(result: dict) -> dict:
         tau = stats.kendalltau(first, second)
         agreement["tau"].append({"a": a, "b": b, "tau": float(tau.statistic), "p_value": float(tau.pvalue)})
     return agreement
-
-
-def _plain(value):
-    """NumPy values as JSON values (NaN and infinities as None), recursively."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return [_plain(item) for item in value.tolist()]
-    return json_value(value)
 
 
 def _write(result: dict, out: Path) -> list[str]:

@@ -46,6 +46,15 @@ def json_value(value):
     return value
 
 
+def json_tree(value):
+    """:func:`json_value` applied through dicts, lists, tuples and arrays (strict JSON: NaN as ``None``)."""
+    if isinstance(value, dict):
+        return {key: json_tree(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_tree(item) for item in list(value)]
+    return json_value(value)
+
+
 def plain_rows(path: Path) -> list[dict]:
     """The readable rows of a results file, without repairing it (merging only reads)."""
     rows = []

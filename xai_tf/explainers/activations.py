@@ -64,6 +64,8 @@ def activations(model, image, layers=None, *, batch_size: int = 32) -> dict[str,
             layers = [layers]
         names = [graph.check_layer(model, name) for name in layers]
     function = adapter.activation_function(tuple(names))
-    parts = [function(tf.constant(images[i:i + batch_size])) for i in range(0, len(images), batch_size)]
+    keys = np.zeros(len(images), np.int32)  # the activations need no target: any class id will do
+    parts = [function(tf.constant(images[i:i + batch_size]), tf.constant(keys[i:i + batch_size]))
+             for i in range(0, len(images), batch_size)]
     result = {name: np.concatenate([part[k].numpy() for part in parts]) for k, name in enumerate(names)}
     return {name: maps[0] if single else maps for name, maps in result.items()}

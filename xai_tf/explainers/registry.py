@@ -38,7 +38,7 @@ from xai_tf.explainers.base import Request
 from xai_tf.models import graph
 from xai_tf.models.binding import bind
 from xai_tf.models.loading import as_keras_model
-from xai_tf.targets import KINDS, as_target
+from xai_tf.targets import BOUNDED, KINDS, as_target
 
 #: Families of methods, with what each needs of the model.
 FAMILIES = {
@@ -221,7 +221,7 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
         check_choice(family, "family", FAMILIES)
     bounded = True
     if isinstance(target, str):
-        bounded = check_choice(target, "target", KINDS) not in ("regression", "custom")
+        bounded = BOUNDED[check_choice(target, "target", KINDS)]
     elif target is not None:
         chosen = as_target(target)
         bounded = chosen is None or chosen.bounded

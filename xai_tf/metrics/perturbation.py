@@ -30,7 +30,7 @@ from xai_tf.models.binding import ModelBinding, bind, classic
 OUTPUTS = ("probability", "logit", "correct")
 
 
-def _blend_function(binding: ModelBinding, output: str):
+def _blend_function(binding: ModelBinding):
     """The compiled ``(images, fills, image_ids, keys, counts, targets) -> (probability, logit, correct)``
     (a target that is not classes has no "correct": its third output is the logit again)."""
     def build():
@@ -94,7 +94,7 @@ def perturbed_scores(model, images: np.ndarray, fills: np.ndarray, image_ids: np
     total = len(image_ids)
     if len(counts) != total:
         raise ValueError(f"counts must have one entry per copy ({total}); got {len(counts)}")
-    blend = _blend_function(binding, output)
+    blend = _blend_function(binding)
     images_t = tf.constant(np.asarray(images, dtype=np.float32))
     fills_t = tf.constant(np.broadcast_to(np.asarray(fills, dtype=np.float32), images.shape))
     targets = np.asarray(targets, dtype=np.int32)

@@ -173,15 +173,8 @@ class ModelBinding:
 
     def correct(self, outputs, keys, table=()):
         """1.0 where the predicted class is the target class, else 0.0 ``(B,)`` (classes only)."""
-        if self.classic:
-            ids, binary = keys, self.head.binary
-        else:
-            ids, binary = self._params(keys, table)["ids"], outputs.shape[-1] == 1
-        if binary:
-            predicted = tf.cast(outputs[:, 0] >= 0, tf.int32)
-        else:
-            predicted = tf.argmax(outputs, axis=1, output_type=tf.int32)
-        return tf.cast(tf.equal(predicted, ids), tf.float32)
+        ids = keys if self.classic else self._params(keys, table)["ids"]
+        return tf.cast(tf.equal(targets_module.predicted_classes(outputs), ids), tf.float32)
 
     # -- compiled functions --------------------------------------------------------------------------
     def cached(self, key, build):
@@ -199,34 +192,27 @@ class ModelBinding:
         function, table = functions[full_key], self.table
         return lambda *args: function(*args, *table)
 
-    def forward_function(self):
-        """``(images, keys) -> explained output(s)`` as the model gives them (after activation)."""
+    def _output_function(self, key, read):
+        """``(images, keys) -> read(explained output(s), keys, table)``, compiled under ``key``."""
         def build():
             @tf.function(input_signature=[self.image_spec, self.target_spec, *self.table_spec])
-            def forward(images, keys, *table):
-                if self.classic:
-                    return self.model(images, training=False)
-                return self._run(images, keys, table, ())[0]
-            return forward
-        return self.cached("binding.forward", build)
+            def function(images, targets, *table):
+                return read(self.logits(images, targets, table)[0], targets, table)
+            return function
+        return self.cached(key, build)
+
+    def forward_function(self):
+        """``(images, keys) -> explained output(s)`` as the target reads them (pre-activation where
+        the target reads logits: the classic path's logits)."""
+        return self._output_function("binding.forward", lambda outputs, targets, table: outputs)
 
     def probability_function(self):
         """``(images, keys) -> (B,)`` target probability (or score, for a target without one)."""
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.target_spec, *self.table_spec])
-            def probability(images, targets, *table):
-                return self.probabilities(self.logits(images, targets, table)[0], targets, table)
-            return probability
-        return self.cached("probability", build)
+        return self._output_function("probability", self.probabilities)
 
     def score_function(self):
         """``(images, keys) -> (B,)`` target score."""
-        def build():
-            @tf.function(input_signature=[self.image_spec, self.target_spec, *self.table_spec])
-            def score(images, targets, *table):
-                return self.scores(self.logits(images, targets, table)[0], targets, table)
-            return score
-        return self.cached("score", build)
+        return self._output_function("score", self.scores)
 
     def gradient_function(self, mode: str = "plain"):
         """``(images, keys) -> (d score / d images, score)``; mode plain | guided | deconvnet."""
@@ -285,24 +271,16 @@ class ModelBinding:
         return self.cached(("layer_gradients", layers), build)
 
     def activation_function(self, layers: tuple[str, ...]):
-        """``(images, keys) -> [activation of each named layer]`` (classic: ``images`` alone)."""
+        """``(images, keys) -> [activation of each named layer]``."""
         layers = tuple(layers)
 
         def build():
-            if self.classic:
-                @tf.function(input_signature=[self.image_spec])
-                def activations(images):
-                    _, taps = self.logits(images, layers=layers)
-                    return [taps[name] for name in layers]
-                return activations
-
             @tf.function(input_signature=[self.image_spec, self.target_spec, *self.table_spec])
-            def activations_of(images, targets, *table):
+            def activations(images, targets, *table):
                 _, taps = self.logits(images, targets, table, layers=layers)
                 return [taps[name] for name in layers]
-            return activations_of
-        function = self.cached(("activations", layers), build)
-        return function if not self.classic else (lambda images, keys=None: function(images))
+            return activations
+        return self.cached(("activations", layers), build)
 
     def outputs(self, images, keys, batch_size: int = 64):
         """The explained output(s) of ``images`` ``(M, H, W, C)`` with keys ``(M,)``, NumPy, batched."""
@@ -371,11 +349,11 @@ def _split_inputs(model, inputs, explain_input, name):
         index = names.index(explain_input)
     else:
         raise ValueError(f"explain_input={explain_input!r} is not among the model's inputs ({', '.join(names)})")
+    from xai_tf._checks import as_float_array, check_finite
+
     others = []
     for position, value in enumerate(values):
         if position != index:
-            from xai_tf._checks import as_float_array, check_finite
-
             label = f"{name}[{names[position]!r}]"
             array = check_finite(as_float_array(value, label), label)
             expected = tuple(model.inputs[position].shape)[1:]
@@ -435,9 +413,11 @@ def bind(model, inputs, targets=None, *, explain_input=None, batch_size: int = 6
     shapes = [tuple(t.shape) for t in model.outputs]
     target.check_output(shapes if output_index is None else shapes[output_index], name)
     n_other = len(others)
-    probe = ModelBinding(model, target=target, input_index=index, output_index=output_index,
-                         table=tuple(others), n_other=n_other)
-    outputs = probe.outputs(images, np.arange(n), batch_size) if target.needs_outputs() else None
+    outputs = None
+    if target.needs_outputs():  # the outputs of the images as given: a binding without the target's parameters
+        probe = ModelBinding(model, target=target, input_index=index, output_index=output_index,
+                             table=tuple(others), n_other=n_other)
+        outputs = probe.outputs(images, np.arange(n), batch_size)
     params = target.resolve(outputs, n, image_shape[1:], name)
     names = tuple(sorted(params))
     binding = ModelBinding(model, target=target, input_index=index, output_index=output_index,

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf.models import graph
+from xai_tf.targets import class_probabilities, class_scores
 
 PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 
@@ -102,16 +103,11 @@ class ModelHead:
 
     def scores(self, logits, targets):
         """Target logit ``(B,)``; for a single unit, ``+logit`` for class 1 and ``-logit`` for class 0."""
-        if self.binary:
-            sign = tf.cast(2 * targets - 1, logits.dtype)
-            return logits[:, 0] * sign
-        return tf.gather(logits, targets, axis=1, batch_dims=1)
+        return class_scores(logits, targets)
 
     def target_probabilities(self, logits, targets):
         """Target probability ``(B,)``: softmax of the logits, or sigmoid of the signed logit."""
-        if self.binary:
-            return tf.sigmoid(self.scores(logits, targets))
-        return tf.gather(tf.nn.softmax(logits, axis=-1), targets, axis=1, batch_dims=1)
+        return class_probabilities(logits, targets)
 
     # -- the one cache of compiled functions ----------------------------------------------------
     def cached(self, key, build):

@@ -19,7 +19,7 @@ import numpy as np
 from xai_tf._checks import check_bool
 from xai_tf._io import csv_text, write_atomic, write_json
 from xai_tf.evaluation import statistics as st
-from xai_tf.evaluation.store import EvaluationError, json_value, read_config
+from xai_tf.evaluation.store import EvaluationError, json_tree, read_config
 
 JSON_NAME, CSV_NAME = "study_comparison.json", "study_comparison.csv"
 
@@ -104,7 +104,7 @@ def compare(folder, metric=None, alpha: float = 0.05, denoiser: str = "none", *,
             "friedman": st.friedman(ranks),
             "critical_difference": st.critical_difference(len(methods), blocks, alpha) if blocks else np.nan,
             "kendall_w": st.kendall_w(ranks)["w"] if blocks > 1 else np.nan, "figure": None}
-    result = _plain(result)
+    result = json_tree(result)
     if write:
         result["files"] = _write(result, folder)
     return result
@@ -140,14 +140,6 @@ def _check_data(folder: Path, cells: list[dict]) -> None:
         if seen.setdefault(cell["model"], fingerprint) != fingerprint:
             raise EvaluationError(f"folder: the cells of model {cell['model']!r} scored different data "
                                   f"({seen[cell['model']]} vs {fingerprint}); their methods cannot be ranked together")
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(item) for item in list(value)]
-    return json_value(value)
 
 
 def _write(result: dict, folder: Path) -> list[str]:

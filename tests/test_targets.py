@@ -345,3 +345,43 @@ def test_synthetic_galaxies_carry_a_regression_target_a_regressor_learns():
     values = model.predict(galaxies.images[128:132], verbose=0)[:, 0]
     baseline = model.predict(np.zeros_like(galaxies.images[128:132]), verbose=0)[:, 0]
     np.testing.assert_allclose(maps.sum(axis=(1, 2)), values - baseline, rtol=0.05, atol=0.01)  # IG completeness
+
+
+def test_metric_callback_scores_a_segmentation_target_as_evaluate_does(tmp_path):
+    from xai_tf import data, evaluate
+    from xai_tf.callbacks import MetricCallback
+
+    model = tiny_unet()
+    images = camera_images(3)
+    metrics_asked = ["deletion", "sparseness"]
+    options = {"deletion_steps": 4}
+    callback = MetricCallback(images, "vanilla_gradient", metrics_asked, targets=Segmentation(1), options=options)
+    callback.set_model(model)
+    callback.on_train_begin()
+    callback.on_epoch_end(0, {})
+    callback.on_train_end()
+    dataset = data.LabelledImages(images=images, labels=np.zeros(3, np.int64), class_names=("?",))
+    summary = evaluate(model, dataset, "vanilla_gradient", metrics_asked, tmp_path, targets="segmentation:class=1",
+                       chunk_size=8, options=options, verbose=0)
+    assert callback.table["vanilla_gradient"] == summary["table"]["vanilla_gradient"]
+    with pytest.raises(ValueError, match="do not support a segmentation target"):
+        MetricCallback(images, "vanilla_gradient", ["sic"], targets=Segmentation(1))
+    wrong = MetricCallback(images, "vanilla_gradient", ["sparseness"], targets=Segmentation(1))
+    wrong.set_model(tiny_cnn(input_shape=(SIZE, SIZE, 1)))
+    with pytest.raises(ValueError, match="Segmentation needs an output"):
+        wrong.on_train_begin()
+
+
+def test_study_config_takes_a_target_spec():
+    from xai_tf import study
+
+    raw = study.read_config("paper004-synthetic")
+    metrics_without_classes = [name for name in raw["metrics"] if name not in ("sic", "aic", "road", "random_logit")]
+    config = study.check_config({**raw, "targets": "regression:0", "metrics": metrics_without_classes})
+    assert config["targets"] == "regression:0"
+    with pytest.raises(ValueError, match="do not support a regression target"):
+        study.check_config({**raw, "targets": "regression:0", "metrics": ["sic"]})
+    with pytest.raises(ValueError, match="segmentation needs class"):
+        study.check_config({**raw, "targets": "segmentation"})
+    with pytest.raises(ValueError, match="targets="):
+        study.check_config({**raw, "targets": "everything"})

@@ -12,8 +12,9 @@ import numpy as np
 from xai_tf._checks import check_names
 from xai_tf._random import kept_global_random_state
 from xai_tf.callbacks.probes import ProbeCallback
-from xai_tf.models.head import head_of
+from xai_tf.models.binding import bind
 from xai_tf.summaries import write_scalar_summary
+from xai_tf.targets import Target
 
 __all__ = ["MetricCallback"]
 
@@ -63,9 +64,11 @@ class MetricCallback(ProbeCallback):
     seed : int, optional
         The evaluation's seed (default 0), the same every epoch, so that changes between epochs come
         from the weights.
-    targets : None, int or array of int, optional
+    targets : None, int, array of int, Target or callable, optional
         ``None`` (default): the class the model head predicts at that epoch, computed once per epoch
-        and used for the maps and the scores alike; one int, or ints ``(N,)`` (e.g. the true labels).
+        and used for the maps and the scores alike; one int, or ints ``(N,)`` (e.g. the true labels);
+        or another target (``xai_tf.Regression()``, ``xai_tf.Segmentation(1)``, ...), resolved on the
+        probes once per epoch. Metrics defined on classes (AIC/SIC, ROAD, ...) refuse other targets.
     labels : array of int, optional
         ``(N,)`` class indices, recorded with the scores (no registered metric reads them; pass
         ``targets=labels`` to explain the true class). Default: unlabelled.
@@ -87,8 +90,9 @@ class MetricCallback(ProbeCallback):
     ValueError
         Bad images, an unknown method, metric or option, a bad option value (named), a metric that
         needs ground truth without ``masks``/``boxes``, masks or boxes or labels that do not fit the
-        images, ``every_n_epochs < 1``; when training starts: probe images that do not fit the model,
-        or targets out of the model's classes.
+        images, ``every_n_epochs < 1``, a metric that does not support the target; when training
+        starts: probe images that do not fit the model, targets out of the model's classes, or a
+        target that does not fit the model's output.
     TypeError
         A value of the wrong type (seed, method parameters, option values).
 
@@ -113,6 +117,10 @@ class MetricCallback(ProbeCallback):
 
         super().__init__(images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size)
         self.metrics = check_names(metrics, "metrics", METRICS)
+        kind = self.targets.kind if isinstance(self.targets, Target) else "classes"
+        unsupported = [name for name in self.metrics if kind not in METRICS[name].targets]
+        if unsupported:
+            raise ValueError(f"metrics {unsupported} do not support a {kind} target (they are defined on classes)")
         self.options = check_options(self.metrics, options)
         self.data = _probe_data(self.images, labels, masks, boxes)
         check_data(self.metrics, self.options, self.data, "the probe images (pass masks= or boxes=)")
@@ -173,7 +181,8 @@ class MetricCallback(ProbeCallback):
         scorers: dict[int, UnitScorer] = {}  # one per batch size; a scorer caches randomised models
         scored = {}
         with kept_global_random_state():
-            targets = head_of(self.model).targets(self.images, self.targets, self.batch_size)
+            binding, _, keys = bind(self.model, self.images, self.targets, batch_size=self.batch_size)
+            targets = binding.freeze(keys)  # class ids on a classifier, else the target resolved on the probes
             for method in self.methods:
                 batch_size = int(self.method_params.get(method, {}).get("batch_size", self.batch_size))
                 if batch_size not in scorers:

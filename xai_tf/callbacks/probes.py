@@ -21,6 +21,7 @@ from xai_tf._checks import (
     check_targets,
 )
 from xai_tf.models.head import head_of
+from xai_tf.targets import Target, as_target
 
 __all__ = ["ProbeCallback", "check_log_dir"]
 
@@ -64,9 +65,11 @@ def check_log_dir(path, name: str) -> Path | None:
 
 
 def _check_probe_targets(targets, n: int):
+    """None; class ids ``(n,)``; or a :class:`~xai_tf.Target` (a callable becomes ``Custom``)."""
     if targets is None:
         return None
-    return check_targets(targets, n, None)
+    target = as_target(targets)
+    return target if target is not None else check_targets(targets, n, None)
 
 
 def _check_against_model(images: np.ndarray, targets, model) -> None:
@@ -74,6 +77,11 @@ def _check_against_model(images: np.ndarray, targets, model) -> None:
     if not getattr(model, "inputs", None):
         raise ValueError(f"model {model.name!r} is not built (no inputs); build it or call it once on images "
                          "before fit so the callback can check the probe images against its input shape")
+    if isinstance(targets, Target):  # a regression, segmentation, ... target: the binding checks it all
+        from xai_tf.models.binding import bind
+
+        bind(model, images, targets)
+        return
     head = head_of(model)
     expected, got = head.image_shape, images.shape[1:]
     if any(want is not None and have != want for have, want in zip(got, expected)):

@@ -7,12 +7,52 @@ compares it with the folder's recorded one before resuming (``Store.open``).
 
 The checks every caller runs before anything is written live here too: ``check_options`` (the
 registered metrics' options), ``check_data`` (metrics that need masks or boxes, options that do
-not fit the images' size) and the ``targets`` choices.
+not fit the images' size) and ``check_targets``.
 """
 from __future__ import annotations
 
 #: ``targets=`` of an evaluation: explain the model's predicted class or the data's label.
 TARGETS = ("predicted", "label")
+
+
+def check_targets(targets, metrics):
+    """What an evaluation explains, checked against its metrics before any work.
+
+    Parameters
+    ----------
+    targets : {"predicted", "label"}, str, Target or callable
+        A class rule of :data:`TARGETS`; or another target (``xai_tf.targets``), as an object or in
+        its command-line form (``"regression:0"``, ``"segmentation:class=1"``, ``"classes:2"``).
+    metrics : list of str
+        The registered metrics asked for.
+
+    Returns
+    -------
+    str or Target
+        ``"predicted"`` / ``"label"`` as given, else the :class:`~xai_tf.Target`.
+
+    Raises
+    ------
+    ValueError
+        An unknown rule or target form, or a metric that does not support the target's kind
+        (``Metric.targets``: AIC/SIC, ROAD, Random Logit, ... are defined on classes).
+    TypeError
+        ``targets`` is neither a string, a target nor a callable.
+    """
+    from xai_tf._checks import check_choice
+    from xai_tf.metrics.registry import METRICS
+    from xai_tf.targets import as_target, parse_target
+
+    if isinstance(targets, str) and targets.partition(":")[0] not in ("classes", "regression", "segmentation"):
+        return check_choice(targets, "targets", TARGETS)  # "predicted", "label", or a named error
+    target = parse_target(targets) if isinstance(targets, str) else as_target(targets)
+    if target is None:
+        raise TypeError(f"targets must be 'predicted', 'label', a Target or a callable; got {targets!r}")
+    unsupported = [name for name in metrics if target.kind not in METRICS[name].targets]
+    if unsupported:
+        raise ValueError(f"metrics {unsupported} do not support a {target.kind} target (they are defined on "
+                         f"classes); choose among the others for targets={target.spec()!r}")
+    return target
 
 
 def check_options(metrics, options: dict | None) -> dict:

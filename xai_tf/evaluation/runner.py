@@ -15,10 +15,10 @@ from xai_tf._checks import check_choice, check_names, check_positive, check_seed
 from xai_tf._io import fingerprint
 from xai_tf._progress import progress
 from xai_tf.evaluation.config import (
-    TARGETS,
     build_config,
     check_data,
     check_options,
+    check_targets,
 )
 from xai_tf.evaluation.shards import parse_shard
 from xai_tf.evaluation.store import EvaluationError, Store
@@ -109,7 +109,7 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
     check_positive(chunk_size, "chunk_size", integer=True)
     check_positive(batch_size, "batch_size", integer=True)
     seed = check_seed(seed)
-    targets = _check_targets(targets, metrics)
+    targets = check_targets(targets, metrics)
     options = check_options(metrics, options)
     shard = parse_shard(shard)
     method_params = {key: dict(value) for key, value in (method_params or {}).items()}
@@ -140,25 +140,6 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
         store.release()
     summary.update(counts, reported=store.reports)
     return summary
-
-
-def _check_targets(targets, metrics):
-    """``"predicted"``/``"label"`` as is; any other target as a :class:`~xai_tf.Target` that every
-    metric supports (``Metric.targets``)."""
-    from xai_tf.metrics.registry import METRICS
-    from xai_tf.targets import as_target, parse_target
-
-    if isinstance(targets, str) and (targets in TARGETS or ":" not in targets and targets not in
-                                     ("regression", "segmentation", "classes")):
-        return check_choice(targets, "targets", TARGETS)
-    target = parse_target(targets) if isinstance(targets, str) else as_target(targets)
-    if target is None:
-        raise TypeError(f"targets must be 'predicted', 'label', a Target or a callable; got {targets!r}")
-    unsupported = [name for name in metrics if target.kind not in METRICS[name].targets]
-    if unsupported:
-        raise ValueError(f"metrics {unsupported} do not support a {target.kind} target (they are defined on "
-                         f"classes); choose among the others for targets={target.spec()!r}")
-    return target
 
 
 def _load(model):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xai_tf._random import seed_for
+from xai_tf.evaluation.config import TARGETS
 from xai_tf.evaluation.shards import shard_chunks
 
 
@@ -140,8 +141,9 @@ class UnitScorer:
         Most images per compiled model call.
     method_params : dict
         ``{method: {parameter: value}}`` for ``xai_tf.explain``.
-    targets_from : {"predicted", "label"}
-        Explain the predicted class or the label (resolved by the model head's targets rule).
+    targets_from : {"predicted", "label"}, str or Target
+        Explain the predicted class or the label (resolved by the model head's targets rule), or
+        another target (a :class:`~xai_tf.Target`, or its command-line form such as "regression:0").
     """
 
     def __init__(self, model, data, metrics, options, seed, batch_size, method_params, targets_from):
@@ -150,6 +152,10 @@ class UnitScorer:
         self.model, self.data, self.options = model, data, options
         self.metrics = [METRICS[name] for name in metrics]
         self.seed, self.batch_size, self.method_params = seed, batch_size, method_params
+        if isinstance(targets_from, str) and targets_from not in TARGETS:
+            from xai_tf.targets import parse_target
+
+            targets_from = parse_target(targets_from)
         self.targets_from = targets_from
         self._randomized = {}
 

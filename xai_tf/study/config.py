@@ -202,7 +202,7 @@ def check_config(raw: dict) -> dict:
         method or denoiser does not take, ``resources`` that are not a mapping of numbers).
     """
     from xai_tf import denoising
-    from xai_tf.evaluation.config import TARGETS, check_options
+    from xai_tf.evaluation.config import check_options
     from xai_tf.explainers import list_methods, method_parameters
     from xai_tf.metrics.registry import METRICS
 
@@ -284,9 +284,19 @@ def check_config(raw: dict) -> dict:
         "split": check_choice(raw.get("split", "held-out"), "split", SPLITS), "models": models,
         "methods": methods, "denoisers": denoisers, "metrics": list(metrics), "options": options,
         "seed": check_seed(raw.get("seed", 0)), "chunk_size": chunk_size, "batch_size": batch_size,
-        "targets": check_choice(raw.get("targets", "predicted"), "targets", TARGETS), "resources": resources,
+        "targets": _targets(raw.get("targets", "predicted"), metrics), "resources": resources,
         "report": check_bool(raw.get("report", True), "report"),
     }
+
+
+def _targets(value, metrics) -> str:
+    """A study's ``targets``: "predicted", "label" or a target's command-line form ("regression:0", ...)."""
+    from xai_tf.evaluation.config import check_targets
+
+    if not isinstance(value, str):
+        raise TypeError(f"targets must be 'predicted', 'label' or a target such as 'regression:0'; got {value!r}")
+    check_targets(value, metrics)
+    return value
 
 
 def train_settings_of(config: dict, model: dict) -> dict:

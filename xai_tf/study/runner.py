@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from xai_tf._io import fingerprint, write_atomic
-from xai_tf.evaluation.config import build_config, check_data
+from xai_tf.evaluation.config import TARGETS, build_config, check_data
 from xai_tf.evaluation.store import Store
 from xai_tf.evaluation.units import Unit, pending_units, plan_units
 from xai_tf.study import config as study_config
@@ -197,7 +197,8 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                 if tuple(model["data_shape"]) != dataset.images.shape[1:]:
                     raise ValueError(f"models: {model['name']} takes images {model['data_shape']}; the study's data "
                                      f"are {list(dataset.images.shape[1:])} (set data.image_size / data.color)")
-                if head_of(keras_model).num_classes != len(dataset.class_names):
+                explains_classes = study["targets"] in TARGETS  # not a regression, segmentation, ... target
+                if explains_classes and head_of(keras_model).num_classes != len(dataset.class_names):
                     raise ValueError(f"models: {model['name']} predicts {head_of(keras_model).num_classes} classes; "
                                      f"the data has {len(dataset.class_names)}")
                 folder = run_folder_of(model["path"])

@@ -1,4 +1,4 @@
-"""Execute the four notebooks top to bottom with nbclient, in small settings.
+"""Execute the five notebooks top to bottom with nbclient, in small settings.
 
 Each notebook has one cell tagged ``parameters`` (papermill's convention) holding its sizes; the test
 replaces that cell's source with tiny settings, runs the notebook in a temporary folder on the
@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
@@ -83,6 +84,16 @@ MIN_PRED_VALUE = 0.0
 EVERY_N_EPOCHS = 1
 LOG_DIR = "runs/nb04/tb"
 OUT_DIR = "runs/nb04/grids"
+SEED = 0
+""",
+    "05_regression_and_segmentation": """
+N_IMAGES = 120
+IMAGE_SIZE = 32
+EPOCHS = 3
+BATCH_SIZE = 16
+N_EXPLAIN = 2
+N_EVAL = 4
+METHODS = ["gradcam", "integrated_gradients", "random"]
 SEED = 0
 """,
 }
@@ -230,3 +241,16 @@ def test_training_callbacks(tmp_path, monkeypatch):
         expected = summary["history_auc"][f"sic_auc_{method}"]
         assert [None if v is None else pytest.approx(v, rel=1e-6) for v in expected] == logged
     assert png_outputs(nb) == 3  # first and last grid, AUC and accuracy curves
+
+
+def test_regression_and_segmentation(tmp_path, monkeypatch):
+    nb, summary = run_notebook("05_regression_and_segmentation", tmp_path, monkeypatch)
+    assert summary["regression_map_shape"] == summary["segmentation_map_shape"] == [2, 32, 32]
+    assert summary["ig_completeness_error"] < 0.05  # IG's completeness, on a regressor
+    assert -1.0 <= summary["regression_correlation"] <= 1.0 and 0.0 <= summary["segmentation_iou"] <= 1.0
+    for table in summary["tables"].values():
+        assert set(table) == {"integrated_gradients", "random"}
+        assert all(np.isfinite(value) for row in table.values() for value in row.values())
+    assert (tmp_path / "runs/nb05/regression/table.csv").exists()
+    assert (tmp_path / "runs/nb05/segmentation/table.csv").exists()
+    assert png_outputs(nb) == 2  # the regression and the segmentation grids

@@ -385,3 +385,10 @@ def test_study_config_takes_a_target_spec():
         study.check_config({**raw, "targets": "segmentation"})
     with pytest.raises(ValueError, match="targets="):
         study.check_config({**raw, "targets": "everything"})
+
+
+def test_pic_refuses_targets_other_than_classes():
+    model = conv_regressor()
+    images = camera_images(2)
+    with pytest.raises(ValueError, match="defined on a classifier"):
+        metrics.pic(model, images, np.ones((2, SIZE, SIZE), np.float32), targets=Regression(), kind="sic")

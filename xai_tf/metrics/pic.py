@@ -52,6 +52,7 @@ from xai_tf.metrics import blur as blurring
 from xai_tf.metrics import information
 from xai_tf.metrics.pic_curves import AGGREGATES, PicResult, aggregate_curves, pic_curve
 from xai_tf.models.head import head_of
+from xai_tf.targets import as_target
 
 #: Saliency thresholds (fractions of pixels revealed) of PAIR's ``pic_metrics.ipynb`` notebook and
 #: of the ``compute_pic_metric`` docstring, also used by paper 004's code (XAIBiomedical).
@@ -237,7 +238,8 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
         If ``maps`` does not have shape ``(N, H, W)`` matching ``images``, ``random_masks`` is not
         bool of that shape, ``entropy="webp"`` meets images whose channels are not 1, 3 or 4, or an
         option is out of range (unknown ``kind``/``entropy``/``blur``/``aggregate``, bad
-        ``thresholds``); each message names the argument.
+        ``thresholds``), or ``targets`` is a target other than class ids (AIC/SIC are
+        classification-only); each message names the argument.
     TypeError
         If an option has the wrong type (e.g. a non-integer ``batch_size`` or ``num_data_points``).
 
@@ -255,6 +257,9 @@ def pic(model, images, maps, kind: str = "sic", targets=None, thresholds=None, e
     original's, or when the fully blurred image's score is not below the original's.
     """
     kind = check_choice(kind, "kind", KINDS)
+    if as_target(targets) is not None:
+        raise ValueError(f"targets: {kind.upper()} is defined on a classifier's softmax and accuracy; it takes "
+                         "class ids (or None), not a regression, segmentation, detection or callable target")
     check_positive(batch_size, "batch_size", integer=True)
     options = PICOptions(entropy, blur, thresholds, min_pred_value, random_mask_fraction, keep_monotonous,
                          num_data_points, aggregate).checked()

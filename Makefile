@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.xai-tf-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 
-.PHONY: demo test docs lint install clean
+.PHONY: demo test docs lint install clean mutate
 
 $(STAMP): setup.cfg setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,20 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check xai_tf tests benchmarks docs
+
+# Mutation testing (a developer tool, not part of `make test`): cosmic-ray on a copy of the package
+# (build/mutate/work), each module's mutants running only its tests; MUTANTS sampled per module,
+# BUDGET seconds in all; report in build/mutate/report.json. MUTATE_VENV may name a separate
+# environment for the tool (its dependencies then stay out of .venv).
+MUTATE_VENV ?= $(VENV)
+MUTANTS ?= 12
+BUDGET ?= 2400
+MODULES ?=
+mutate: $(STAMP)
+	test -x $(MUTATE_VENV)/bin/python || $(PYTHON) -m venv $(MUTATE_VENV)
+	$(MUTATE_VENV)/bin/python -m pip install -q -r requirements-mutate.txt
+	$(MUTATE_VENV)/bin/python tools/mutate.py --python $(abspath $(BIN)/python) --mutants $(MUTANTS) \
+		--budget $(BUDGET) --modules "$(MODULES)"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build docs/_generated

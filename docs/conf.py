@@ -24,8 +24,12 @@ author = "the xai-tf developers"
 copyright = "2026, the xai-tf developers (Apache-2.0)"
 release = version = xai_tf.__version__
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.mathjax", "numpydoc", "myst_nb"]
-exclude_patterns = ["_build", "**/.ipynb_checkpoints", "_generated/examples/**"]
+# sphinx-mathjax-offline copies MathJax 3 into the site (_static/mathjax) and points mathjax_path at
+# it: formulas render without the internet (tests/test_docs_offline.py)
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.mathjax", "sphinx-mathjax-offline", "numpydoc", "myst_nb"]
+# quickstart_output.md is included into the quickstart page, not a page of its own
+exclude_patterns = ["_build", "**/.ipynb_checkpoints", "_generated/examples/**", "_generated/quickstart_output.md",
+                    "_generated/which_method_evidence.md"]
 
 # docstrings: numpydoc renders the sections; members are listed explicitly by the API pages
 numpydoc_show_class_members = False
@@ -51,5 +55,17 @@ def _generate(app) -> None:
     pages.generate()
 
 
+def _link_papers_in_page(app, docname, source) -> None:
+    # every "paper 00N" in a Markdown page links to the Papers page (notebooks and that page aside)
+    if docname != "papers" and str(app.env.doc2path(docname)).endswith(".md"):
+        source[0] = pages.link_paper_mentions(source[0])
+
+
+def _link_papers_in_docstring(app, what, name, obj, options, lines) -> None:
+    lines[:] = pages.link_paper_mentions("\n".join(lines), markdown=False).split("\n")
+
+
 def setup(app):
     app.connect("builder-inited", _generate)
+    app.connect("source-read", _link_papers_in_page)
+    app.connect("autodoc-process-docstring", _link_papers_in_docstring)

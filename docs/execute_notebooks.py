@@ -29,6 +29,7 @@ DOCS_PARAMETERS = {
     "03_quantitative_evaluation": {"EPOCHS": "6", "N_EVAL": "8", "SENSITIVITY_SAMPLES": "5"},
     "04_training_callbacks": {"EPOCHS": "4", "N_PROBES": "4"},
     "05_regression_and_segmentation": {"N_IMAGES": "400", "EPOCHS": "8", "N_EVAL": "8"},
+    "06_vision_transformers": {"N_EVAL": "24"},
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import examples
 import execute_notebooks
+import which_method
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -23,7 +24,7 @@ GENERATED = DOCS / "_generated"
 #: Tests listed per page at most (the rest are counted).
 MAX_TESTS = 12
 #: Test files (name prefixes) whose tests check methods, and metrics.
-METHOD_TEST_FILES = ("test_explain", "test_xrai")
+METHOD_TEST_FILES = ("test_explain", "test_xrai", "test_vit", "test_method_oracles")
 METRIC_TEST_FILES = ("test_metrics", "test_pic")
 #: API reference pages: file name -> (the dotted prefix of the names it documents, its title), in order.
 API_PAGES = {
@@ -51,6 +52,38 @@ def _write(path: Path, text: str) -> None:
 
 # --------------------------------------------------------------------------------------------------
 # which tests check what
+
+
+_PAPER_MENTION = re.compile(r"\b([Pp]apers? 00[0-4])\b")
+_INLINE_CODE = re.compile(r"(``.+?``|`[^`]*`)")
+
+
+def link_paper_mentions(text: str, markdown: bool = True) -> str:
+    """``text`` with every "paper 00N" outside code turned into a link to the Papers page.
+
+    Parameters
+    ----------
+    text : str
+        A Markdown page (MyST) or reStructuredText (a docstring).
+    markdown : bool
+        MyST's ``{doc}`` role (default) or reStructuredText's ``:doc:``.
+
+    Returns
+    -------
+    str
+        The text with the mentions linked; fenced code blocks and inline code left alone.
+    """
+    role = "{doc}" if markdown else ":doc:"
+    lines, fenced = [], False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            parts = _INLINE_CODE.split(line)
+            line = "".join(part if index % 2 else _PAPER_MENTION.sub(rf"{role}`\1 </papers>`", part)
+                           for index, part in enumerate(parts))
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _test_functions() -> list[tuple[str, str, str]]:
@@ -88,9 +121,11 @@ def checking_tests(words: list[str], tests, files: tuple[str, ...]) -> tuple[lis
         How many more tests name it.
     """
     patterns = [re.compile(rf"""["']{re.escape(word)}["']|\b{re.escape(word)}\(""") for word in words]
+    # a whole part of the test's name: "sic" titles test_sic_..., not test_hsic_...
+    titles = [re.compile(rf"(^|_){re.escape(word)}(_|$)") for word in words]
     titled, in_files, others = [], [], 0
     for file, name, source in tests:
-        if any(word in name for word in words):
+        if any(title.search(name) for title in titles):
             titled.append(f"tests/{file}::{name}")
         elif any(pattern.search(source) for pattern in patterns):
             if file.startswith(files):
@@ -161,13 +196,31 @@ def _method_page(record, example: dict, baseline: dict, tests, settings: dict) -
     rows = "\n".join(f"| `{name}` | `{value!r}` |" for name, value in defaults.items())
     generic = ["`targets=None` (the predicted class)", "`batch_size=64`", "`verbose=1`"]
     if record.layer:
-        generic.append("`layer=None` (the model's last convolution; any 4-D layer's name)")
+        generic.append("`layer=None` (the model's last convolution, on a transformer the tokens entering its last "
+                       "attention layer; any 4-D or token-sequence layer's name)")
     if record.stochastic:
         generic.append("`seed=0` (same seed, same map)")
     own = (f"Its own parameters and their defaults (pass any of them to `explain` as keywords); like every "
            f"method it also takes {', '.join(generic)}:\n\n| parameter | default |\n|---|---|\n{rows}"
            if rows else f"It has no parameters of its own; like every method it takes {', '.join(generic)}.")
     example_call = ", ".join(f"{name}={value!r}" for name, value in list(defaults.items())[:2])
+    vit = settings["vit"] if example.get("model") == "vit" else None
+    if vit is not None:  # the transformers' methods explain the example ViT (docs/examples.py)
+        baseline = {"seconds_per_image": vit["costs"]["vanilla_gradient"]["64"]}
+        explained_by = (f"a small Vision Transformer (`xai_tf.models.build_vit` with "
+                        f"{', '.join(f'{k}={v}' for k, v in vit['options'].items())}, 4-pixel patches) trained at "
+                        f"build time ({settings['image_size']}x{settings['image_size']} px, {vit['epochs']} epochs, "
+                        f"held-out accuracy {vit['accuracy']:.2f})")
+        large = vit["costs"].get(record.name, {}).get("224")
+        at_224 = "" if large is None else (
+            f" On DeiT-Ti (`build_vit(..., variant=\"tiny\")`, 12 blocks of width 192, random weights) at 224x224 "
+            f"px: {_milliseconds(large)} per image, {large / vit['costs']['vanilla_gradient']['224']:,.1f}x a vanilla "
+            "gradient there.")
+    else:
+        explained_by = (f"the demo's custom CNN v2 trained at build time ({settings['image_size']}x"
+                        f"{settings['image_size']} px, {settings['epochs']} epochs, held-out accuracy "
+                        f"{settings['accuracy']:.2f})")
+        at_224 = ""
     ratio = example["seconds_per_image"] / baseline["seconds_per_image"]
     return f"""# {record.name}
 
@@ -187,7 +240,8 @@ maps = xai_tf.explain(model, images, "{record.name}"{", " + example_call if exam
 ```
 
 ```console
-{console("explain", ["--model", "model.keras", "--methods", record.name, "--out", "runs/explain"])}
+{console("explain", ["--model", "model.keras", "--data", "synthetic", "--methods", record.name,
+                     "--out", "runs/explain"])}
 ```
 
 {own}
@@ -197,15 +251,13 @@ maps = xai_tf.explain(model, images, "{record.name}"{", " + example_call if exam
 ![{record.name} on two held-out synthetic radio galaxies](../examples/methods/{record.name}.png)
 
 Two held-out synthetic radio galaxies (one FRI, one FRII; magenta: the ground-truth emission),
-explained for the predicted class by the demo's custom CNN v2 trained at build time
-({settings["image_size"]}x{settings["image_size"]} px, {settings["epochs"]} epochs, held-out accuracy
-{settings["accuracy"]:.2f}), with the defaults above and `seed={settings["seed"]}`.
+explained for the predicted class by {explained_by}, with the defaults above and `seed={settings["seed"]}`.
 
 ## Cost
 
 {_milliseconds(example["seconds_per_image"])} per image on the machine that built this page
 ({settings["image_size"]}x{settings["image_size"]} px, after a warm-up call), **{ratio:,.1f}x** a
-vanilla gradient measured the same way ({_milliseconds(baseline["seconds_per_image"])}).
+vanilla gradient measured the same way ({_milliseconds(baseline["seconds_per_image"])}).{at_224}
 
 ## How it is checked
 
@@ -232,7 +284,7 @@ def method_pages(examples_found: dict, tests) -> None:
     from xai_tf.explainers.registry import FAMILIES, RECORDS
 
     folder = GENERATED / "methods"
-    settings = dict(examples_found["settings"], accuracy=examples_found["accuracy"])
+    settings = dict(examples_found["settings"], accuracy=examples_found["accuracy"], vit=examples_found["vit"])
     baseline = examples_found["methods"]["vanilla_gradient"]
     for name, record in RECORDS.items():  # (examples_found is recomputed when a record is added)
         _write(folder / f"{name}.md", _method_page(record, examples_found["methods"][name], baseline, tests,
@@ -252,7 +304,8 @@ def method_pages(examples_found: dict, tests) -> None:
 
 Every saliency method `xai_tf.explain(model, images, method)` knows, by family (the registry's
 `xai_tf.list_methods(family=...)`). The cost is the time per image measured when these pages were
-built ({settings["image_size"]}x{settings["image_size"]} px, the demo's CNN, this machine's CPU).
+built ({settings["image_size"]}x{settings["image_size"]} px, the demo's CNN, this machine's CPU; the
+transformers' methods, family "attention", on a small Vision Transformer: see their pages).
 
 {chr(10).join(sections)}
 ```{{toctree}}
@@ -268,7 +321,7 @@ built ({settings["image_size"]}x{settings["image_size"]} px, the demo's CNN, thi
 
 
 def _metric_page(metric, example: dict, tests, settings: dict) -> str:
-    from xai_tf.metrics.protocol import CurveMetric
+    from xai_tf.metrics.protocol import CurveMetric, Metric
 
     cls = type(metric)
     options = "\n".join(f"- `{option.name}` (default `{option.default!r}`; flag `{option.cli_flag}`): {option.help}"
@@ -279,10 +332,13 @@ def _metric_page(metric, example: dict, tests, settings: dict) -> str:
     means = "\n".join(
         f"| {method} | " + " | ".join("n/a" if value is None else f"{value:.4g}" for value in values.values()) + " |"
         for method, values in example["means"].items())
-    kind = ("a curve metric: one curve per image (a model score against how much of the image is perturbed), "
-            "stored beside the maps; the value is an area under it" if isinstance(metric, CurveMetric) else
-            "it scores the maps the method made" if metric.scores == "maps" else
-            "it re-runs the method (on perturbed images or a changed model)")
+    kind = ("It is a curve metric: one curve per image (a model score against how much of the image is "
+            "perturbed), stored beside the maps; the value is an area under it." if isinstance(metric, CurveMetric)
+            else "It scores the maps the method made." if metric.scores == "maps" else
+            "It re-runs the method (on perturbed images or a changed model).")
+    summary_kind = ("Means" if type(metric).summarize is Metric.summarize else
+                    "The summary table's values (not means of the images' values: this metric summarises its own "
+                    "way, see its reference below)")
     changed = ("default options except "
                + ", ".join(f"`{name}={value!r}`" for name, value in example["options"].items())
                + " (one pixel per step takes 4,096 model calls per image at 64x64 px)"
@@ -302,7 +358,7 @@ def _metric_page(metric, example: dict, tests, settings: dict) -> str:
 | {metric.reference} | {metric.direction or "neither"} | {metric.scores} | {metric.ground_truth or "none"} | \
 {metric.evidence} |
 
-It is {kind}. The report's Findings read it as {evidence}.
+{kind} The report's Findings read it as {evidence}.
 
 ## Use
 
@@ -312,8 +368,8 @@ summary = xai_tf.evaluate(model, data, methods=["gradcam", "random"], metrics=["
 ```
 
 ```console
-{console("evaluate", ["--model", "model.keras", "--methods", "gradcam,random", "--metrics", metric.name,
-                      "--out", "runs/eval"])}
+{console("evaluate", ["--model", "model.keras", "--data", "synthetic", "--methods", "gradcam,random",
+                      "--metrics", metric.name, "--out", "runs/eval"])}
 ```
 
 Columns it writes (one value per image, in `results.jsonl`; their means in `table.csv`):
@@ -331,7 +387,7 @@ Columns it writes (one value per image, in `results.jsonl`; their means in `tabl
 
 {figure_text.capitalize()}, on {settings["scored_images"]} held-out synthetic radio galaxies explained by
 the demo's custom CNN v2 trained at build time ({settings["image_size"]}x{settings["image_size"]} px,
-held-out accuracy {settings["accuracy"]:.2f}), {changed}, `seed={settings["seed"]}`. Means:
+held-out accuracy {settings["accuracy"]:.2f}), {changed}, `seed={settings["seed"]}`. {summary_kind}:
 
 | method | {" | ".join(columns)} |
 |---|{"---|" * len(columns)}
@@ -436,12 +492,42 @@ Every public name of xai-tf (``xai_tf._public_api``), one page per package.
 """)
 
 
+def quickstart_output(numbers: dict) -> str:
+    """The quickstart's sentences about what its block printed, from :func:`examples.quickstart_numbers`.
+
+    Parameters
+    ----------
+    numbers : dict
+        ``examples.json``'s ``"quickstart"`` entry.
+
+    Returns
+    -------
+    str
+        Markdown: the printed line, the random baseline's, and a word on blank Grad-CAM maps.
+    """
+    def auc(value):
+        return "nan" if value != value else f"{value:.3f}"
+
+    blank = numbers["blank_gradcam"]
+    blank_text = (
+        f" {blank} of the {numbers['images']} Grad-CAM maps are all zero (the figure says so on those panels): "
+        "Grad-CAM keeps only the positive part of its weighted channel sum, and for some images every "
+        "location of the last convolution counts against the predicted class; other methods (Integrated "
+        "Gradients, Score-CAM) still show them." if blank else " No Grad-CAM map is blank.")
+    return (f"When this page was built, the block printed `SIC AUC {auc(numbers['sic_auc'])} over "
+            f"{numbers['included']} of {numbers['images']} images`; it prints the same on every run (the "
+            "builders and `fit` are seeded, `seed=0` by default). The random baseline below gave "
+            f"{auc(numbers['random_auc'])} over {numbers['random_included']} images.{blank_text}\n")
+
+
 def generate() -> None:
     """Write every generated page (examples and notebooks are recomputed only when out of date)."""
     found = examples.load_or_compute(GENERATED / "examples")
     tests = _test_functions()
     method_pages(found, tests)
     metric_pages(found, tests)
+    _write(GENERATED / "quickstart_output.md", quickstart_output(found["quickstart"]))
+    _write(GENERATED / "which_method_evidence.md", which_method.evidence(found))
     api_pages()
     execute_notebooks.render(GENERATED / "notebooks")
     for kind in ("methods", "metrics"):  # pages of names no longer registered

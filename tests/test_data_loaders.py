@@ -411,3 +411,47 @@ def test_load_dispatch_errors_are_clear(tmp_path):
     write_png(tmp_path / "a" / "x.png", random_uint8((3, 3)))
     with pytest.raises(TypeError, match="subset.*load_image_folder"):
         load(tmp_path, subset="full")
+
+
+# --------------------------------------------------------------------------- conversions and classes=
+
+
+def test_conversions_are_recorded_in_the_metadata(tmp_path):
+    write_png(tmp_path / "a" / "0.png", random_uint8((40, 40)))
+    write_png(tmp_path / "b" / "0.png", random_uint8((50, 60, 3)))
+    as_is = load_image_folder(tmp_path, image_size=(40, 40), color="auto")
+    assert as_is.info["conversions"] == ["resized 1 of 2 images (50x60) to 40x40 (bilinear, antialiased)",
+                                         "1 of 2 grayscale images repeated to 3 RGB channels"]
+    grey = load_image_folder(tmp_path, image_size=32, color="grayscale", normalize="minmax")
+    assert grey.info["conversions"] == [
+        "each image's own min..max scaled to [0, 1] (normalize='minmax')",
+        "resized 2 of 2 images (40x40, 50x60) to 32x32 (bilinear, antialiased)",
+        "1 of 2 colour images converted to grayscale (ITU-R 601 luma)"]
+
+
+def test_a_folder_without_conversion_records_none(gray_tree):
+    root, _ = gray_tree
+    assert load_image_folder(root).info["conversions"] == []
+
+
+def test_a_one_class_folder_needs_the_models_class_names(tmp_path):
+    for k in range(2):
+        write_png(tmp_path / "FRII" / f"{k}.png", random_uint8((6, 6)))
+    with pytest.raises(ValueError, match=r"one class folder \('FRII'\).*pass classes="):
+        load_image_folder(tmp_path)
+    with pytest.raises(ValueError, match="one class folder"):
+        load(tmp_path)
+    data = load(tmp_path, classes=["FRI", "FRII"])
+    assert data.class_names == ("FRI", "FRII") and data.labels.tolist() == [1, 1]
+    with pytest.raises(ValueError, match=r"the folder\(s\) \['FRII'\] .* are not among them"):
+        load_image_folder(tmp_path, classes=["cats", "dogs"])
+    with pytest.raises(TypeError, match="classes must be a sequence of class names"):
+        load_image_folder(tmp_path, classes="FRII")
+
+
+def test_classes_map_several_folders_to_the_models_indices(gray_tree):
+    root, _ = gray_tree
+    data = load_image_folder(root, classes=("dogs", "birds", "cats"))
+    assert data.class_names == ("dogs", "birds", "cats")
+    assert sorted(data.labels.tolist()) == [0, 0, 2, 2, 2]
+    assert all(("dogs" in path) == (label == 0) for path, label in zip(data.paths, data.labels))

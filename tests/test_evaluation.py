@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,24 @@ def setup(tmp_path_factory):
     return root, model, data, reference
 
 
+KILL_AT = 3
+KILL_AFTER_UNITS = """
+import os, signal, sys
+from xai_tf.evaluation import cli_main
+from xai_tf.evaluation.store import Store
+written = []
+def write_unit(self, unit, rows, arrays):
+    if len(written) == {n}:
+        self.write_arrays(unit.chunk, unit.method, arrays)
+        os.kill(os.getpid(), signal.SIGKILL)
+    written.append(unit)
+    self.write_arrays(unit.chunk, unit.method, arrays)
+    self.append(rows)
+Store.write_unit = write_unit
+sys.exit(cli_main(sys.argv[1:]))
+"""
+
+
 def _rows(folder):
     return [json.loads(line) for line in (Path(folder) / "results.jsonl").read_text().splitlines()]
 
@@ -51,24 +68,21 @@ def test_sigkill_then_resume_equals_uninterrupted_run(setup):
     assert cli_main(command[3:] + ["--out", str(uninterrupted)]) == 0  # the same CLI, in this process
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen(command + ["--out", str(killed)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    results = killed / "results.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and process.poll() is None:
-        if results.exists() and len(results.read_bytes().splitlines()) >= 4:
-            break
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    # Deterministic interruption (no clock): the child's Store.write_unit is wrapped so that the
+    # process SIGKILLs itself in the middle of its (KILL_AT + 1)-th unit, after that unit's arrays
+    # and before its rows: KILL_AT units are finished, one has orphan arrays that resuming redoes.
+    child = command[:1] + ["-c", KILL_AFTER_UNITS.format(n=KILL_AT)] + command[3:]
+    process = subprocess.run(child + ["--out", str(killed)], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, timeout=300, check=False)
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
-    rows_at_kill = len(results.read_bytes().splitlines())
-    assert 4 <= rows_at_kill < 24
+    results = killed / "results.jsonl"
     complete_lines = [json.loads(line) for line in results.read_bytes().splitlines() if line.endswith(b"}")]
+    assert len(complete_lines) == 2 * KILL_AT  # chunk_size 2: two rows per finished unit
     units = {}
     for row in complete_lines:
         units.setdefault((row["chunk"], row["method"]), []).append(row["image"])
-    finished = sum(len(images) == 2 for images in units.values())  # chunk_size 2: a finished unit has 2 rows
+    finished = sum(len(images) == 2 for images in units.values())
+    assert finished == KILL_AT
     assert (killed / ".lock").exists()  # a stale lock from the killed process: must not block the restart
 
     resumed = subprocess.run(command + ["--out", str(killed)], env=env, capture_output=True, text=True, check=False)
@@ -144,3 +158,27 @@ def test_refusals(setup, tmp_path):
     with pytest.raises(ValueError, match="only shards of one run"):
         merge([reference, folder], tmp_path / "z")
     np.testing.assert_array_equal(model.input_shape[1:], (32, 32, 1))
+
+
+def test_summary_mean_std_and_count_equal_an_independent_computation(setup):
+    """Every column summarised by the default rule: the mean, the population standard deviation
+    (``statistics.pstdev``, ddof 0) and the count of the finite per-image values in results.jsonl."""
+    import math
+    import statistics
+
+    _, _, _, reference = setup
+    summary = json.loads((reference / "summary.json").read_text())
+    rows = _rows(reference)
+    checked = 0
+    for method, entry in summary["table"].items():
+        for column in summary["metrics"]:
+            if f"{column}_std" not in entry:  # AIC/SIC: the AUC of the aggregated curve (test_pic)
+                continue
+            values = [row[column] for row in rows if row["method"] == method and row.get(column) is not None
+                      and math.isfinite(row[column])]
+            assert entry[f"{column}_n"] == len(values), (method, column)
+            if values:
+                assert entry[column] == pytest.approx(statistics.fmean(values), rel=1e-12, abs=1e-15)
+                assert entry[f"{column}_std"] == pytest.approx(statistics.pstdev(values), rel=1e-9, abs=1e-15)
+                checked += 1
+    assert checked >= 6

@@ -157,7 +157,10 @@ def test_kernel_shap_sampled_values_approach_the_exact_ones():
     for n_samples in (60, 400):
         maps = explain(model, image, "kernel_shap", 1, grid_size=3, n_samples=n_samples, seed=0, verbose=0)
         errors.append(np.linalg.norm(maps[0, ::8, ::8].reshape(-1) - phi) / np.linalg.norm(phi))
-    assert errors[1] < 0.15 and errors[1] < errors[0], errors
+    # measured over seeds 0-9: relative error 0.047 (sd 0.012) at 60 samples, 0.013 (sd 0.002) at 400
+    # (0.009 at seed 0); thresholds 3x the measured mean. (Uniformly drawn coalition sizes give 0.020
+    # at 400, inside this bound: test_seeding checks the size distribution itself.)
+    assert errors[1] < 0.04 and errors[0] < 0.15 and errors[1] < errors[0], errors
 
 
 def test_kernel_shap_on_superpixels_of_a_real_image_is_efficient():
@@ -289,6 +292,9 @@ def test_rise_converges_to_the_analytic_map_of_a_linear_model(normalization):
         maps = explain(model, image, "rise", targets=1, n_masks=n_masks, grid_size=4, score="logit",
                        normalization=normalization, seed=0, verbose=0)[0]
         errors.append(np.linalg.norm(maps - expected) / np.linalg.norm(expected - expected.mean()))
+    # measured over seeds 0-5 at 4,000 masks: 0.12 (max 0.18) "paper", 0.079 (max 0.12) "xplique"; at 250
+    # masks 0.56 and 0.36: the bound is under 2x the measured mean; the exact value of the sum over the
+    # same masks is test_method_oracles' RISE test
     assert errors[1] < 0.2 and errors[1] < errors[0] / 2, errors  # Monte-Carlo error ~ 1 / sqrt(n_masks)
 
 

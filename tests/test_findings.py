@@ -107,7 +107,8 @@ def test_localisation_beside_random_with_background_and_maximum_warnings():
     assert "Pointing Game not better than random" in bad["verdict"]
     assert findings["needs_ground_truth"] == []
     table = findings["table"]
-    assert table["header"] == ["method", "share of |map| in mask", "max in mask", "Pointing Game", "verdict"]
+    assert table["header"] == ["method", "share of |map| in mask", "max in mask", "Pointing Game", "sanity",
+                               "better than random"]
     good_row = table["rows"][[e["method"] for e in findings["methods"]].index("good")]
     assert good_row[2] == f"{N}/{N}" and good_row[3].startswith("1.00 [0.72, 1.00]")
 
@@ -126,7 +127,8 @@ def test_without_ground_truth_the_findings_that_need_it_are_named():
     assert len(findings["needs_ground_truth"]) == len(GROUND_TRUTH_FINDINGS)
     assert all("needs ground-truth masks or boxes" in line for line in findings["needs_ground_truth"])
     assert entry(findings, "gradcam")["localisation"] == {}
-    assert findings["table"]["header"] == ["method", "SIC AUC", "verdict"]  # no mask: no localisation columns
+    # no mask: no localisation columns
+    assert findings["table"]["header"] == ["method", "SIC AUC", "sanity", "better than random"]
     with_boxes = compute_findings(rows_for({"gradcam": {"pointing_game": [1] * N}}))  # boxes: PG but no masks
     assert [line.split(" (")[0] for line in with_boxes["needs_ground_truth"]] == list(GROUND_TRUTH_FINDINGS)
     assert all("needs the ground-truth masks and the maps" in line for line in with_boxes["needs_ground_truth"])
@@ -323,7 +325,7 @@ def test_a_registered_metric_is_judged_from_its_declared_direction(toy_metric):
     findings = compute_findings(rows)  # columns derived from the registry and the rows
     assert column_label(toy_metric, "toy_lower") == "Toy lower"
     assert [c["column"] for c in findings["columns"]] == ["toy_lower"]
-    assert findings["table"]["header"] == ["method", "Toy lower", "verdict"]
+    assert findings["table"]["header"] == ["method", "Toy lower", "sanity", "better than random"]
     low, high = entry(findings, "low")["scores"]["toy_lower"], entry(findings, "high")["scores"]["toy_lower"]
     assert low["difference"]["high"] < 0 and low["better"] is True  # lower than the baseline: better
     assert high["difference"]["low"] > 0 and high["better"] is False  # higher: not better, and warned

@@ -343,11 +343,14 @@ def test_cli_explain_takes_a_keras_2_h5(tmp_path):
                                  layers.BatchNormalization(), layers.Flatten(), layers.Dense(2, activation="softmax")])
     model.save(tmp_path / "keras2.h5")
     out = tmp_path / "explained"
-    status = cli.main(["explain", "--model", str(tmp_path / "keras2.h5"), "--n", "10", "--image-size", "32",
+    status = cli.main(["explain", "--model", str(tmp_path / "keras2.h5"), "--data", "synthetic", "--n", "10",
+                       "--image-size", "32",
                        "--methods", "gradcam", "--limit", "2", "--out", str(out), "--verbose", "0"])
     assert status == 0
     data = xai_tf.data.load("synthetic", n=10, image_size=32, seed=0)
-    expected = xai_tf.explain(load_model(tmp_path / "keras2.h5"), data.images[:2], "gradcam", verbose=0)
+    chosen = np.load(out / "images.npz")["indices"]  # --limit 2: one image of each class
+    assert sorted(data.labels[chosen].tolist()) == [0, 1]
+    expected = xai_tf.explain(load_model(tmp_path / "keras2.h5"), data.images[chosen], "gradcam", verbose=0)
     np.testing.assert_allclose(np.load(out / "maps.npz")["gradcam"], expected, atol=1e-5)
 
 

@@ -179,3 +179,31 @@ def test_sufficiency_by_hand():
                 for i in range(4)]
     np.testing.assert_allclose(sufficiency(maps, predicted), expected)
     assert expected == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_sufficiency_shares_with_several_neighbours():
+    # three alike maps (two of class 0, one of class 1) and two far ones: the alike maps' shares are fractions
+    maps = np.array([[[0.0, 1.0, 0.0]], [[0.0, 0.98, 0.02]], [[0.02, 1.0, 0.0]], [[1.0, 0.0, 0.0]],
+                     [[0.0, 0.0, 1.0]]], np.float32)
+    predicted = np.array([0, 0, 1, 0, 1])
+    flat = np.abs(maps.reshape(5, -1)) / np.abs(maps).max()
+    variance = np.var(np.vstack([flat, flat]), axis=0, ddof=1)
+    distances = np.sqrt((((flat[:, None] - flat[None]) ** 2) / variance).sum(-1))
+    alike = (distances / distances.max() <= 0.6) & ~np.eye(5, dtype=bool)
+    assert alike[:3].sum(axis=1).tolist() == [2, 2, 2]  # the case the test is for
+    expected = [(alike[i] & (predicted == predicted[i])).sum() / alike[i].sum() if alike[i].any() else 0.0
+                for i in range(5)]
+    np.testing.assert_allclose(sufficiency(maps, predicted), expected)
+    assert expected[:3] == [0.5, 0.5, 0.0]
+
+
+def test_subset_and_step_sizes_are_checked_against_the_image_size():
+    from xai_tf.metrics.registry import METRICS
+
+    correlation, flipping = METRICS["faithfulness_correlation"], METRICS["pixel_flipping"]
+    correlation.check_shape({"faithfulness_correlation_subset_size": 63}, (8, 8, 1))  # 64 pixels: a subset of 63
+    with pytest.raises(ValueError, match="faithfulness_correlation_subset_size"):
+        correlation.check_shape({"faithfulness_correlation_subset_size": 64}, (8, 8, 1))
+    flipping.check_shape({"pixel_flipping_features_in_step": 24}, (4, 6, 1))  # every pixel in one step
+    with pytest.raises(ValueError, match="exceeds the 24 pixels"):
+        flipping.check_shape({"pixel_flipping_features_in_step": 25}, (4, 6, 1))

@@ -1,4 +1,4 @@
-"""Execute the five notebooks top to bottom with nbclient, in small settings.
+"""Execute the six notebooks top to bottom with nbclient, in small settings.
 
 Each notebook has one cell tagged ``parameters`` (papermill's convention) holding its sizes; the test
 replaces that cell's source with tiny settings, runs the notebook in a temporary folder on the
@@ -94,6 +94,16 @@ BATCH_SIZE = 16
 N_EXPLAIN = 2
 N_EVAL = 4
 METHODS = ["gradcam", "integrated_gradients", "random"]
+SEED = 0
+""",
+    "06_vision_transformers": """
+N_IMAGES = 80
+IMAGE_SIZE = 32
+CNN_EPOCHS = 1
+VIT_EPOCHS = 1
+VIT_OPTIONS = {"dim": 16, "depth": 2, "heads": 2, "mlp_dim": 32}
+N_EXPLAIN = 2
+N_EVAL = 4
 SEED = 0
 """,
 }
@@ -254,3 +264,18 @@ def test_regression_and_segmentation(tmp_path, monkeypatch):
     assert (tmp_path / "runs/nb05/regression/table.csv").exists()
     assert (tmp_path / "runs/nb05/segmentation/table.csv").exists()
     assert png_outputs(nb) == 2  # the regression and the segmentation grids
+
+
+def test_vision_transformers(tmp_path, monkeypatch):
+    nb, summary = run_notebook("06_vision_transformers", tmp_path, monkeypatch)
+    assert summary["vit_map_shapes"] == {method: [2, 32, 32] for method in
+                                         ("attention_rollout", "transformer_attribution", "gradcam",
+                                          "integrated_gradients")}
+    assert summary["rollout_min"] >= 0.0  # rollout is a product of row-stochastic matrices
+    assert set(summary["pointing_game"]["vit"]) == {"attention_rollout", "transformer_attribution", "gradcam",
+                                                    "integrated_gradients", "random"}
+    assert set(summary["pointing_game"]["cnn"]) == {"gradcam", "integrated_gradients", "random"}
+    rates = [rate for table in summary["pointing_game"].values() for rate in table.values()]
+    assert all(rate in (0.0, 0.25, 0.5, 0.75, 1.0) for rate in rates)  # hits over 4 images
+    assert all(-1.0 <= value <= 1.0 for value in summary["randomization_full"].values())
+    assert png_outputs(nb) == 2  # the ViT's and the CNN's grids

@@ -54,7 +54,8 @@ def project(tmp_path_factory):
     report = models.classification_report(result.model, held_out, verbose=0)
     _write_run(root / "train", result.model, result.history, report)
     run_explain(build_parser().parse_args([
-        "explain", "--model", str(root / "train" / "model.keras"), "--methods", "gradcam,vanilla_gradient",
+        "explain", "--model", str(root / "train" / "model.keras"), "--data", "synthetic",
+        "--methods", "gradcam,vanilla_gradient",
         "--limit", "6", "--n", str(N), "--image-size", str(SIZE), "--seed", str(SEED),
         "--out", str(root / "explain"), "--verbose", "0"]))
     summary = evaluate(result.model, held_out, ["gradcam", "random"],
@@ -93,12 +94,19 @@ def test_report_has_every_section_and_figure(project, report_html):
     path, html = report_html
     assert path == project["root"] / "report.html"  # default: beside the config
     assert _headings(html) == ["Findings"] + [title for _, title in SECTIONS]  # Findings first
-    assert 'class="note"' not in html  # every section had what it needs: nothing skipped
+    # every section had what it needs (the meta-evaluation is a run of its own, tests/test_meta_evaluation.py)
+    skipped = re.findall(r'<section id="(\w+)">\s*<h2>[^<]*</h2>\s*<p class="note">Skipped', html)
+    assert skipped == ["meta"] and html.count('class="note"') == 1
     # Findings: one column per evaluated result column (labels from the registry), a sanity verdict per method
-    findings = html[html.index('<table class="findings">'):]
-    headers = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", findings[:findings.index("</thead>")])
-    assert headers == ["method", "share of |map| in mask", "max in mask", "SIC AUC", "AIC AUC", "Max-Sensitivity",
-                       "XAI entropy", "Pointing Game", "Randomisation, full", "Randomisation, semi", "verdict"]
+    # (the summary first; the table split to fit the page, the method column in each part, the badges in the first)
+    findings = html[html.index('<section id="findings">'):html.index('<ul class="verdicts">')]
+    assert findings.index('class="summary"') < findings.index('<table class="findings"')
+    heads = [re.findall(r"<th(?: [^>]*)?>(.*?)</th>", part)
+             for part in re.findall(r'<table class="findings".*?</thead>', findings, re.S)]
+    assert all(head[0] == "method" for head in heads)
+    assert [cell for head in heads for cell in head[1:]] == [
+        "sanity", "better than random", "share of |map| in mask", "max in mask", "SIC AUC", "AIC AUC",
+        "Max-Sensitivity", "XAI entropy", "Pointing Game", "Randomisation, full", "Randomisation, semi"]
     verdicts = dict(re.findall(r'<tr data-method="(\w+)" data-sanity="([\w ]+)"', html))
     assert verdicts["random"] == "baseline" and verdicts["gradcam"] in ("passes", "fails", "inconclusive")
     # the grids are also files beside the report
@@ -159,7 +167,7 @@ def test_missing_sections_are_noted_not_fatal(project, tmp_path):
     assert _headings(html) == [title for _, title in SECTIONS]
     notes = re.findall(r'<p class="note">(.*?)</p>', html)
     skipped = re.findall(r'<section id="(\w+)">\s*<h2>[^<]*</h2>\s*<p class="note">Skipped', html)
-    assert skipped == ["training", "classification", "explanations", "denoising", "curves", "metrics", "which"]
+    assert skipped == ["training", "classification", "explanations", "denoising", "curves", "metrics", "which", "meta"]
     assert len(notes) == len(skipped)
     assert len(_images(html)) == 2
 

@@ -501,3 +501,24 @@ def test_pic_legend_never_covers_the_curves(tmp_path):
     assert width == round(figure.get_size_inches()[0] * figure.dpi)
     for text, _ in _rendered_texts(figure):
         assert text_pixels(text.get_fontsize(), figure.dpi, width) >= MIN_TEXT_PX, text.get_text()
+
+
+def test_panels_say_when_a_map_is_blank_or_has_an_offset():
+    from xai_tf.viz.grids import OFFSET_SHARE, panel_range
+
+    rng = np.random.default_rng(0)
+    assert panel_range(np.zeros((8, 8)), 99.0) == (None, "all zero")
+    assert panel_range(np.full((8, 8), 0.5), 99.0)[1] == "constant"
+    offset = 0.6 + 0.1 * rng.random((16, 16))  # RISE-like: every pixel far above zero
+    value_range, note = panel_range(offset, 99.0)
+    assert note == "from min" and value_range == pytest.approx((offset.min(), np.percentile(offset, 99.0)), rel=1e-6)
+    peaked = np.zeros((16, 16))
+    peaked[4:8, 4:8] = rng.random((4, 4)) + 0.5  # Grad-CAM-like: zero background, a peak
+    value_range, note = panel_range(peaked, 99.0)
+    assert note == "" and value_range == pytest.approx((0.0, np.percentile(peaked, 99.0)), rel=1e-6)
+    low_offset = 0.2 * OFFSET_SHARE + rng.random((16, 16))  # a small minimum is no offset
+    assert panel_range(low_offset, 99.0)[1] == ""
+    images = rng.random((2, 16, 16, 1), dtype=np.float32)
+    figure = method_grid(images, {"blank": np.zeros((2, 16, 16)), "rise": offset[None].repeat(2, 0)})
+    words = [text.get_text() for axes in figure.axes for text in axes.texts]
+    assert words.count("all zero") == 2 and words.count("from min") == 2

@@ -7,12 +7,11 @@ and writes results under ``--out``. Heavy imports (TensorFlow) happen inside the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from xai_tf import runs
+from xai_tf import _cli_startup, runs
 
 
 # ----------------------------------------------------------------------------------------------- train
@@ -104,10 +103,18 @@ def run_data_list(args) -> None:
     ----------
     args : argparse.Namespace
         Parsed ``xai-tf data list`` arguments; none is read.
-    """
-    from xai_tf.data import list_manifests
 
-    for manifest in list_manifests():
+    Raises
+    ------
+    FileNotFoundError
+        If no manifest is found (:func:`main` exits with status 2).
+    """
+    from xai_tf.data.manifests import list_manifests, manifests_dir
+
+    if not (manifests := list_manifests()):
+        raise FileNotFoundError(f"no data-set manifest found in {manifests_dir()} (set XAI_TF_MANIFESTS to a folder "
+                                "of <name>.json manifests, or reinstall xai-tf)")
+    for manifest in manifests:
         print(f"{manifest['name']:<24} {manifest.get('title', '')}")
 
 
@@ -143,7 +150,7 @@ def run_data_verify(args) -> int:
 
 # --------------------------------------------------------------------------------------------- explain
 def run_explain(args) -> None:
-    """Explain the first ``--limit`` images with each method; write the explain folder and the grid.
+    """Explain ``--limit`` images (even per class, seeded) with each method; write the explain folder and grid.
 
     The handler of ``xai-tf explain``. The images are those of ``xai_tf.runs.data_for_model`` (the
     model's input size and channels; the held-out images when the model's train run recorded its
@@ -154,7 +161,8 @@ def run_explain(args) -> None:
     ----------
     args : argparse.Namespace
         Parsed ``xai-tf explain`` arguments: ``model`` (a saved model path), ``methods``
-        (comma-separated method names), ``limit`` (int >= 1, the first images of the split),
+        (comma-separated method names), ``limit`` (int >= 1: that many images of the split, an even
+        number per class drawn with ``seed``, in data order),
         ``figure_format`` (``"png"`` or ``"pdf"``), ``denoise`` (a denoiser name or None), ``seed``,
         ``out`` (the output folder), ``verbose``, and the data flags of
         ``xai_tf.runs.add_data_arguments(for_model=True)``: ``data``, ``n``, ``image_size``,
@@ -167,8 +175,6 @@ def run_explain(args) -> None:
         If ``limit`` is below 1, a method or denoiser is unknown, or the data do not fit the model
         (see ``xai_tf.runs.data_for_model``).
     """
-    import numpy as np
-
     import xai_tf
     from xai_tf._checks import check_names
     from xai_tf._io import fingerprint
@@ -187,9 +193,10 @@ def run_explain(args) -> None:
     model = load_model(args.model, name="--model")
     dataset, indices, split = runs.data_for_model(
         model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
-        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose)
-    count = min(args.limit, len(dataset.labels))
-    chosen, indices = dataset.subset(np.arange(count)), indices[:count]
+        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
+        masks=args.masks)
+    picked = _cli_startup.per_class(dataset.labels, args.limit, args.seed)
+    chosen, indices = dataset.subset(picked), indices[picked]
     predictions = head_of(model).predicted_classes(chosen.images)
     maps = {}
     for method in methods:
@@ -315,12 +322,18 @@ def run_study(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Build the ``xai-tf`` argument parser with its subcommands.
 
     Subcommands: ``train``, ``data list``, ``data verify``, ``explain``, ``evaluate`` (listed for
     ``--help`` only: :func:`main` hands its arguments to the evaluation runner), ``demo``, ``study``,
-    ``compare`` and ``report``. Each subcommand sets ``handler`` (``run_train``, ...) in the parsed arguments.
+    ``compare``, ``meta-evaluate`` and ``report``. Each sets ``handler`` (``run_train``, ...) in the arguments.
+
+    Parameters
+    ----------
+    command : str, optional
+        The subcommand about to be parsed (``argv[0]``): ``meta-evaluate``, whose options need the
+        metric registry (TensorFlow), is built in full only when named. Default None: all in full.
 
     Returns
     -------
@@ -330,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
         ``image_size``).
     """
     parser = argparse.ArgumentParser(prog="xai-tf", description="Explain Keras image classifiers.")
+    parser.add_argument(_cli_startup.TF_LOG_FLAG, action="store_true",
+                        help="show TensorFlow's and absl's start-up lines (hidden by default; anywhere on the line)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a custom CNN or a transfer model")
@@ -345,18 +360,18 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("root", help="folder holding the local copy")
     verify.set_defaults(handler=run_data_verify)
 
-    from xai_tf.explainers.registry import describe_methods
+    from xai_tf._cli_startup import describe_methods_offline
 
     explain = commands.add_parser("explain", help="saliency maps of a saved model on a data set, plus the grid",
                                   description="Saliency maps of a saved model on a data set, plus the grid.",
                                   epilog="methods (--methods), by family; [seeded]: --seed changes the maps, "
-                                         "[layer=]: computed at the last convolution:\n" + describe_methods(),
+                                         "[layer=]: computed at the last convolution:\n" + describe_methods_offline(),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     explain.add_argument("--model", required=True,
                          help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
     explain.add_argument("--methods", default="gradcam",
                          help="comma-separated method names, listed below (default gradcam)")
-    explain.add_argument("--limit", type=int, default=8, help="explain the first K images of the split (default 8)")
+    explain.add_argument("--limit", type=int, default=8, help="explain K images, even per class (seeded; default 8)")
     explain.add_argument("--figure-format", choices=("png", "pdf"), default="png", help="grid format (default png)")
     runs.add_data_arguments(explain, for_model=True)
     explain.add_argument("--denoise", default=None,
@@ -391,8 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "default in-process")
     study.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
     study.set_defaults(handler=run_study)
-    from xai_tf.evaluation.cli import add_compare_command
+    from xai_tf.evaluation.cli import add_compare_command, add_meta_command
     add_compare_command(commands)  # xai-tf compare RUN: which method (xai_tf.evaluation.compare)
+    if command in (None, "meta-evaluate"):  # its options read the metric registry: TensorFlow
+        add_meta_command(commands)  # xai-tf meta-evaluate: can the metrics be trusted (xai_tf.evaluation.meta)
+    else:
+        commands.add_parser("meta-evaluate", help=_cli_startup.META_HELP)
 
     from xai_tf.report.config import SCHEMA
 
@@ -405,35 +424,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow and find its devices with its C++ start-up lines (oneDNN notice, cuInit on a
-    machine without a GPU) sent to /dev/null: they are printed before TF_CPP_MIN_LOG_LEVEL is read.
-    An import error is raised again, so nothing real is hidden."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no file descriptor 2 (an embedded interpreter): nothing to silence
-        return
-    try:
-        with open(os.devnull, "w") as sink:
-            os.dup2(sink.fileno(), 2)
-            try:
-                import tensorflow
-
-                tensorflow.config.list_physical_devices("GPU")  # initialises CUDA now, quietly
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-
-
 def main(argv=None) -> int:
     """Run the ``xai-tf`` command line (the ``xai-tf`` console script).
 
     ``xai-tf evaluate ...`` goes to :func:`run_evaluate` before argparse; the other subcommands are
-    parsed by :func:`build_parser` and run by their handler. TensorFlow's C++ INFO lines are
-    silenced (``TF_CPP_MIN_LOG_LEVEL`` set to 3, or to 1 with ``--verbose 2``, unless the user set
-    it) and, except with ``--verbose 2``, for ``data``, ``--help`` or no arguments, TensorFlow is
-    imported first with its start-up lines (oneDNN notice, cuInit) sent to ``/dev/null``.
+    parsed by :func:`build_parser` and run by their handler. TensorFlow is imported only once a
+    command runs (``--help`` and usage errors answer without it, but for ``evaluate`` and
+    ``meta-evaluate``, whose flags come from the metric registry), with its and absl's start-up
+    lines (oneDNN notices, cuInit) silenced (``TF_CPP_MIN_LOG_LEVEL=3`` unless the user set it,
+    and the lines printed before it is read sent to ``/dev/null``) unless ``--tf-log`` (anywhere
+    on the line) or ``--verbose 2`` is given; Keras' progress bars are off when standard output
+    is not a terminal.
 
     Parameters
     ----------
@@ -453,18 +454,15 @@ def main(argv=None) -> int:
     SystemExit
         From argparse, for ``--help`` (status 0) or a usage error (status 2).
     """
-    # TensorFlow's C++ INFO lines (XLA's "Compiled cluster", one per process, among them) would
-    # interleave with the command's own output; warnings and errors still show. A value the user
-    # set wins. TensorFlow is imported inside the subcommands, so this is read in time.
-    argv = sys.argv[1:] if argv is None else list(argv)
-    # TensorFlow's start-up lines (oneDNN notices, cuInit on a machine without a GPU) only with --verbose 2.
-    loud = any(a == "--verbose=2" or (a == "--verbose" and argv[i + 1:i + 2] == ["2"]) for i, a in enumerate(argv))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if loud else "3")
-    if not loud and argv[:1] not in ([], ["data"], ["-h"], ["--help"]):
-        _import_tensorflow_quietly()
-    if argv[:1] == ["evaluate"]:
+    argv, loud = _cli_startup.prepare(sys.argv[1:] if argv is None else list(argv))
+    command = argv[0] if argv else ""  # "" (no command): the usage, without TensorFlow
+    if command in ("evaluate", "meta-evaluate"):  # their options (and --help) come from the metric registry
+        _cli_startup.start_tensorflow(loud)
+    if command == "evaluate":
         return run_evaluate(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(command).parse_args(argv)  # --help and usage errors exit here, before TensorFlow loads
+    if args.command != "data":
+        _cli_startup.start_tensorflow(loud)
     try:
         status = args.handler(args)
     except (ValueError, TypeError, FileNotFoundError) as error:

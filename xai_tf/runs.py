@@ -26,8 +26,9 @@ import numpy as np
 from xai_tf._io import fingerprint, write_json
 from xai_tf._versions import package_versions
 
-MODEL_CHOICES_HELP = "custom-v1, custom-v2 or a backbone: vgg16, vgg19, resnet50, resnet50v2, densenet121, " \
-                     "xception, inceptionv3, inceptionresnetv2, efficientnetb0"
+MODEL_CHOICES_HELP = "custom-v1, custom-v2, a Vision Transformer (vit-tiny, vit-small, vit-base) or a backbone: " \
+                     "vgg16, vgg19, resnet50, resnet50v2, densenet121, xception, inceptionv3, inceptionresnetv2, " \
+                     "efficientnetb0"
 
 #: The settings of a train run and their defaults (``xai-tf train``'s flags, the same names).
 TRAIN_DEFAULTS = {
@@ -65,12 +66,13 @@ def train_settings(**settings) -> dict:
     return {**TRAIN_DEFAULTS, **settings}
 
 
-def load_data(settings: dict, verbose: int = 1):
+def load_data(settings: dict, verbose: int = 1, masks=None):
     """Load the data set the settings name: ``data`` "synthetic" (``n``, ``image_size``, ``seed``) or a folder.
 
-    Synthetic data are generated with ``n``, ``image_size``, ``seed`` and ``color``; any other
-    ``data`` is a path loaded with ``xai_tf.data.load`` (``image_size``, ``color``, ``skip_bad``), and
-    the files it skipped are listed on stderr.
+    Synthetic data are generated with ``n``, ``image_size``, ``seed`` and ``color`` (a line says the
+    data are synthetic); any other ``data`` is a path loaded with ``xai_tf.data.load``
+    (``image_size``, ``color``, ``skip_bad``), the files it skipped are listed on stderr and its
+    conversions (``info["conversions"]``: resizing, colour, range scaling) printed on one line.
 
     Parameters
     ----------
@@ -79,6 +81,10 @@ def load_data(settings: dict, verbose: int = 1):
         ``color``, ``skip_bad`` and ``seed``.
     verbose : int, optional
         Verbosity (default 1); not read here (the skipped files are always listed).
+    masks : str or pathlib.Path, optional
+        Ground-truth masks of a class-folder tree (``xai_tf.data.load_image_folder``'s
+        ``masks_dir``: a folder ``masks/<class>/<image stem>.*`` or a sub-folder name inside each
+        class folder); default None. Not for the synthetic galaxies, which carry their own.
 
     Returns
     -------
@@ -94,12 +100,19 @@ def load_data(settings: dict, verbose: int = 1):
     from xai_tf import data as data_module
 
     if settings["data"] == "synthetic":
+        if masks is not None:
+            raise ValueError("--masks is for a folder of your own; the synthetic galaxies come with their masks")
+        print(f"data: synthetic radio galaxies (--data synthetic: {settings['n']} generated images, "
+              f"{settings['image_size']} px, seed {settings['seed']}), not images of your own")
         return data_module.load("synthetic", n=settings["n"], image_size=settings["image_size"], seed=settings["seed"],
                                 color=settings["color"])
+    extra = {} if masks is None else {"masks_dir": masks}
     dataset = data_module.load(settings["data"], image_size=settings["image_size"], color=settings["color"],
-                               skip_bad=settings["skip_bad"])
+                               skip_bad=settings["skip_bad"], **extra)
     for path, reason in getattr(dataset, "skipped", None) or []:
         print(f"skipped {path}: {reason}", file=sys.stderr)
+    if dataset.info.get("conversions"):
+        print(f"data: converted {settings['data']}: {'; '.join(dataset.info['conversions'])}")
     return dataset
 
 
@@ -137,7 +150,8 @@ def training_data(settings: dict, verbose: int = 1, dataset=None):
 def build_model(settings: dict, input_shape, num_classes: int):
     """Build the untrained model the settings name (a custom CNN, or a ``build_transfer`` backbone).
 
-    ``custom-v1``/``custom-v2`` are ``xai_tf.models.build_custom_cnn`` variants; a backbone name
+    ``custom-v1``/``custom-v2`` are ``xai_tf.models.build_custom_cnn`` variants, ``vit-tiny``,
+    ``vit-small``, ``vit-base`` ``xai_tf.models.build_vit`` variants; a backbone name
     goes to ``xai_tf.models.build_transfer`` with ``mode``, ``fine_tune_at`` (a string of digits
     is turned into an int), ``weights`` (``None`` means ``"imagenet"``, ``"none"`` no pre-trained
     weights) and ``head``.
@@ -168,7 +182,10 @@ def build_model(settings: dict, input_shape, num_classes: int):
     name = settings["model"]
     if name in ("custom-v1", "custom-v2"):
         return models.build_custom_cnn(input_shape, num_classes, variant=name.split("-")[1],
-                                       binary_head=settings["binary_head"])
+                                       binary_head=settings["binary_head"], seed=settings["seed"])
+    if name.startswith("vit-") and name[4:] in models.VIT_VARIANTS:
+        return models.build_vit(input_shape, num_classes, variant=name[4:], binary_head=settings["binary_head"],
+                                seed=settings["seed"])
     if name not in models.BACKBONES:
         raise ValueError(f"--model={name!r} is not valid; expected {MODEL_CHOICES_HELP}")
     weights = {"none": None, None: "imagenet"}.get(settings["weights"], settings["weights"])
@@ -176,7 +193,8 @@ def build_model(settings: dict, input_shape, num_classes: int):
     if isinstance(fine_tune_at, str) and fine_tune_at.lstrip("-").isdigit():
         fine_tune_at = int(fine_tune_at)
     return models.build_transfer(name, input_shape, num_classes, mode=settings["mode"], fine_tune_at=fine_tune_at,
-                                 weights=weights, head=settings["head"], binary_head=settings["binary_head"])
+                                 weights=weights, head=settings["head"], binary_head=settings["binary_head"],
+                                 seed=settings["seed"])
 
 
 def train(out, *, verbose: int = 1, **settings) -> dict:
@@ -415,12 +433,13 @@ def cam_layer_of(model) -> str | None:
     -------
     str or None
         The name of the model's last convolution layer (``xai_tf.models.graph.find_last_conv_layer``,
-        nested backbones searched too), or None when it has none.
+        nested backbones searched too; on a transformer the tokens entering its last attention
+        layer, ``xai_tf.models.graph.default_cam_layer``), or None when it has none.
     """
-    from xai_tf.models.graph import find_last_conv_layer
+    from xai_tf.models.graph import default_cam_layer
 
     try:
-        return find_last_conv_layer(model)
+        return default_cam_layer(model)
     except ValueError:
         return None
 
@@ -533,7 +552,7 @@ def split_of(folder, data, split: str = "held-out"):
 
 
 def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_size=None, color=None,
-                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1, classes=True):
+                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1, classes=True, masks=None):
     """The images ``xai-tf explain`` / ``evaluate`` work on: the model's input size and channels, held out.
 
     Settings left ``None`` come from the model's train run when it has one (``n``, ``data_seed``:
@@ -576,6 +595,8 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
     classes : bool, optional
         The model is explained as a classifier (default True): its number of classes must be the
         data's. False for a regression or segmentation target (``xai-tf evaluate --target``).
+    masks : str or pathlib.Path, optional
+        Ground-truth masks of a class-folder tree (``--masks``, :func:`load_data`); default None.
 
     Returns
     -------
@@ -608,7 +629,7 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
         data=data, image_size=height, color=model_color, skip_bad=skip_bad,
         n=n if n is not None else (recorded.get("n") if from_run else TRAIN_DEFAULTS["n"]),
         seed=data_seed if data_seed is not None else (recorded.get("seed", seed) if from_run else seed))
-    dataset = load_data(settings, verbose)
+    dataset = load_data(settings, verbose, masks=masks)
     if split is None:
         if folder is None:
             print("no split recorded beside the model (no train run folder): using every image", file=sys.stderr)
@@ -650,9 +671,10 @@ def add_data_arguments(parser, *, for_model: bool) -> None:
         recorded, and ``--split`` picks the images (held out by default). False for ``train``.
     """
     model_default = " (default: the model's input)" if for_model else ""
-    parser.add_argument("--data", default="synthetic",
-                        help="'synthetic' (embedded radio galaxies) or a data set path (default: synthetic)")
-    parser.add_argument("--n", type=int, default=None,
+    parser.add_argument("--data", required=for_model, default=None if for_model else TRAIN_DEFAULTS["data"],
+                        help="'synthetic' (the embedded synthetic radio galaxies) or a data set path"
+                             + (" (required: no silent default)" if for_model else " (default: synthetic)"))
+    parser.add_argument("--n", type=int, default=None if for_model else TRAIN_DEFAULTS["n"],
                         help="number of synthetic images (default: as the model's train run, else "
                              f"{TRAIN_DEFAULTS['n']})" if for_model else
                              f"number of synthetic images (default {TRAIN_DEFAULTS['n']})")
@@ -667,5 +689,8 @@ def add_data_arguments(parser, *, for_model: bool) -> None:
         parser.add_argument("--split", choices=SPLITS, default=None,
                             help="which images: held-out (default when the model's train run recorded its "
                                  "split), train, or all")
+        parser.add_argument("--masks", default=None, metavar="DIR",
+                            help="ground-truth masks of a folder of your own: DIR/<class>/<image stem>.png, or the "
+                                 "name of a sub-folder inside each class folder (e.g. masks); default none")
         parser.add_argument("--data-seed", type=int, default=None,
                             help="seed of the synthetic data (default: as the model's train run, else --seed)")

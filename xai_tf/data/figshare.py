@@ -59,7 +59,8 @@ def load_figshare_mat(dir_or_files, image_size=None, color: str = "grayscale", s
     -------
     LabelledImages
         Images float32 (N, H, W, C) in [0, 1], labels 0..2, ``masks`` (N, H, W) bool, ``boxes`` and
-        ``paths`` (one file per image), ``info={"loader": "figshare_mat"}``.
+        ``paths`` (one file per image), ``info={"loader": "figshare_mat", "conversions": [...]}``
+        (one sentence per conversion done: the per-slice range scaling, resized, grey to RGB).
 
     Raises
     ------
@@ -84,13 +85,14 @@ def load_figshare_mat(dir_or_files, image_size=None, color: str = "grayscale", s
         paths.append(str(file))
     if not images:
         raise ValueError(f"{dir_or_files}: no readable .mat slices ({len(skipped)} skipped)")
-    stacked = stack_images(images, paths, size, color)
+    conversions = ["each slice's own min..max scaled to [0, 1] (16-bit MRI intensities)"]
+    stacked = stack_images(images, paths, size, color, conversions)
     height, width = stacked.shape[1:3]
     masks = np.stack([resize(mask, (height, width), nearest=True) for mask in masks])
     boxes = [[_bounding_box(mask)] if mask.any() else [] for mask in masks]
     return LabelledImages(images=stacked, labels=np.array(labels, np.int64), class_names=CLASS_NAMES,
                           masks=masks, boxes=boxes, paths=paths, skipped=skipped,
-                          info={"loader": "figshare_mat"})
+                          info={"loader": "figshare_mat", "conversions": conversions})
 
 
 def read_figshare_mat(path) -> tuple[np.ndarray, np.ndarray, int]:

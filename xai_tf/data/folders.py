@@ -28,7 +28,7 @@ from xai_tf.data.labelled import LabelledImages
 
 
 def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None, skip_bad: bool = False,
-                      normalize: str = "dtype", verbose: int = 1) -> LabelledImages:
+                      normalize: str = "dtype", verbose: int = 1, classes=None) -> LabelledImages:
     """Load ``root/<class>/<image files>`` as a LabelledImages.
 
     Classes are the sub-folders in sorted order (the Keras ``image_dataset_from_directory``
@@ -60,18 +60,25 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
         lie in [0, 1]) or ``"minmax"`` (per image; for float TIFFs such as SAR intensities).
     verbose : int, optional
         Progress bar: 0 never, 1 (default) when stderr is a terminal, 2 always.
+    classes : sequence of str, optional
+        The model's class names, by class index; each sub-folder must be one of them and is labelled
+        by its index there (``class_names`` is then ``classes``). Default None: the sorted
+        sub-folders are the classes. Required for a folder with one sub-folder only, whose label
+        would otherwise be 0 whatever class it is in the model.
 
     Returns
     -------
     LabelledImages
         Images float32 (N, H, W, C) in [0, 1], labels int64, ``class_names`` = the sub-folder names,
         ``masks`` (N, H, W) bool when ``masks_dir`` is given, ``paths`` (one file per image),
-        ``info={"loader": "image_folder", "root": ...}``.
+        ``info={"loader": "image_folder", "root": ..., "conversions": [...]}`` (one sentence per
+        conversion done: resized, grey to RGB, RGB to grey, per-image range scaling).
 
     Raises
     ------
     ValueError
-        If ``root`` is not a folder or has no sub-folders, ``color`` or ``normalize`` is not one of
+        If ``root`` is not a folder or has no sub-folders, has one sub-folder and no ``classes``, a
+        sub-folder is not one of ``classes``, ``color`` or ``normalize`` is not one of
         the choices, ``masks_dir`` is neither a folder nor a sub-folder name, a class folder has no
         images (unless ``skip_bad``), no image could be read, or images differ in size and
         ``image_size`` is None.
@@ -94,9 +101,10 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
         raise ValueError(f"root={str(root)!r} has no sub-folders; expected one sub-folder per class "
                          "(root/<class name>/<images>)")
 
+    class_names, label_of = class_labels(root, class_dirs, classes)
     files, labels, skipped = [], [], []
-    for label, class_dir in enumerate(class_dirs):
-        class_files = _image_files(class_dir)
+    for label, class_dir in zip(label_of, class_dirs):
+        class_files = image_files(class_dir)
         if not class_files:
             reason = f"class folder has no image files ({', '.join(IMAGE_SUFFIXES)})"
             if not skip_bad:
@@ -111,7 +119,7 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
         image = read_image(path, normalize=normalize)
         if masks_dir is None:
             return image, None
-        mask_path = _mask_file(path, class_dirs[label], masks_root, per_class_name)
+        mask_path = _mask_file(path, class_dirs[label_of.index(label)], masks_root, per_class_name)
         return image, read_mask(mask_path, size or image.shape[:2])
 
     pairs = list(zip(files, labels))
@@ -124,25 +132,42 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
     if not images:
         raise ValueError(f"root={str(root)!r}: no readable images" + (f" ({len(skipped)} skipped)" if skipped else ""))
 
-    stacked = stack_images(images, kept_files, size, color)
+    conversions = ["each image's own min..max scaled to [0, 1] (normalize='minmax')"] if normalize == "minmax" else []
+    stacked = stack_images(images, kept_files, size, color, conversions)
     return LabelledImages(
         images=stacked,
         labels=np.array(kept_labels, np.int64),
-        class_names=tuple(path.name for path in class_dirs),
+        class_names=class_names,
         masks=None if masks_dir is None else np.stack(masks),
         paths=[str(path) for path in kept_files],
         skipped=skipped,
-        info={"loader": "image_folder", "root": str(root)},
+        info={"loader": "image_folder", "root": str(root), "conversions": conversions},
     )
+
+
+def class_labels(root: Path, class_dirs: list[Path], classes) -> tuple[tuple[str, ...], list[int]]:
+    """``(class names, label of each class folder)``: the sorted folders, or their index in ``classes``."""
+    if classes is None:
+        if len(class_dirs) == 1:
+            raise ValueError(f"root={str(root)!r} has one class folder ({class_dirs[0].name!r}): its label would be 0 "
+                             "whatever class it is in the model; pass classes=<the model's class names, by index>")
+        return tuple(path.name for path in class_dirs), list(range(len(class_dirs)))
+    if isinstance(classes, str) or not all(isinstance(name, str) for name in classes) or not classes:
+        raise TypeError(f"classes must be a sequence of class names (str); got {classes!r}")
+    classes = tuple(classes)
+    unknown = [path.name for path in class_dirs if path.name not in classes]
+    if unknown:
+        raise ValueError(f"classes={list(classes)}: the folder(s) {unknown} of {root} are not among them")
+    return classes, [classes.index(path.name) for path in class_dirs]
 
 
 def is_image_folder(root) -> bool:
     """True when ``root`` has at least one sub-folder holding image files (a class-folder tree)."""
     root = Path(root)
-    return root.is_dir() and any(path.is_dir() and _image_files(path, limit=1) for path in root.iterdir())
+    return root.is_dir() and any(path.is_dir() and image_files(path, limit=1) for path in root.iterdir())
 
 
-def _image_files(class_dir: Path, limit: int | None = None) -> list[Path]:
+def image_files(class_dir: Path, limit: int | None = None) -> list[Path]:
     base = class_dir / "images" if (class_dir / "images").is_dir() else class_dir
     found = []
     for path in sorted(base.rglob("*"), key=natural_key):

@@ -155,12 +155,17 @@ def image_size_arg(image_size, name: str = "image_size") -> tuple[int, int] | No
     return height, width
 
 
-def stack_images(images: list[np.ndarray], paths: list, image_size, color: str) -> np.ndarray:
+def stack_images(images: list[np.ndarray], paths: list, image_size, color: str,
+                 conversions: list | None = None) -> np.ndarray:
     """Stack per-file images into ``(N, H, W, C)`` after resizing and colour conversion.
 
     Without ``image_size``, all images must share one size; the error names a file that differs.
     color "auto": 3 channels if any image is colour (grey images repeated, lossless), else 1.
+    ``conversions``, when given, gets one sentence per conversion done (resized, grey to RGB, RGB
+    to grey), for the data set's ``info["conversions"]``.
     """
+    if conversions is not None:
+        conversions.extend(describe_conversions(images, image_size, color))
     if color == "auto":
         color = "rgb" if any(image.shape[-1] == 3 for image in images) else "grayscale"
     if image_size is None:
@@ -180,3 +185,23 @@ def natural_key(path: Path):
     import re
 
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", Path(path).name)]
+
+
+def describe_conversions(images: list[np.ndarray], image_size, color: str) -> list[str]:
+    """One sentence per conversion :func:`stack_images` does to ``images`` (resizing, colour)."""
+    out, count = [], len(images)
+    if image_size is not None:
+        sizes = sorted({image.shape[:2] for image in images if image.shape[:2] != tuple(image_size)})
+        if sizes:
+            resized = sum(image.shape[:2] != tuple(image_size) for image in images)
+            shown = ", ".join(f"{h}x{w}" for h, w in sizes[:3]) + (", ..." if len(sizes) > 3 else "")
+            out.append(f"resized {resized} of {count} images ({shown}) to {image_size[0]}x{image_size[1]} "
+                       "(bilinear, antialiased)")
+    if color == "auto":
+        color = "rgb" if any(image.shape[-1] == 3 for image in images) else "grayscale"
+    grey = sum(image.shape[-1] == 1 for image in images)
+    if color == "rgb" and grey:
+        out.append(f"{grey} of {count} grayscale images repeated to 3 RGB channels")
+    if color == "grayscale" and count - grey:
+        out.append(f"{count - grey} of {count} colour images converted to grayscale (ITU-R 601 luma)")
+    return out

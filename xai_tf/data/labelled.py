@@ -46,7 +46,8 @@ class LabelledImages:
         ``(path, reason)`` for every file a loader skipped because ``skip_bad=True`` (default: empty).
     info : dict, optional
         Free-form per-data-set metadata (for the synthetic set: the generating parameters and
-        per-image component positions); default empty.
+        per-image component positions; for files, ``"conversions"``: one sentence per conversion
+        the loader did, such as resizing or grey to RGB); default empty.
     values : numpy.ndarray, shape (N,) or (N, K), optional
         Regression targets, float64, one row per image (the synthetic set: each source's extent);
         ``None`` (default) when the format has none. Explain a regressor of them with

@@ -3,7 +3,8 @@
 This is what ``xai-tf train --data synthetic|PATH`` calls. Detection order for a path:
 MiraBest batches (``data_batch_*`` / ``test_batch``, directly or in ``batches/``), figshare ``.mat``
 files, an Object-CXR CSV (header ``image_name,annotation``, given directly or found in the folder),
-then a class-folder tree.
+then a class-folder tree, then an HDF5 file, a ``.npy`` array or a folder of FITS cutouts (read whole
+through their lazy sources, ``xai_tf.data.open``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from xai_tf.data.folders import is_image_folder, load_image_folder
 from xai_tf.data.labelled import LabelledImages
 from xai_tf.data.mirabest import is_mirabest, load_mirabest
 from xai_tf.data.object_cxr import load_object_cxr
+from xai_tf.data.opening import load_source, source_kind
 from xai_tf.data.synthetic import synthetic_radio_galaxies
 
 SYNTHETIC_DEFAULT_N = 600
@@ -29,7 +31,8 @@ def load(source, **options) -> LabelledImages:
     This is what ``xai-tf train --data synthetic|PATH`` calls. Detection order for a path: MiraBest
     batches (``data_batch_*`` / ``test_batch``, directly or in ``batches/``), an Object-CXR CSV
     (header ``image_name,annotation``, given directly or found in the folder), figshare ``.mat``
-    files, then a class-folder tree.
+    files, then a class-folder tree, then what :func:`~xai_tf.data.open` reads (an HDF5 file, a
+    ``.npy`` array, a folder of FITS cutouts), read whole.
 
     Parameters
     ----------
@@ -43,15 +46,20 @@ def load(source, **options) -> LabelledImages:
         ``skip_bad=False``. For ``"synthetic"``: ``n`` (default 600), ``image_size`` (default
         150), ``seed``, ``noise``, ``class_balance``, ``distractors``; ``color`` (default
         ``"grayscale"``; ``"rgb"`` repeats the grey channel) and ``skip_bad`` (ignored: generated
-        data has no files to skip) are also accepted. For Object-CXR: ``split`` (which CSV of a
-        folder) and ``images_dir`` (default: the folder named like the CSV beside it, such as
-        ``train/`` beside ``train.csv``, else the CSV's own folder). An option the chosen loader
-        does not take raises TypeError listing the ones it does.
+        data has no files to skip) are also accepted. For a class-folder tree: ``classes`` (the
+        model's class names by index; required for a folder with one class sub-folder). For
+        Object-CXR: ``split`` (which CSV of a folder) and ``images_dir`` (default: the folder
+        named like the CSV beside it, such as ``train/`` beside ``train.csv``, else the CSV's own
+        folder). An option the chosen loader does not take raises TypeError listing the ones it
+        does. For an HDF5 file, a ``.npy`` array or a FITS folder: ``image_size``, ``color``,
+        ``skip_bad`` and the source's own options (:func:`~xai_tf.data.open`).
 
     Returns
     -------
     LabelledImages
-        The data set, images float32 (N, H, W, C) in [0, 1].
+        The data set, images float32 (N, H, W, C) in [0, 1]; for files, ``info["conversions"]``
+        lists what was done to the user's images (resized, grey to RGB, RGB to grey, range scaling),
+        one sentence each (empty when nothing was).
 
     Raises
     ------
@@ -85,8 +93,11 @@ def load(source, **options) -> LabelledImages:
         return _call(load_figshare_mat, "figshare .mat files", options, dir_or_files=path)
     if is_image_folder(path):
         return _call(load_image_folder, "class-folder tree", options, root=path)
+    if source_kind(path) is not None:  # an HDF5 file, a .npy array or a folder of FITS cutouts, read whole
+        return load_source(path, **options)
     raise ValueError(f"source={str(source)!r}: found no data set there; expected MiraBest batches, figshare .mat "
-                     "files, an Object-CXR CSV with its images, or one sub-folder of images per class")
+                     "files, an Object-CXR CSV with its images, one sub-folder of images per class, an HDF5 file, "
+                     "a .npy array or a folder of FITS cutouts")
 
 
 def _call(loader, kind: str, options: dict, **fixed):

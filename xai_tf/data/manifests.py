@@ -1,6 +1,6 @@
 """Data-set manifests: what a local copy of each paper's data set should look like, and a checker.
 
-A manifest (``data_manifests/<name>.json``) records where a data set comes from (citation, DOI,
+A manifest (``xai_tf/data/manifest_data/<name>.json``) records where a data set comes from (citation, DOI,
 source URL, licence), its classes and expected counts, image size, the loader to use, and its file
 layout as a list of entries:
 
@@ -15,8 +15,8 @@ problem: missing files, extra files, checksum mismatches, counts that differ, an
 that would escape the root (``..``, absolute paths, symlinks pointing outside). Nothing is ever
 downloaded.
 
-Manifests are looked up in ``$XAI_TF_MANIFESTS`` when set, else in ``data_manifests/`` at the
-repository root (source or editable install), else in ``xai_tf/manifests/`` (packaged copy).
+Manifests are looked up in ``$XAI_TF_MANIFESTS`` when set, else in ``xai_tf/data/manifest_data/``
+(shipped in the package: a source checkout, an editable install and a wheel alike).
 """
 from __future__ import annotations
 
@@ -82,11 +82,7 @@ def manifests_dir() -> Path:
     override = os.environ.get("XAI_TF_MANIFESTS")
     if override:
         return Path(override)
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "data_manifests", here.parents[1] / "manifests"):
-        if candidate.is_dir():
-            return candidate
-    return here.parents[2] / "data_manifests"
+    return Path(__file__).resolve().parent / "manifest_data"  # shipped in the package (source, editable, wheel)
 
 
 def available_manifests() -> list[str]:
@@ -98,8 +94,8 @@ def available_manifests() -> list[str]:
 def load_manifest(name_or_path) -> dict:
     """Read and validate one manifest, by name (``"mirabest"``) or by path to a ``.json`` file.
 
-    Manifests are looked up in ``$XAI_TF_MANIFESTS`` when set, else in ``data_manifests/`` at the
-    repository root (source or editable install), else in ``xai_tf/manifests/`` (packaged copy).
+    Manifests are looked up in ``$XAI_TF_MANIFESTS`` when set, else in ``xai_tf/data/manifest_data/``
+    (shipped in the package: a source checkout, an editable install and a wheel alike).
 
     Parameters
     ----------

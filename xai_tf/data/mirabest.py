@@ -119,7 +119,8 @@ def load_mirabest(path_or_dir, split: str = "all", subset: str = "fr_confident",
     LabelledImages
         Images float32 (N, H, W, C) in [0, 1], labels int64 (``class_names`` ``("FRI", "FRII")``
         for the FR subsets, the ten fine names for ``"full"``), ``paths``, and ``info`` with
-        ``"loader"``, ``"subset"`` and ``"fine_labels"`` (the fine label of each kept image).
+        ``"loader"``, ``"subset"``, ``"fine_labels"`` (the fine label of each kept image) and
+        ``"conversions"`` (one sentence per conversion done: resized, grey to RGB).
 
     Raises
     ------
@@ -171,12 +172,13 @@ def load_mirabest(path_or_dir, split: str = "all", subset: str = "fr_confident",
     if not keep.any():
         raise ValueError(f"{path_or_dir}: no image has a fine label of subset={subset!r}")
     index = np.flatnonzero(keep)
-    stacked = images[index].astype(np.float32) / 255.0
+    stacked, conversions = images[index].astype(np.float32) / 255.0, []
     if size is not None or color == "rgb":
-        stacked = stack_images(list(stacked), [paths[i] for i in index], size, color)
+        stacked = stack_images(list(stacked), [paths[i] for i in index], size, color, conversions)
     return LabelledImages(images=stacked, labels=new_labels[index], class_names=class_names,
                           paths=[paths[i] for i in index], skipped=skipped,
-                          info={"loader": "mirabest", "subset": subset, "fine_labels": fine[index]})
+                          info={"loader": "mirabest", "subset": subset, "fine_labels": fine[index],
+                                "conversions": conversions})
 
 
 def is_mirabest(path) -> bool:

@@ -64,7 +64,8 @@ def load_object_cxr(images_dir, csv_path, image_size=None, color: str = "graysca
     LabelledImages
         Images float32 (N, H, W, C) in [0, 1], labels int64 (``("no_foreign_object",
         "foreign_object")``), ``masks`` (N, H, W) bool, ``boxes``, ``paths``, and
-        ``info={"loader": "object_cxr", "csv": ...}``.
+        ``info={"loader": "object_cxr", "csv": ..., "conversions": [...]}`` (one sentence per conversion
+        done: resized, grey to RGB, RGB to grey).
 
     Raises
     ------
@@ -101,7 +102,8 @@ def load_object_cxr(images_dir, csv_path, image_size=None, color: str = "graysca
         raise ValueError(f"{csv_path}: no readable images ({len(skipped)} skipped)")
 
     originals = [image.shape[:2] for image in images]
-    stacked = stack_images(images, paths, size, color)
+    conversions = []
+    stacked = stack_images(images, paths, size, color, conversions)
     height, width = stacked.shape[1:3]
     masks, boxes = [], []
     for (orig_h, orig_w), shapes in zip(originals, shapes_per_image):
@@ -112,7 +114,7 @@ def load_object_cxr(images_dir, csv_path, image_size=None, color: str = "graysca
     labels = np.array([1 if shapes else 0 for shapes in shapes_per_image], np.int64)
     return LabelledImages(images=stacked, labels=labels, class_names=CLASS_NAMES, masks=np.stack(masks),
                           boxes=boxes, paths=[str(path) for path in paths], skipped=skipped,
-                          info={"loader": "object_cxr", "csv": str(csv_path)})
+                          info={"loader": "object_cxr", "csv": str(csv_path), "conversions": conversions})
 
 
 def read_annotations(csv_path) -> list[tuple[int, str, str]]:

@@ -34,29 +34,64 @@ studies and the demo), ``config`` (the one builder of ``config.json`` and the ch
 ``shards`` (``--shard`` parsing and the chunks of a shard), ``store`` (the folder: lock, config,
 rows, arrays), ``runner`` (``evaluate``), ``summary`` (data only; figures by ``xai_tf.viz``),
 ``merge``, ``compare`` (which method: paired tests, ranks, critical-difference diagrams, written
-to ``comparison.json``/``comparison.csv``; its statistics are ``statistics``'), ``cli``. Metrics
+to ``comparison.json``/``comparison.csv``; its statistics are ``statistics``'), ``meta`` (can the
+metric be trusted: ``meta_evaluate``, MetaQuantus' noise-resilience and adversary-reactivity tests,
+written to ``meta_evaluation.json``/``.csv``), ``parameterisation`` (how the method rankings move
+when one metric option changes), ``cli``. Metrics
 come from ``xai_tf.metrics.registry.METRICS`` (the metric protocol); files are written and
 fingerprinted by ``xai_tf._io``.
 """
+import sys
+import types
+
 from xai_tf._io import fingerprint
-from xai_tf.evaluation.cli import build_parser, cli_main
-from xai_tf.evaluation.compare import compare
-from xai_tf.evaluation.config import build_config, check_options
-from xai_tf.evaluation.merge import merge
-from xai_tf.evaluation.runner import evaluate
-from xai_tf.evaluation.shards import parse_shard, shard_chunks
-from xai_tf.evaluation.statistics import critical_difference, holm
-from xai_tf.evaluation.store import CONFIG, RESULTS, EvaluationError, Store
-from xai_tf.evaluation.summary import pic_results, read_results, summarize
-from xai_tf.evaluation.units import (
-           Unit,
-           UnitScorer,
-           chunk_seed,
-           pending_units,
-           plan_units,
-)
+from xai_tf._lazy import lazy_exports
+
+# name -> module, imported on first use (``xai_tf._lazy``): ``xai-tf --help`` must not load TensorFlow
+_EXPORTS = {
+    "CONFIG": "store",
+    "EvaluationError": "store",
+    "RESULTS": "store",
+    "Store": "store",
+    "Unit": "units",
+    "UnitScorer": "units",
+    "build_config": "config",
+    "build_parser": "cli",
+    "check_options": "config",
+    "chunk_seed": "units",
+    "cli_main": "cli",
+    "compare": "compare",
+    "critical_difference": "statistics",
+    "evaluate": "runner",
+    "holm": "statistics",
+    "merge": "merge",
+    "meta_consistency": "meta",
+    "meta_evaluate": "meta",
+    "parameterisation": "parameterisation",
+    "parse_shard": "shards",
+    "pending_units": "units",
+    "pic_results": "summary",
+    "plan_units": "units",
+    "read_results": "summary",
+    "shard_chunks": "shards",
+    "summarize": "summary",
+}
 
 __all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "Unit", "UnitScorer", "build_config", "build_parser",
            "check_options", "chunk_seed", "cli_main", "compare", "critical_difference", "evaluate", "fingerprint",
-           "holm", "merge", "parse_shard", "pending_units", "pic_results", "plan_units", "read_results",
-           "shard_chunks", "summarize"]
+           "holm", "merge", "meta_consistency", "meta_evaluate", "parameterisation", "parse_shard", "pending_units",
+           "pic_results", "plan_units", "read_results", "shard_chunks", "summarize"]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
+class _Package(types.ModuleType):
+    """Importing submodule ``compare`` (``merge``, ``parameterisation``) binds it on the package; the
+    package's name ``compare`` is that module's function, as the eager imports made it."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

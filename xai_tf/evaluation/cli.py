@@ -62,6 +62,7 @@ def _options(args) -> dict:
 
 
 def _cli_evaluate(argv: list[str]) -> int:
+    from xai_tf.evaluation.data_sources import lazy_source_for_model
     from xai_tf.evaluation.runner import evaluate
     from xai_tf.models import load_model
     from xai_tf.runs import data_for_model
@@ -71,16 +72,26 @@ def _cli_evaluate(argv: list[str]) -> int:
     options = _options(args)
     target = parse_target(args.target) if args.target is not None else args.targets
     model = load_model(args.model, name="--model")
-    data, indices, split = data_for_model(
-        model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
-        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
-        classes=isinstance(target, str) or target.kind == "classes")
+    classes = isinstance(target, str) or target.kind == "classes"
+    # an HDF5 file, a .npy array or a FITS folder is read a chunk at a time (xai_tf.data.open); the rest as before
+    data = lazy_source_for_model(model, args.data, args.model, skip_bad=args.skip_bad, split=args.split,
+                                 classes=classes)
+    if data is not None:
+        if args.masks is not None:
+            raise ValueError(f"--masks is for a class-folder tree; {args.data} is read as an array source")
+        indices, split = None, "all"
+    else:
+        data, indices, split = data_for_model(
+            model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
+            skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
+            classes=classes, masks=args.masks)
+        indices = indices.tolist()
     print(f"scoring {len(data)} images ({split} split of {args.data})", file=sys.stderr)
     summary = evaluate(model, data, args.methods, args.metrics, args.out, args.shard, seed=args.seed,
                        chunk_size=args.chunk_size, batch_size=args.batch_size, targets=target,
                        options=options, verbose=args.verbose,
                        extra_config={"model_path": str(args.model), "data_source": args.data, "split": split,
-                                     "data_indices": indices.tolist()})
+                                     "data_indices": indices})
     print(f"{summary['computed']} units computed, {summary['skipped']} already done; results in {args.out}")
     print((Path(args.out) / "table.csv").read_text(), end="")
     for line in exclusion_lines(args.out, summary):
@@ -171,6 +182,10 @@ def add_compare_command(commands) -> None:
     compare.add_argument("--alpha", type=float, default=0.05, help="significance level in (0, 1) (default 0.05)")
     compare.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     compare.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    compare.add_argument("--parameterisation", action="store_true",
+                         help="the folders are separate runs that differ in a metric option: show how the method "
+                              "rankings move between them (Kendall tau, Spearman rho; writes parameterisation.json/"
+                              "csv into the first folder, see xai_tf.evaluation.parameterisation)")
     compare.set_defaults(handler=run_compare)
 
 
@@ -182,7 +197,8 @@ def run_compare(args) -> int:
     args : argparse.Namespace
         Parsed ``xai-tf compare`` arguments: ``folders`` (an evaluation folder, or one run's shard
         folders), ``metric`` (comma-separated metric or column names, or None for all), ``alpha``,
-        ``seed`` and ``resamples``.
+        ``seed``, ``resamples`` and ``parameterisation`` (True: the folders are runs that differ in a
+        metric option, analysed by :func:`xai_tf.evaluation.parameterisation`).
 
     Returns
     -------
@@ -192,8 +208,87 @@ def run_compare(args) -> int:
     from xai_tf.evaluation.compare import compare, text_report
 
     metric = None if args.metric is None else [name.strip() for name in args.metric.split(",") if name.strip()]
+    if getattr(args, "parameterisation", False):
+        from xai_tf.evaluation.parameterisation import parameterisation
+        from xai_tf.evaluation.parameterisation import text_report as parameterisation_report
+
+        result = parameterisation(args.folders, metric=metric)
+        print(parameterisation_report(result))
+        print(f"wrote {', '.join(result['files'])}")
+        return 0
     folders = args.folders[0] if len(args.folders) == 1 else args.folders
     result = compare(folders, metric=metric, alpha=args.alpha, seed=args.seed, resamples=args.resamples)
     print(text_report(result))
+    print(f"wrote {', '.join(result['files'])}")
+    return 0
+
+
+def add_meta_command(commands) -> None:
+    """Add ``xai-tf meta-evaluate --model M --methods a,b --metrics x,y --out DIR`` (``run_meta_evaluate``).
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The subcommands of ``xai-tf`` (what ``add_subparsers`` returns).
+    """
+    from xai_tf.evaluation.meta import INPUT_NOISE, MODEL_NOISE, PERTURBATIONS
+    from xai_tf.metrics.registry import METRICS
+
+    meta = commands.add_parser(
+        "meta-evaluate", help="can the metrics be trusted: noise resilience and adversary reactivity (MetaQuantus)",
+        description="Meta-evaluate metrics (Hedström et al., TMLR 2023): perturb the model's weights and the input "
+                    "minorly (predictions unchanged: scores should not move) and disruptively (predictions change: "
+                    "scores should drop), score every method under each perturbation and write the table 'metric: "
+                    "MC, IAC_NR, IAC_AR, IEC_NR, IEC_AR' to OUT/meta_evaluation.json and .csv (give an evaluation "
+                    "folder as --out and the report shows it). See xai_tf.evaluation.meta.")
+    meta.add_argument("--model", required=True, help="saved model (.keras, Keras 2 .h5 or a SavedModel folder)")
+    meta.add_argument("--methods", required=True, help="comma-separated method names, two or more")
+    meta.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
+    meta.add_argument("--out", required=True, help="output folder (e.g. the evaluation folder of the same model)")
+    add_data_arguments(meta, for_model=True)
+    meta.add_argument("--tests", default="model,input", help="model and/or input (default model,input)")
+    meta.add_argument("--perturbations", type=int, default=PERTURBATIONS,
+                      help=f"K, perturbations per test and failure mode (default {PERTURBATIONS}, the paper's)")
+    meta.add_argument("--model-noise", type=float, nargs=2, default=MODEL_NOISE, metavar=("MINOR", "DISRUPTIVE"),
+                      help="std of the multiplicative N(1, std^2) weight noise (default %(default)s, the paper's)")
+    meta.add_argument("--input-noise", type=float, nargs=2, default=INPUT_NOISE, metavar=("MINOR", "DISRUPTIVE"),
+                      help="half-width of the additive uniform input noise (default %(default)s, the paper's)")
+    meta.add_argument("--seed", type=int, default=0, help="seed of the noise, methods and metrics (default 0)")
+    meta.add_argument("--chunk-size", type=int, default=8, help="images per unit of work (default 8)")
+    meta.add_argument("--batch-size", type=int, default=64, help="images per compiled model call (default 64)")
+    meta.add_argument("--targets", choices=TARGETS, default="predicted",
+                      help="explain the unperturbed model's predicted class (default) or the label")
+    meta.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=VERBOSE_HELP)
+    meta.set_defaults(handler=run_meta_evaluate)
+
+
+def run_meta_evaluate(args) -> int:
+    """Run ``xai-tf meta-evaluate``: :func:`xai_tf.evaluation.meta_evaluate`, then print its table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``xai-tf meta-evaluate`` arguments (see :func:`add_meta_command`).
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
+    from xai_tf.evaluation.meta import meta_evaluate, text_table
+    from xai_tf.models import load_model
+    from xai_tf.runs import data_for_model
+
+    model = load_model(args.model, name="--model")
+    data, _, split = data_for_model(
+        model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
+        skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
+        masks=args.masks)
+    print(f"meta-evaluating on {len(data)} images ({split} split of {args.data})", file=sys.stderr)
+    result = meta_evaluate(model, data, args.metrics, args.methods, args.out, tests=args.tests,
+                           perturbations=args.perturbations, model_noise=tuple(args.model_noise),
+                           input_noise=tuple(args.input_noise), seed=args.seed, chunk_size=args.chunk_size,
+                           batch_size=args.batch_size, targets=args.targets, verbose=args.verbose)
+    print(text_table(result))
     print(f"wrote {', '.join(result['files'])}")
     return 0

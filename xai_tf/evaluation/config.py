@@ -104,8 +104,8 @@ def check_data(metrics, options: dict, data, what: str = "the data") -> None:
         Registered metric names.
     options : dict
         The checked options (:func:`check_options`).
-    data : LabelledImages
-        The images scored (their shape, ``masks`` and ``boxes`` are read).
+    data : LabelledImages or xai_tf.data.ImageSource
+        The images scored (their shape and whether they have ``masks`` or ``boxes`` are read).
     what : str
         How the error names the data (default "the data").
 
@@ -118,11 +118,13 @@ def check_data(metrics, options: dict, data, what: str = "the data") -> None:
     """
     from xai_tf.metrics.registry import METRICS
 
+    # a lazy source (xai_tf.data.ImageSource) says whether it has masks without reading them
+    has_truth = data.has_masks if hasattr(data, "has_masks") else data.masks is not None or bool(data.boxes)
     for name in metrics:
-        if METRICS[name].ground_truth and data.masks is None and not data.boxes:
+        if METRICS[name].ground_truth and not has_truth:
             raise ValueError(f"metric {name!r} needs ground truth ({METRICS[name].ground_truth}): {what} has "
                              "neither masks nor boxes")
-        METRICS[name].check_shape(options, tuple(data.images.shape[1:]))
+        METRICS[name].check_shape(options, tuple(data.image_shape))
 
 
 def build_config(*, methods, metrics, options: dict, method_params: dict, seed: int, chunk_size: int,

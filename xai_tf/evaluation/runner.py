@@ -27,15 +27,16 @@ from xai_tf.evaluation.units import UnitScorer, pending_units, plan_units
 
 
 def as_data(data):
-    """``LabelledImages`` as is; an images array as unlabelled images (class "?")."""
-    from xai_tf.data import LabelledImages
+    """``LabelledImages`` or a lazy ``ImageSource`` as is; an images array as unlabelled images (class "?")."""
+    from xai_tf.data import ImageSource, LabelledImages
 
-    if isinstance(data, LabelledImages):
+    if isinstance(data, (LabelledImages, ImageSource)):
         return data
     if isinstance(data, np.ndarray):
         images = np.asarray(data, dtype=np.float32)
         return LabelledImages(images=images, labels=np.zeros(len(images), np.int64), class_names=("?",))
-    raise TypeError(f"data must be a LabelledImages (xai_tf.data.load) or an images array; got {type(data).__name__}")
+    raise TypeError(f"data must be a LabelledImages (xai_tf.data.load), an ImageSource (xai_tf.data.open) or an images "
+                    f"array; got {type(data).__name__}")
 
 
 def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 0, chunk_size: int = 8,
@@ -48,9 +49,11 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
     model : keras.Model, tf_keras model or path
         The classifier, a live tf_keras (Keras 2) model, or a saved model (``.keras``, Keras 2 ``.h5``,
         a SavedModel folder: ``xai_tf.models.load_model``).
-    data : LabelledImages or ndarray
-        ``xai_tf.data.load(...)`` (masks or boxes needed for ``pointing_game``) or images ``(N, H, W, C)``
-        in [0, 1].
+    data : LabelledImages, ImageSource or ndarray
+        ``xai_tf.data.load(...)`` (masks or boxes needed for ``pointing_game``), a lazy source
+        (``xai_tf.data.open(...)``: each unit reads only its chunk's rows; the results are those of
+        the same images in memory, ``config.json``'s ``data_fingerprint`` is the source's cheap one)
+        or images ``(N, H, W, C)`` in [0, 1].
     methods : str or list of str
         Names from ``xai_tf.list_methods()`` (a list, or one comma-separated string).
     metrics : str or list of str
@@ -127,14 +130,20 @@ def evaluate(model, data, methods, metrics, out_dir, shard=None, *, seed: int = 
         methods=methods, metrics=metrics, options=options, method_params=method_params, seed=seed,
         chunk_size=chunk_size, batch_size=batch_size, targets=targets if isinstance(targets, str) else targets.spec(),
         shard=shard,
-        model_weights=fingerprint(model.get_weights()), data_images=len(data.images),
-        data_shape=data.images.shape[1:], data_fingerprint=fingerprint([data.images, data.labels]),
+        model_weights=fingerprint(model.get_weights()), data_images=len(data), data_shape=data.image_shape,
+        data_fingerprint=data.fingerprint() if hasattr(data, "read") else fingerprint([data.images, data.labels]),
         model=model_name, **(extra_config or {}))
     store = Store(out_dir, verbose)
     store.open(config, config["shard"] or "all")
     try:
         scorer = UnitScorer(model, data, metrics, options, seed, batch_size, method_params, targets)
-        counts = _run(store, scorer, plan_units(len(data.images), chunk_size, methods, shard), verbose)
+        units = plan_units(len(data), chunk_size, methods, shard)
+        if getattr(data, "skip_bad", False):  # a lazy source's bad images: left out, listed in skipped.json
+            from xai_tf.evaluation.skipping import SkippingScorer
+
+            scorer = SkippingScorer(scorer, store.root)
+            units = scorer.planned(units)
+        counts = _run(store, scorer, units, verbose)
         summary = summarize([store.root], write_to=store.root)
     finally:
         store.release()
@@ -163,7 +172,12 @@ def _run(store: Store, scorer: UnitScorer, units, verbose) -> dict:
     lines = verbose >= 1 and not sys.stderr.isatty()
     for number, unit in enumerate(todo, start=1):
         started = time.perf_counter()
-        store.write_unit(unit, *scorer.score(unit))
+        upcoming = next((later.indices for later in todo[number:] if later.chunk != unit.chunk), None)
+        if upcoming is not None and hasattr(scorer, "prefetch"):  # a lazy source reads the next chunk meanwhile
+            scorer.prefetch(upcoming)
+        rows, arrays = scorer.score(unit)
+        if rows:  # none when every image of the unit was skipped (skip_bad)
+            store.write_unit(unit, rows, arrays)
         bar.update(len(unit.indices))
         if lines:
             print(f"xai-tf evaluate: unit {number}/{len(todo)} done: chunk {unit.chunk}, {unit.method}, "

@@ -129,8 +129,9 @@ class UnitScorer:
     ----------
     model : keras.Model
         The classifier.
-    data : LabelledImages
-        The images (and labels, masks, boxes) the units' indices point into.
+    data : LabelledImages or xai_tf.data.ImageSource
+        The images (and labels, masks, boxes) the units' indices point into; a source is read a
+        chunk at a time (:meth:`rows`).
     metrics : list of str
         Registered metric names.
     options : dict
@@ -158,6 +159,63 @@ class UnitScorer:
             targets_from = parse_target(targets_from)
         self.targets_from = targets_from
         self._randomized = {}
+        self._last_rows = None
+        self._prefetched = {}  # {key: future} of the chunks read in the background (prefetch)
+
+    def rows(self, indices: np.ndarray):
+        """Read the images (labels, masks, boxes) at ``indices`` once; the unit's steps share the read.
+
+        A ``LabelledImages`` is indexed in memory (fresh arrays at every call); an
+        ``xai_tf.data.ImageSource`` reads only these rows from disk (the last chunk read is kept, so
+        a chunk's methods and steps read it once; :meth:`prefetch` reads the next one ahead).
+
+        Parameters
+        ----------
+        indices : numpy.ndarray, shape (B,)
+            The images' positions in the data set.
+
+        Returns
+        -------
+        xai_tf.data.sources.ChunkRows
+            ``images``, ``labels``, ``masks`` and ``boxes`` of those rows.
+        """
+        from xai_tf.data.sources import ImageSource, read_chunk
+
+        if not isinstance(self.data, ImageSource):  # in memory: fresh arrays for every step, as always
+            return read_chunk(self.data, indices)
+        key = np.asarray(indices, np.int64).tobytes()
+        if self._last_rows is None or self._last_rows[0] != key:
+            pending = self._prefetched.pop(key, None)
+            rows = pending.result() if pending is not None else read_chunk(self.data, indices)
+            self._last_rows = (key, rows)
+        return self._last_rows[1]
+
+    def prefetch(self, indices: np.ndarray) -> None:
+        """Start reading the rows at ``indices`` in a background thread while the current unit is scored.
+
+        Only a lazy source is read ahead (a ``LabelledImages`` is in memory already); the next
+        :meth:`rows` of the same indices waits for that read instead of starting its own, and gets
+        its error if it failed.
+
+        Parameters
+        ----------
+        indices : numpy.ndarray, shape (B,)
+            The next chunk's positions in the data set.
+        """
+        from xai_tf.data.sources import ImageSource, read_chunk
+
+        key = np.asarray(indices, np.int64).tobytes()
+        if not isinstance(self.data, ImageSource) or (self._last_rows is not None and self._last_rows[0] == key):
+            return
+        if key in self._prefetched:
+            return
+        if not hasattr(self, "_reader"):
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="xai-tf-prefetch")
+        while len(self._prefetched) >= 2:  # at most two chunks ahead in memory
+            self._prefetched.pop(next(iter(self._prefetched))).cancel()
+        self._prefetched[key] = self._reader.submit(read_chunk, self.data, np.asarray(indices, np.int64))
 
     def randomized(self, mode: str):
         """Give the model with re-initialised weights, made once per run and mode (``Chunk.randomized``).
@@ -178,6 +236,27 @@ class UnitScorer:
             self._randomized[mode] = randomized_copy(self.model, mode, self.seed)
         return self._randomized[mode]
 
+    def readable(self, indices: np.ndarray) -> np.ndarray:
+        """Read the rows at ``indices`` that a ``skip_bad`` source can read; keep them for the unit's steps.
+
+        Parameters
+        ----------
+        indices : numpy.ndarray, shape (B,)
+            The images' positions in the source (an ``xai_tf.data.ImageSource`` opened with
+            ``skip_bad=True``, which records the others in its ``skipped``).
+
+        Returns
+        -------
+        numpy.ndarray, shape (K,), int64
+            The indices read, in order; :meth:`rows` of them reads nothing again.
+        """
+        from xai_tf.data.sources import ChunkRows
+
+        kept, images, labels, masks = self.data.read_good(indices)
+        if kept.size:
+            self._last_rows = (kept.tobytes(), ChunkRows(images=images, labels=labels, masks=masks))
+        return kept
+
     def targets(self, indices: np.ndarray) -> np.ndarray:
         """Give the classes explained on the images at ``indices``.
 
@@ -196,11 +275,12 @@ class UnitScorer:
         from xai_tf.models.head import head_of
 
         if not isinstance(self.targets_from, str):  # a Target: resolved on the images as given, then frozen
-            binding, _, keys = bind(self.model, self.data.images[indices], self.targets_from,
+            binding, _, keys = bind(self.model, self.rows(indices).images, self.targets_from,
                                     batch_size=self.batch_size)
             return binding.freeze(keys)
-        given = self.data.labels[indices] if self.targets_from == "label" else None
-        return head_of(self.model).targets(self.data.images[indices], given, self.batch_size, name="labels")
+        rows = self.rows(indices)
+        given = rows.labels if self.targets_from == "label" else None
+        return head_of(self.model).targets(rows.images, given, self.batch_size, name="labels")
 
     def explain(self, unit: Unit, targets: np.ndarray) -> np.ndarray:
         """Explain the unit's images with its method, seeded by :func:`chunk_seed`.
@@ -220,7 +300,7 @@ class UnitScorer:
         from xai_tf.explainers import explain
 
         params = dict(self.method_params.get(unit.method, {}))
-        return explain(self.model, self.data.images[unit.indices], unit.method, targets, batch_size=self.batch_size,
+        return explain(self.model, self.rows(unit.indices).images, unit.method, targets, batch_size=self.batch_size,
                        verbose=0, seed=chunk_seed(self.seed, unit.chunk), **params)
 
     def score(self, unit: Unit) -> tuple[list[dict], dict]:
@@ -267,11 +347,11 @@ class UnitScorer:
 
         indices = unit.indices
         params = dict(self.method_params.get(unit.method, {}))
-        chunk = Chunk(model=self.model, method=unit.method, images=self.data.images[indices], indices=indices,
+        data = self.rows(indices)
+        chunk = Chunk(model=self.model, method=unit.method, images=data.images, indices=indices,
                       targets=targets, maps=maps, seed=self.seed, chunk_seed=chunk_seed(self.seed, unit.chunk),
                       batch_size=self.batch_size, params=params,
-                      masks=None if self.data.masks is None else self.data.masks[indices],
-                      boxes=None if not self.data.boxes else [self.data.boxes[i] for i in indices],
+                      masks=data.masks, boxes=data.boxes,
                       randomized=self.randomized)
         columns: dict[str, list] = {}
         # A target other than class ids (regression, a region, ...) has no class: -1 in the rows.
@@ -286,7 +366,7 @@ class UnitScorer:
         rows = []
         for position, index in enumerate(indices):
             row = {"image": int(index), "method": unit.method, "chunk": unit.chunk,
-                   "target": int(classes[position]), "label": int(self.data.labels[index])}
+                   "target": int(classes[position]), "label": int(data.labels[position])}
             row.update({name: json_value(values[position]) for name, values in columns.items()})
             rows.append(row)
         return rows, arrays

@@ -2,7 +2,8 @@
 
 One module per family of methods, named after it (``gradients``, ``integrated``, ``xrai`` with its
 regions in ``segmentation``, ``cam``, ``backprop``, ``perturbation``, ``shapley``, ``rise``,
-``global_sensitivity``, ``fem``, ``normgrad``, ``random``; ``activations`` shows feature maps).
+``global_sensitivity``, ``fem``, ``normgrad``, ``random``, ``attention`` (transformers); ``activations``
+shows feature maps, ``attention_maps`` a transformer's attention).
 Every method is one :class:`~xai_tf.explainers.registry.MethodRecord` in ``registry``:
 ``list_methods()`` (filters: ``family=``, ``stochastic=``, ``layer=``, ``in_demo_grid=``) and
 ``describe_methods()`` list them from the records. ``base`` holds the shared model adapter and
@@ -11,6 +12,7 @@ batched gradient functions, ``masking`` the batched scoring of masked copies.
 from __future__ import annotations
 
 from xai_tf.explainers.activations import activations
+from xai_tf.explainers.attention import attention_maps
 from xai_tf.explainers.registry import (
     METHODS,
     RECORDS,
@@ -27,5 +29,5 @@ from xai_tf.explainers.registry import (
 explain.activations = activations
 explain.methods = list_methods
 
-__all__ = ["METHODS", "RECORDS", "MethodRecord", "activations", "describe_methods", "explain", "list_methods",
-           "method_parameters", "method_record", "register", "unregister"]
+__all__ = ["METHODS", "RECORDS", "MethodRecord", "activations", "attention_maps", "describe_methods", "explain",
+           "list_methods", "method_parameters", "method_record", "register", "unregister"]

@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from xai_tf._progress import progress
 from xai_tf.models.binding import ModelBinding, classic
+from xai_tf.models.tokens import to_grid
 
 CHANNEL_REDUCTIONS = ("sum", "abs_sum", "l2", "mean")
 
@@ -134,7 +135,10 @@ def input_gradients(request: Request, images: np.ndarray | None = None, targets:
 
 
 def layer_gradients(request: Request, layers: tuple[str, ...]):
-    """Activations and gradients of the named layers, each a list of ``(N, h, w, k)`` arrays."""
+    """Activations and gradients of the named layers, each a list of ``(N, h, w, k)`` arrays.
+
+    A transformer's token-sequence layer ``(N, T, D)`` comes back as its patch grid
+    ``(N, h, w, D)``, extra tokens dropped (``xai_tf.models.tokens.to_grid``)."""
     function = request.adapter.layer_gradient_function(tuple(layers))
     acts = [[] for _ in layers]
     grads = [[] for _ in layers]
@@ -143,7 +147,16 @@ def layer_gradients(request: Request, layers: tuple[str, ...]):
         for i in range(len(layers)):
             acts[i].append(a[i].numpy())
             grads[i].append(g[i].numpy())
-    return [np.concatenate(a) for a in acts], [np.concatenate(g) for g in grads]
+    size = request.images.shape[1:3]
+    return ([to_grid(np.concatenate(a), size) for a in acts], [to_grid(np.concatenate(g), size) for g in grads])
+
+
+def layer_activations(request: Request, layer: str, rows: slice) -> np.ndarray:
+    """Activations ``(n, h, w, k)`` of ``layer`` for the request's images ``rows`` (token sequences as
+    their patch grid, ``xai_tf.models.tokens.to_grid``)."""
+    function = request.adapter.activation_function((layer,))
+    activations = function(tf.constant(request.images[rows]), tf.constant(request.targets[rows].astype(np.int32)))
+    return to_grid(activations[0].numpy(), request.images.shape[1:3])
 
 
 def scores_of(request: Request, images: np.ndarray, targets: np.ndarray, *, probability: bool = False) -> np.ndarray:

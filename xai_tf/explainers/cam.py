@@ -19,7 +19,14 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_positive
-from xai_tf.explainers.base import Request, image_step_chunks, layer_gradients, upsample
+from xai_tf.explainers.base import (
+    Request,
+    chunks,
+    image_step_chunks,
+    layer_activations,
+    layer_gradients,
+    upsample,
+)
 from xai_tf.models import graph
 
 _EPSILON = 1e-7  # tf-keras-vis' (Keras') epsilon in the Score-CAM activation normalisation
@@ -27,8 +34,10 @@ _EPSILON = 1e-7  # tf-keras-vis' (Keras') epsilon in the Score-CAM activation no
 
 def cam_layer(request: Request) -> str:
     """The validated ``layer`` of the request, or the output of the model's last convolution layer
-    (tf-keras-vis' and the papers' rule; ``xai_tf.models.graph.find_last_conv_layer``)."""
-    return request.layer if request.layer is not None else graph.find_last_conv_layer(request.model)
+    (tf-keras-vis' and the papers' rule; ``xai_tf.models.graph.find_last_conv_layer``); on a
+    transformer the tokens entering its last attention layer, as a patch grid
+    (``xai_tf.models.tokens``)."""
+    return request.layer if request.layer is not None else graph.default_cam_layer(request.model)
 
 
 def to_input_size(request: Request, maps: np.ndarray) -> np.ndarray:
@@ -172,11 +181,9 @@ def _score_cam_weights(request: Request, acts: np.ndarray) -> np.ndarray:
 
 
 def _layer_activations(request: Request) -> np.ndarray:
-    function = request.adapter.activation_function((cam_layer(request),))
-    keys = request.targets.astype(np.int32)
-    return np.concatenate([function(tf.constant(request.images[i:i + request.batch_size]),
-                                    tf.constant(keys[i:i + request.batch_size]))[0].numpy()
-                           for i in range(0, len(request.images), request.batch_size)])
+    layer = cam_layer(request)
+    return np.concatenate([layer_activations(request, layer, rows)
+                           for rows in chunks(len(request.images), request.batch_size)])
 
 
 def scorecam_layer_maps(request: Request, max_channels: int | None = None) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_number
-from xai_tf.explainers.base import Request, chunks
+from xai_tf.explainers.base import Request, chunks, layer_activations
 from xai_tf.explainers.cam import cam_layer
 
 
@@ -60,12 +60,8 @@ def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
     """
     k = check_number(k, "k")
     layer = cam_layer(request)
-    function = request.adapter.activation_function((layer,))
-    parts = []
-    for rows in request.progress(chunks(len(request.images), request.batch_size)):
-        activations = function(tf.constant(request.images[rows]),
-                               tf.constant(request.targets[rows].astype(np.int32)))[0].numpy()
-        parts.append(fem_layer_maps(activations, k))
+    parts = [fem_layer_maps(layer_activations(request, layer, rows), k)
+             for rows in request.progress(chunks(len(request.images), request.batch_size))]
     positions = parts[0].shape[1] * parts[0].shape[2]
     if k > (positions - 1) / np.sqrt(positions):
         warnings.warn(f"fem: layer {layer!r} has {positions} positions, so no activation can reach its channel "

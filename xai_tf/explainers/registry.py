@@ -21,6 +21,7 @@ import numpy as np
 
 from xai_tf._checks import check_choice, check_positive, check_seed
 from xai_tf.explainers import (
+    attention,
     backprop,
     cam,
     fem,
@@ -46,6 +47,7 @@ FAMILIES = {
     "layer": "activations and gradients of one convolution layer; layer= applies",
     "perturbation": "target scores of images with regions removed, fitted locally",
     "black-box": "target scores of randomly or quasi-randomly masked images, with a global estimator",
+    "attention": "attention probabilities of the model's MultiHeadAttention layers (transformers only)",
     "baseline": "no model at all: the reference every score is read against",
 }
 
@@ -186,7 +188,7 @@ METHODS: Mapping[str, Callable] = _Functions()
 
 
 def list_methods(*, family: str | None = None, stochastic: bool | None = None, layer: bool | None = None,
-                 in_demo_grid: bool | None = None, target=None) -> tuple[str, ...]:
+                 in_demo_grid: bool | None = None, target=None, model=None) -> tuple[str, ...]:
     """Sorted names of the registered saliency methods, optionally filtered by their records.
 
     Parameters
@@ -206,6 +208,10 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
         Only the methods defined for this target (a :class:`~xai_tf.Target`, a callable, or
         a kind of ``xai_tf.targets.KINDS``: "regression" and "custom" are taken as targets
         without a probability); None (default) for all.
+    model : keras.Model, optional
+        Only the methods that apply to this model: the "attention" family needs a transformer
+        (``keras.layers.MultiHeadAttention`` layers, :func:`xai_tf.models.attention_layers`), the
+        layer methods a convolution or (on a transformer) a token layer. None (default) for all.
 
     Returns
     -------
@@ -226,9 +232,19 @@ def list_methods(*, family: str | None = None, stochastic: bool | None = None, l
         chosen = as_target(target)
         bounded = chosen is None or chosen.bounded
     wanted = {"family": family, "stochastic": stochastic, "layer": layer, "in_demo_grid": in_demo_grid}
+    fits = {"attention": True, "layer": True}
+    if model is not None:
+        model = as_keras_model(model)
+        fits["attention"] = graph.is_token_model(model)
+        try:
+            graph.default_cam_layer(model)
+        except ValueError:  # no convolution, no token layer: layer= may still name a 4-D layer
+            fits["layer"] = bool(graph.conv_layer_candidates(model))
     return tuple(sorted(name for name, record in RECORDS.items()
                         if all(value is None or getattr(record, key) == value for key, value in wanted.items())
-                        and (bounded or not record.needs_probability)))
+                        and (bounded or not record.needs_probability)
+                        and (fits["attention"] or record.family != "attention")
+                        and (fits["layer"] or not record.layer)))
 
 
 def method_record(method: str) -> MethodRecord:
@@ -379,7 +395,7 @@ def explain(model, images, method: str, targets=None, *, explain_input: str | No
                              "works on the input")
         layer = graph.check_layer(model, layer)
     elif record.layer:
-        graph.find_last_conv_layer(model)  # clear error when a CAM is asked of a model without conv layers
+        graph.default_cam_layer(model)  # clear error when a CAM is asked of a model without conv layers
     accepted = record.defaults
     unknown = sorted(set(params) - set(accepted))
     if unknown:
@@ -465,6 +481,11 @@ for _record in (
        in_demo_grid=False),
     _R("hsic", global_sensitivity.hsic, "black-box",
        "HSIC dependence of the score on binary grid designs (Novello et al. 2022)"),
+    _R("attention_rollout", attention.attention_rollout, "attention",
+       "attention multiplied through the layers, residual included (Abnar & Zuidema 2020); transformers only",
+       in_demo_grid=False),
+    _R("transformer_attribution", attention.transformer_attribution, "attention",
+       "gradient-weighted attention relevance (Chefer et al. 2021); transformers only", in_demo_grid=False),
     _R("random", random.random_map, "baseline",
        "uniform noise: the random baseline AUCs are read against", stochastic=True),
 ):

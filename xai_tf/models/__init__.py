@@ -1,17 +1,18 @@
-"""Model builders (custom CNNs, transfer learning), graph utilities, loading (``.keras``, Keras 2
+"""Model builders (custom CNNs, transfer learning, Vision Transformers), graph utilities, loading (``.keras``, Keras 2
 ``.h5``, SavedModel folders, live tf_keras models), training and reports.
 
 Importing this package registers xai-tf's preprocessing layers with Keras, so ``.keras`` files
 saved from ``build_transfer`` models load with ``keras.models.load_model``.
 """
 from xai_tf.models import layers as _layers  # noqa: F401  (registers the custom layers)
+from xai_tf.models import vit as _vit  # noqa: F401  (registers the ViT's layers)
 from xai_tf.models.classification_report import (
     classification_report,
     format_report,
     report_from_predictions,
 )
 from xai_tf.models.custom_cnn import VARIANTS, build_custom_cnn
-from xai_tf.models.graph import conv_layer_candidates, find_last_conv_layer, flatten
+from xai_tf.models.graph import attention_layers, conv_layer_candidates, find_last_conv_layer, flatten
 from xai_tf.models.loading import (
     as_keras_model,
     from_tf_keras,
@@ -32,16 +33,20 @@ from xai_tf.models.transfer import (
     build_transfer,
     set_trainable,
 )
+from xai_tf.models.vit import VIT_VARIANTS, build_vit, vit_from_backbone
 
 __all__ = [
     "BACKBONES",
     "MIN_INPUT_SIZE",
     "VARIANTS",
+    "VIT_VARIANTS",
     "TrainingResult",
     "as_keras_model",
+    "attention_layers",
     "balanced_class_weights",
     "build_custom_cnn",
     "build_transfer",
+    "build_vit",
     "classification_report",
     "conv_layer_candidates",
     "find_last_conv_layer",
@@ -55,5 +60,6 @@ __all__ = [
     "report_from_predictions",
     "set_trainable",
     "step_decay",
+    "vit_from_backbone",
     "wrap_saved_model",
 ]

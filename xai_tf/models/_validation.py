@@ -18,6 +18,18 @@ def check_input_shape(input_shape, *, min_size: int = 1, name: str = "input_shap
     return shape
 
 
+def seed_weights(seed) -> None:
+    """Seed Keras' generators (and Python's and NumPy's) before a builder creates its layers, so the
+    same ``seed`` gives the same initial weights in every run; None leaves them as they are."""
+    if seed is None:
+        return
+    import keras
+
+    from xai_tf._checks import check_seed
+
+    keras.utils.set_random_seed(check_seed(seed))
+
+
 def check_num_classes(num_classes, binary_head: bool) -> int:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int):
         raise TypeError(f"num_classes must be an int >= 2; got {num_classes!r}")

@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf import targets as targets_module
-from xai_tf.models import graph
+from xai_tf.models import graph, tokens
 from xai_tf.models.head import head_of
 
 
@@ -281,6 +281,27 @@ class ModelBinding:
                 return [taps[name] for name in layers]
             return activations
         return self.cached(("activations", layers), build)
+
+    def attention_function(self, gradients: bool = False):
+        """``(images, keys) -> (attention, gradients, score, order)``: the attention probabilities
+        ``(B, heads, T, T)`` of every attention layer in the order the layers run, the gradients of
+        the target score w.r.t. them (zeros unless ``gradients``), the score ``(B,)``, and each
+        layer's position in :func:`xai_tf.models.graph.attention_layers` ``(L,)``."""
+        def build():
+            layers = graph.attention_layers(self.model)
+
+            @tf.function(input_signature=[self.image_spec, self.target_spec, *self.table_spec])
+            def attention(images, targets, *table):
+                record = []
+                with tf.GradientTape() as tape, tokens.capture_attention(self.model, record):
+                    tape.watch(images)
+                    score = self.scores(self.logits(images, targets, table)[0], targets, table)
+                maps = [probabilities for _, probabilities in record]
+                grads = tape.gradient(score, maps) if gradients else [tf.zeros_like(m) for m in maps]
+                order = tf.constant([layers.index(layer) for layer, _ in record], tf.int32)
+                return maps, grads, score, order
+            return attention
+        return self.cached(("attention", bool(gradients)), build)
 
     def outputs(self, images, keys, batch_size: int = 64):
         """The explained output(s) of ``images`` ``(M, H, W, C)`` with keys ``(M,)``, NumPy, batched."""

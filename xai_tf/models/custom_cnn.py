@@ -12,14 +12,14 @@ from __future__ import annotations
 import keras
 
 from xai_tf._checks import check_choice
-from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer
+from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
 
 VARIANTS = ("v1", "v2")
 _FILTERS = (32, 64, 128)
 
 
 def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_head: bool = False,
-                     batchnorm_momentum: float = 0.9, name: str | None = None) -> keras.Model:
+                     batchnorm_momentum: float = 0.9, name: str | None = None, seed: int | None = 0) -> keras.Model:
     """Build paper 002's custom CNN (uncompiled functional model).
 
     Parameters
@@ -41,6 +41,9 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
         settles in a few dozen steps and changes nothing else.
     name : str, optional
         Model name (default ``custom_cnn_v1`` / ``custom_cnn_v2``).
+    seed : int or None, optional
+        Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
+        which also seeds Python's and NumPy's generators); None leaves the generators as they are.
 
     Returns
     -------
@@ -52,6 +55,7 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
     check_choice(variant, "variant", VARIANTS)
     shape = check_input_shape(input_shape, min_size=22)
     check_num_classes(num_classes, binary_head)
+    seed_weights(seed)
     layers = keras.layers
     inputs = keras.Input(shape, name="image")
     x = inputs

@@ -92,6 +92,8 @@ def _walk(model, inputs, *, taps, head, training, last, output_index: int = 0):
     def operation_fn(operation):
         def call(*args, **kwargs):
             kwargs.pop("training", None)
+            if kwargs.get("mask", 0) is None:  # a nested model called with mask=None (keras_hub backbones)
+                kwargs.pop("mask")
             layer_inputs = args[0] if len(args) == 1 and not kwargs else args
             if kwargs or len(args) != 1:  # multi-input layers (Add, Concatenate) take a list
                 if _is_model(operation):
@@ -205,7 +207,8 @@ def iter_layers(model):
             yield layer
 
 
-def _output_rank(layer) -> int | None:
+def output_rank(layer) -> int | None:
+    """Rank of ``layer``'s output (4 for ``(N, h, w, k)``), or None for a layer without one defined output."""
     try:
         return len(layer.output.shape)
     except (AttributeError, ValueError):  # a layer without a single defined output
@@ -236,7 +239,7 @@ def conv_layer_candidates(model) -> list[str]:
     """
     check_model(model, single=False)
     return [layer.name for layer in iter_layers(model)
-            if not isinstance(layer, keras.layers.InputLayer) and _output_rank(layer) == 4]
+            if not isinstance(layer, keras.layers.InputLayer) and output_rank(layer) == 4]
 
 
 def convolution_layers(model) -> list[str]:
@@ -244,7 +247,7 @@ def convolution_layers(model) -> list[str]:
     in graph order."""
     check_model(model, single=False)
     return [layer.name for layer in iter_layers(model)
-            if isinstance(layer, CONVOLUTION_LAYERS) and _output_rank(layer) == 4]
+            if isinstance(layer, CONVOLUTION_LAYERS) and output_rank(layer) == 4]
 
 
 def find_last_conv_layer(model) -> str:
@@ -291,14 +294,112 @@ def find_last_conv_layer(model) -> str:
                      f"to take as the default CAM layer; pass layer= one of its 4-D layers: {', '.join(candidates)}")
 
 
+# -- transformers: attention layers and token layers ---------------------------------------------
+def _all_layers(layer):
+    """``layer``'s sublayers, depth first, nested models and custom layers' own sublayers included."""
+    for child in getattr(layer, "_layers", None) or getattr(layer, "layers", ()):
+        yield child
+        yield from _all_layers(child)
+
+
+def attention_layers(model) -> list:
+    """The ``keras.layers.MultiHeadAttention`` layers of ``model``, searched through nested models and
+    the sublayers of custom layers (a ``keras_hub`` encoder block), in the order they were found.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built model.
+
+    Returns
+    -------
+    list of keras.layers.MultiHeadAttention
+        Empty for a model without attention (a CNN).
+    """
+    found, seen = [], set()
+    for layer in _all_layers(model):
+        if isinstance(layer, keras.layers.MultiHeadAttention) and id(layer) not in seen:
+            seen.add(id(layer))
+            found.append(layer)
+    return found
+
+
+def is_token_model(model) -> bool:
+    """True when ``model`` has at least one ``MultiHeadAttention`` layer (:func:`attention_layers`)."""
+    return bool(attention_layers(model))
+
+
+def token_layer_candidates(model) -> list[str]:
+    """Layers of ``model``'s graph (nested models included) whose output is a token sequence ``(N, T, D)``."""
+    return [layer.name for layer in iter_layers(model)
+            if not isinstance(layer, keras.layers.InputLayer) and output_rank(layer) == 3]
+
+
+def _contains_attention(layer) -> bool:
+    return isinstance(layer, keras.layers.MultiHeadAttention) or any(
+        isinstance(child, keras.layers.MultiHeadAttention) for child in _all_layers(layer))
+
+
+def default_token_layer(model) -> str:
+    """The default CAM layer of a token model: the layer whose output enters the last attention layer.
+
+    After the last attention layer only the class token reaches a class-token head, so the patch
+    tokens of any later layer have zero gradient and every CAM would be blank; before it, each
+    patch token still feeds the class token through attention (the layer ``pytorch-grad-cam``
+    users are told to pick for a ViT, ``blocks[-1].norm1``). E.g. ``block12_norm1`` of
+    :func:`~xai_tf.models.build_vit`'s tiny variant; on a ``keras_hub`` backbone, whose encoder is
+    one layer, the patch embedding that enters it.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A token model (:func:`is_token_model`).
+
+    Returns
+    -------
+    str
+        The name of the graph layer producing the token sequence ``(N, T, D)`` that the last
+        attention layer (or the last layer holding one, e.g. a ``keras_hub`` encoder block) reads.
+
+    Raises
+    ------
+    ValueError
+        If no such layer exists (the message lists the token-sequence layers ``layer=`` can name).
+    """
+    holders = [layer for layer in iter_layers(model) if _contains_attention(layer)]
+    candidates = token_layer_candidates(model)
+    for holder in reversed(holders):
+        for node in getattr(holder, "_inbound_nodes", ()):
+            for tensor in node.input_tensors:
+                source = tensor._keras_history.operation
+                if source.name in candidates:
+                    return source.name
+    raise ValueError(f"model {model.name!r}: no token-sequence layer (N, tokens, dim) enters its last attention "
+                     f"layer; pass layer= one of: {', '.join(candidates) if candidates else '(none)'}")
+
+
+def default_cam_layer(model) -> str:
+    """The layer methods' default layer: the last convolution (:func:`find_last_conv_layer`), or on a
+    transformer (a model with ``MultiHeadAttention``) the tokens entering its last attention layer
+    (:func:`default_token_layer`, which says why)."""
+    if is_token_model(model):
+        return default_token_layer(model)
+    return find_last_conv_layer(model)
+
+
 def check_layer(model, layer) -> str:
-    """Return ``layer`` (a name) when it is a 4-D layer of ``model``; else ValueError listing candidates."""
+    """Return ``layer`` (a name) when it is a 4-D layer of ``model`` (or, on a transformer, a
+    token-sequence ``(N, T, D)`` layer); else ValueError listing the candidates."""
     candidates = conv_layer_candidates(model)
+    kinds, wrong = "4-D layers", "has no 4-D output"
+    if is_token_model(model):
+        candidates = candidates + token_layer_candidates(model)
+        kinds, wrong = "4-D or token-sequence (N, tokens, dim) layers", "has no 4-D or token-sequence output"
     if not isinstance(layer, str):
         raise TypeError(f"layer must be a layer name (str); got {type(layer).__name__}")
     if layer not in candidates:
         names = {item.name for item in iter_layers(model)}
-        why = "has no 4-D output" if layer in names else "does not exist"
-        raise ValueError(f"layer={layer!r} {why} in model {model.name!r}; 4-D layers: "
+        why = wrong if layer in names else "does not exist"
+        raise ValueError(f"layer={layer!r} {why} in model {model.name!r}; {kinds}: "
                          f"{', '.join(candidates) if candidates else '(none)'}")
     return layer

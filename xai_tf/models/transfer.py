@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 
 from xai_tf._checks import check_choice
-from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer
+from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
 from xai_tf.models.layers import BackbonePreprocessing, GrayscaleToRGB
 
 BACKBONES = ("vgg16", "vgg19", "resnet50", "resnet50v2", "densenet121", "xception", "inceptionv3",
@@ -75,7 +75,7 @@ _PREPROCESSING_LAYERS = ("to_rgb", "backbone_preprocessing")
 
 def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "feature_extraction",
                    fine_tune_at=None, weights="imagenet", head: str = "flatten", dropout: float = 0.5,
-                   binary_head: bool = False, dense_units: int = 512) -> keras.Model:
+                   binary_head: bool = False, dense_units: int = 512, seed: int | None = 0) -> keras.Model:
     """Build an ImageNet backbone with a new classifier head as one flat functional model (uncompiled).
 
     ``keras.applications``' constructor is called with ``input_tensor`` set to the output of
@@ -114,6 +114,9 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
         Two classes as one sigmoid unit (default False).
     dense_units : int, optional
         Width of the head's hidden Dense layer, default 512 (paper 002).
+    seed : int or None, optional
+        Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
+        which also seeds Python's and NumPy's generators); None leaves the generators as they are.
 
     Returns
     -------
@@ -148,6 +151,7 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must lie in [0, 1); got {dropout!r}")
     weights = _resolve_weights(backbone, weights)
+    seed_weights(seed)
 
     layers = keras.layers
     inputs = keras.Input((height, width, channels), name="image")

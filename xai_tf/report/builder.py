@@ -38,7 +38,7 @@ from xai_tf.viz.figures import figure_uri, write_figures
 SECTIONS = (("data", "Data set"), ("training", "Training"), ("classification", "Classification"),
             ("explanations", "Saliency maps per class"), ("denoising", "Denoised saliency maps"),
             ("curves", "Performance curves"), ("metrics", "Metrics"), ("which", "Which method"),
-            ("provenance", "Config and versions"))
+            ("meta", "Can the metrics be trusted"), ("provenance", "Config and versions"))
 #: Metric columns of the runner's table, with how to read them.
 FINGERPRINT_CACHE = ".model_fingerprint.json"
 
@@ -330,7 +330,9 @@ class _Builder(EvaluationSections, StudySections):
         costly = [name for name in RECORDS if name not in ex["methods"] and not RECORDS[name].in_demo_grid]
         if costly:  # the methods a probe grid leaves out by their records, and why
             self.add("explanations", "text", text="Not explained here: " + "; ".join(
-                f"{name} ({RECORDS[name].description}, too costly for the demo's probe grid)" for name in costly)
+                f"{name} ({RECORDS[name].description}, " + ("not for this kind of model)" if RECORDS[name].family
+                                                            == "attention" else "too costly for the demo's probe grid)")
+                for name in costly)
                 + ". Explain them with xai_tf.explain or xai-tf explain.")
         labels = ex["labels"] if ex["labels"] is not None else np.zeros(len(ex["images"]), int)
         for index, name in enumerate(ex["class_names"] or ["all"]):

@@ -1,5 +1,7 @@
-"""The report's evaluation sections: every curve metric's curves and areas, every other metric's table, and
-"Which method": the paired tests, ranks and critical-difference diagrams of ``xai_tf.evaluation.compare``.
+"""The report's evaluation sections: every curve metric's curves and areas, every other metric's table,
+"Which method": the paired tests, ranks and critical-difference diagrams of ``xai_tf.evaluation.compare``,
+and "Can the metrics be trusted": the meta-evaluation table of ``xai_tf.evaluation.meta`` when the
+evaluation folder holds one (``xai-tf meta-evaluate --out <evaluation folder>``).
 
 Read from evaluation runner folders (``xai_tf.evaluation``); what each column means, which direction
 is better and which columns have curves come from the summary (that is, from the registered
@@ -38,7 +40,7 @@ def column_header(summary: dict, column: str) -> str:
 
 
 class EvaluationSections:
-    """Mixin of the report builder: the "AIC and SIC", "Metrics" and "Which method" sections, and the Findings' data."""
+    """Mixin of the report builder: "AIC and SIC", "Metrics", "Which method", the meta-evaluation and Findings' data."""
 
     findings: dict | None = None
 
@@ -48,7 +50,7 @@ class EvaluationSections:
 
         folders = [resolve(self.base, folder) for folder in self.config.get("evaluation") or []]
         if not folders:
-            for section in ("curves", "metrics", "which"):
+            for section in ("curves", "metrics", "which", "meta"):
                 self.note(section, "Skipped: the config names no `evaluation` folder (the evaluation runner's output).")
             return
         try:
@@ -78,6 +80,7 @@ class EvaluationSections:
         self._curves_section(summary, config, intro)
         self._metrics_section(summary, intro)
         self._which_section(folders)
+        self._meta_section(folders[0])
         self._findings(folders, summary, config)
 
     def _findings(self, folders, summary: dict, config: dict) -> None:
@@ -190,3 +193,37 @@ class EvaluationSections:
                 f"Agreement of the metrics' rankings ({', '.join(agreement['columns'])}): Kendall's W = "
                 f"{format_value(agreement['w'])} (1 = the same ranking, 0 = no agreement; p = "
                 f"{format_value(agreement['p_value'])}). Kendall's tau per pair of metrics: {taus}."))
+
+    def _meta_section(self, folder) -> None:
+        """"Can the metrics be trusted": the MC table that ``xai-tf meta-evaluate`` wrote into the evaluation folder."""
+        from xai_tf.evaluation.meta import JSON_NAME
+
+        path = folder / JSON_NAME
+        if not path.exists():
+            self.note("meta", f"Skipped: the evaluation folder holds no {JSON_NAME} (run `xai-tf meta-evaluate ... "
+                              f"--out {folder}` to meta-evaluate its metrics).")
+            return
+        result = json.loads(path.read_text())
+        self.add("meta", "text", text=(
+            f"Meta-evaluation of the metrics (Hedström et al., TMLR 2023) on {result['images']} images and "
+            f"{len(result['methods'])} methods ({', '.join(result['methods'])}): {result['perturbations']} minor "
+            f"perturbations (noise resilience, NR: the scores should not move) and {result['perturbations']} "
+            "disruptive ones (adversary reactivity, AR: the scores should drop) of the "
+            f"{' and the '.join(result['tests'])} (weight noise std {result['model_noise']}, input noise "
+            f"half-width {result['input_noise']}). IAC: mean "
+            "Wilcoxon p-value between the unperturbed and perturbed scores (NR) or 1 - p (AR); IEC: share of images "
+            "whose method ranks stay (NR) or whose scores drop (AR); MC: the mean of the four, 1 = an ideal metric."))
+        rows = [[row["column"], row["test"]] + [format_value(row[name]) for name in
+                                                ("mc", "iac_nr", "iac_ar", "iec_nr", "iec_ar", "nr_kept", "ar_changed")]
+                for row in result["rows"]]
+        self.add("meta", "table", caption="MC score and its criteria per metric and perturbation test (NR kept / AR "
+                                          "changed: share of predictions unchanged by the minor and changed by the "
+                                          "disruptive perturbations)",
+                 header=["metric", "test", "MC", "IAC_NR", "IAC_AR", "IEC_NR", "IEC_AR", "NR kept", "AR changed"],
+                 rows=rows)
+        scored = {column: entry["mc"] for column, entry in result["columns"].items() if entry["mc"] is not None}
+        if scored:
+            best = max(scored, key=scored.get)
+            low = [column for column, value in scored.items() if value <= 0.5]
+            weak = f" MC at most 0.5, about what a metric that ignores the model gets: {', '.join(low)}." if low else ""
+            self.add("meta", "text", text=f"Most reliable here: {best} (MC {format_value(scored[best])}).{weak}")

@@ -40,6 +40,7 @@ from xai_tf.report.evidence import (
     overall_verdict,
     wilson_interval,
 )
+from xai_tf.report.findings_table import findings_summary, findings_table
 from xai_tf.report.map_findings import (
     BACKGROUND_SHARE,
     COARSE_LEVELS,
@@ -51,8 +52,8 @@ from xai_tf.report.map_findings import (
 )
 
 __all__ = ["BACKGROUND_SHARE", "COARSE_LEVELS", "FEW_IMAGES", "GROUND_TRUTH_FINDINGS", "column_label",
-           "compute_findings", "findings_table", "mcnemar_greater", "mean_interval", "result_columns", "rules",
-           "wilson_interval"]
+           "compute_findings", "findings_summary", "findings_table", "mcnemar_greater", "mean_interval",
+           "result_columns", "rules", "wilson_interval"]
 
 #: Fewer scored images than this: a warning that the intervals are wide.
 FEW_IMAGES = 10
@@ -271,7 +272,8 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
     dict
         ``{"methods": [per method], "columns": [per column: column, metric, label, note, evidence,
         direction, threshold], "warnings", "needs_ground_truth", "rules", "table" (findings_table),
-        "baseline", "images", "confidence"}``; each method's entry holds ``method``, ``is_baseline``,
+        "summary" (findings_summary: the sentences the Findings open with), "baseline", "images",
+        "confidence"}``; each method's entry holds ``method``, ``is_baseline``,
         ``images``, ``localisation`` (``mass_inside``, ``inside_outside``, ``max_inside``), ``scores``
         ``{column: result with "better"}``, ``sanity`` ``{column: result with "verdict"}``,
         ``sanity_verdict``, ``verdict`` (short lines) and ``warnings``.
@@ -340,6 +342,7 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
                 "images": len({int(row["image"]) for row in rows}), "confidence": float(confidence),
                 "rules": rules(confidence, [info for info in column_info if info["evidence"] == "sanity"])}
     findings["table"] = findings_table(findings)
+    findings["summary"] = findings_summary(findings)
     return findings
 
 
@@ -407,54 +410,3 @@ def rules(confidence: float = 0.95, sanity=()) -> list[str]:
                      f"threshold ({thresholds}), fails when it lies entirely on the other side, else inconclusive; a "
                      "method fails when any check fails.")
     return lines
-
-
-def findings_table(findings: dict) -> dict:
-    """One row of strings per method for the report.
-
-    Parameters
-    ----------
-    findings : dict
-        The result of :func:`compute_findings` (without its ``table``).
-
-    Returns
-    -------
-    dict
-        ``{"header", "titles", "rows", "highlight"}``: the header (method, the localisation columns when
-        masks were given, one label per result column, verdict), each header's full note (or None),
-        the rows' cells and the positions of the baseline's row.
-    """
-    def interval(entry, digits=3, count=False):
-        if not entry or entry.get("mean" if "mean" in entry else "rate") is None:
-            return "n/a" if not count or not entry else f"n/a (n=0/{entry.get('scored', 0)})"
-        value = entry.get("mean", entry.get("rate"))
-        text = f"{value:.{digits}f}"
-        if entry.get("low") is not None:
-            text += f" [{entry['low']:.{digits}f}, {entry['high']:.{digits}f}]"
-        return text + (f" (n={entry['n']}/{entry['scored']})" if count else "")
-
-    def cell(entry, info):
-        if info["evidence"] == "sanity":
-            result = entry["sanity"].get(info["column"])
-            return "n/a" if result is None else f"{interval(result, 2, count=True)} {result['verdict']}"
-        result = entry["scores"].get(info["column"])
-        return interval(result, 2) if info["evidence"] == "hits" else interval(result, count=True)
-
-    located = any(entry["localisation"] for entry in findings["methods"])
-    header = ["method"] + (["share of |map| in mask", "max in mask"] if located else [])
-    titles = [None] + (["mean share of |map| inside the ground-truth mask",
-                        "images whose map's maximum lies inside the mask"] if located else [])
-    header += [info["label"] for info in findings["columns"]] + ["verdict"]
-    titles += [info["note"] for info in findings["columns"]] + [None]
-    rows, highlight = [], []
-    for position, entry in enumerate(findings["methods"]):
-        row = [entry["method"] + (" (baseline)" if entry["is_baseline"] else "")]
-        if located:
-            location = entry["localisation"]
-            maximum = location.get("max_inside")
-            row += [interval(location.get("mass_inside")),
-                    "n/a" if not maximum or maximum["n"] == 0 else f"{maximum['hits']}/{maximum['n']}"]
-        rows.append(row + [cell(entry, info) for info in findings["columns"]] + ["; ".join(entry["verdict"])])
-        if entry["is_baseline"]:
-            highlight.append(position)
-    return {"header": header, "titles": titles, "rows": rows, "highlight": highlight}

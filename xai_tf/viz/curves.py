@@ -54,7 +54,9 @@ def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure (Agg canvas), also written to ``path`` when given.
+        The figure (Agg canvas), also written to ``path`` when given. When no curve has a finite
+        point (every image excluded, e.g. an all-excluded SIC), the axes say "no image included"
+        and so does the title, instead of an empty plot.
 
     Raises
     ------
@@ -77,6 +79,12 @@ def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, 
             lowest = min(lowest, float(y[finite].min()))
         legend = name if area is None or not np.isfinite(area) else f"{name} ({area_label}={area:.3f})"
         axes.plot(x[finite], y[finite], label=legend)
+    if lowest == np.inf:  # every curve empty (e.g. SIC with every image excluded): say so, no empty plot
+        axes.text(0.5, 0.5, "no image included", transform=axes.transAxes, ha="center", va="center",
+                  fontsize="large", color="0.3")
+        axes.set_xticks([])
+        axes.set_yticks([])
+        title = f"{title}: no image included"
     if xlim is not None:
         axes.set_xlim(*xlim)
     if ylim is not None:

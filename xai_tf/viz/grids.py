@@ -148,6 +148,28 @@ def _row_label(row: int, labels, predictions, class_names) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+#: A non-negative map whose minimum exceeds this share of its clipping percentile has an offset
+#: (RISE's maps: every pixel is a mean over masks): from zero, the whole frame would be one colour.
+OFFSET_SHARE = 0.25
+
+
+def panel_range(saliency: np.ndarray, percentile: float) -> tuple[tuple[float, float] | None, str]:
+    """Colour scale of one map panel and the word the panel shows about it.
+
+    ``clip_range``'s scale, except: a constant map says "all zero" or "constant" (nothing to see, and
+    no colour would tell), and a non-negative map with an offset (its minimum above
+    ``OFFSET_SHARE`` of its percentile) is shown from its minimum, labelled "from min".
+    """
+    low, high = float(saliency.min()), float(saliency.max())
+    if low == high:
+        return clip_range(saliency, percentile), "all zero" if high == 0.0 else "constant"
+    value_range = clip_range(saliency, percentile)
+    if value_range is not None and low >= 0.0 and low > OFFSET_SHARE * value_range[1]:
+        top = value_range[1] if value_range[1] > low else high
+        return (low, top), "from min"
+    return value_range, ""
+
+
 def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = None, masks=None, boxes=None,
                 denoise: str | None = None, labels=None, predictions=None, class_names=None, path=None, *,
                 cmap="jet", alpha: float = 0.6, signed: str = "abs", clip_percentile: float = 99.0,
@@ -275,7 +297,7 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
     per_row = math.ceil(len(names) / blocks)
     shown = "|map|" if signed == "abs" else "map"
     label = (f"{shown} / {_percentile_words(clip_percentile)} of |map| (each map on its own scale; "
-             "higher values saturate)")
+             "higher values saturate; \"from min\": a map with an offset, from its minimum)")
     layout = GridLayout(blocks * n, 1 + per_row, cell_size, dpi, colorbar_label=label if colorbar else None,
                         titles=titles)
     line_width = 0.01 * layout.cell_px * 72 / layout.dpi  # 1.4 px in a 140 px cell
@@ -293,9 +315,11 @@ def method_grid(images, maps_by_method: Mapping, titles: Sequence[str] | None = 
             for column, index in enumerate(chunk, start=1):
                 saliency = all_maps[names[index]][image_row]
                 axes = layout.cell(row, column)
-                axes.imshow(overlay(images[image_row], saliency, cmap=colormap, alpha=alpha,
-                                    value_range=clip_range(saliency, clip_percentile)))
+                value_range, note = panel_range(saliency, clip_percentile)
+                axes.imshow(overlay(images[image_row], saliency, cmap=colormap, alpha=alpha, value_range=value_range))
                 draw_ground_truth(axes, *truth, outline, line_width)
+                if note:
+                    layout.note(axes, note)
                 if image_row == 0:
                     layout.title(axes, titles[index])
     if colorbar:

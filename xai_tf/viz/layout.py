@@ -100,6 +100,11 @@ class GridLayout:
         lines = wrap_text(text, self.axes_width + 2 * self.pad_px, self.font_px, self.title_lines)
         axes.set_title("\n".join(lines), fontsize=self.font, pad=0.2 * self.font_px * 72 / self.dpi)
 
+    def note(self, axes, text: str) -> None:
+        """A short word in the lower left corner of a picture (e.g. "all zero"), legible on any map."""
+        axes.text(0.04, 0.04, text, transform=axes.transAxes, ha="left", va="bottom", fontsize=self.font,
+                  color="white", bbox={"facecolor": "black", "alpha": 0.6, "pad": 1.0, "linewidth": 0})
+
     def row_label(self, axes, text: str) -> None:
         if text:
             axes.set_ylabel(text, fontsize=self.font, labelpad=0.15 * self.font_px * 72 / self.dpi)

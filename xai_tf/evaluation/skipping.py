@@ -1,0 +1,99 @@
+"""``skip_bad`` in an evaluation: bad images of a lazy source are left out and listed, never shifting indices.
+
+A source opened with ``skip_bad=True`` (``xai_tf.data.open(..., skip_bad=True)``) may hold files that
+cannot be read. An evaluation of it scores each unit on the chunk's readable images (their indices
+unchanged) and lists the others in the run folder's ``skipped.json``
+(``{"skipped": [{"image", "file", "reason"}]}``). A resumed run leaves the listed images out of its
+plan, so the units that held them are complete with the rows they have, and nothing is recomputed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from xai_tf._io import write_json
+from xai_tf.evaluation.units import Unit
+
+SKIPPED = "skipped.json"
+
+
+def read_skipped(folder) -> dict[int, tuple[str, str]]:
+    """The images a run folder lists as skipped: ``{image index: (file, reason)}`` (empty without the file).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        An evaluation output folder.
+
+    Returns
+    -------
+    dict of int to tuple of (str, str)
+        The skipped images' indices, files and reasons.
+    """
+    path = Path(folder) / SKIPPED
+    if not path.exists():
+        return {}
+    entries = json.loads(path.read_text())["skipped"]
+    return {int(entry["image"]): (entry["file"], entry["reason"]) for entry in entries}
+
+
+class SkippingScorer:
+    """A ``UnitScorer`` of a ``skip_bad`` source: scores each unit's readable images, records the others.
+
+    Parameters
+    ----------
+    scorer : xai_tf.evaluation.UnitScorer
+        The scorer of the source.
+    folder : str or pathlib.Path
+        The run folder, where ``skipped.json`` is kept.
+    """
+
+    def __init__(self, scorer, folder):
+        self.scorer, self.folder = scorer, Path(folder)
+        self.skipped = read_skipped(self.folder)
+
+    def planned(self, units: list[Unit]) -> list[Unit]:
+        """The units less the images already listed as skipped (a unit left with none is dropped).
+
+        Parameters
+        ----------
+        units : list of Unit
+            ``plan_units``' result.
+
+        Returns
+        -------
+        list of Unit
+            The same units, each without its skipped images' indices.
+        """
+        kept = []
+        for unit in units:
+            indices = unit.indices[[int(i) not in self.skipped for i in unit.indices]]
+            if indices.size:
+                kept.append(Unit(unit.chunk, unit.method, indices))
+        return kept
+
+    def score(self, unit: Unit) -> tuple[list[dict], dict]:
+        """Score the unit's readable images; list the others in ``skipped.json`` first.
+
+        Parameters
+        ----------
+        unit : Unit
+            The chunk and method.
+
+        Returns
+        -------
+        rows : list of dict
+            One row per readable image (empty when none was).
+        arrays : dict of str to numpy.ndarray
+            Their arrays (``indices`` are the readable images').
+        """
+        kept = self.scorer.readable(unit.indices)
+        found = {index: value for index, value in self.scorer.data.skipped.items() if index not in self.skipped}
+        if found:
+            self.skipped.update(found)
+            write_json(self.folder / SKIPPED, {"skipped": [
+                {"image": index, "file": file, "reason": reason}
+                for index, (file, reason) in sorted(self.skipped.items())]})
+        if not kept.size:
+            return [], {}
+        return self.scorer.score(Unit(unit.chunk, unit.method, kept))

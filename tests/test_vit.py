@@ -235,6 +235,18 @@ def test_every_kind_of_method_runs_on_transformers(builder):
         assert tokens.token_grid(64, (SIZE, SIZE)) == (0, 8, 8)
 
 
+def test_the_other_perturbation_methods_run_unchanged_on_a_vit():
+    model = small_vit(channels=3)
+    images = real_images(2, channels=3)
+    for method, params in [("sobol", {"grid_size": 4, "n_designs": 8}), ("hsic", {"grid_size": 4, "n_designs": 32}),
+                           ("kernel_shap", {"grid_size": 2, "n_samples": 16}),
+                           ("lime", {"num_samples": 40, "segmentation": "slic"})]:
+        maps = xai_tf.explain(model, images, method, targets=1, verbose=0, **params)
+        assert maps.shape == (2, SIZE, SIZE) and np.all(np.isfinite(maps)) and np.ptp(maps) > 0, method
+        again = xai_tf.explain(model, images, method, targets=1, verbose=0, **params)
+        np.testing.assert_array_equal(maps, again)  # seeded (or quasi-random): the same maps again
+
+
 def test_token_grid_and_named_errors():
     assert tokens.token_grid(65, (64, 64)) == (1, 8, 8)
     assert tokens.token_grid(33, (32, 64)) == (1, 4, 8)

@@ -50,9 +50,9 @@ def test_demo_writes_every_stage_and_the_report_then_resumes(tmp_path, capsys):
     assert re.findall(r'<section id="(\w+)">\s*<h2>[^<]*</h2>\s*<p class="note">Skipped', html) == ["meta"]
     # the methods too costly for the probe grid are named in the report, with the reason
     left_out = sorted(set(xai_tf.list_methods()) - set(xai_tf.list_methods(in_demo_grid=True)))
-    from xai_tf.explainers.registry import RECORDS
-
     from html import escape
+
+    from xai_tf.explainers.registry import RECORDS
 
     assert left_out and all(f"{name} ({escape(RECORDS[name].description)}, too costly for the demo" in html
                             for name in left_out if RECORDS[name].family != "attention")

@@ -140,6 +140,25 @@ _REGISTRY = Path(__file__).parent / "explainers" / "registry.py"
 _FLAGS = (("stochastic", "seeded", False), ("layer", "layer=", False), ("in_demo_grid", "not in the demo grid", True))
 
 
+def help_line(record) -> str:
+    """``name: description [flags]`` from a method record's fields (a mapping): the text of
+    ``MethodRecord.help_line``, written once here so that it needs no TensorFlow."""
+    flags = [label for key, label, default in _FLAGS if bool(record.get(key, default)) != default]
+    return f"{record['name']}: {record['description']}" + (f" [{', '.join(flags)}]" if flags else "")
+
+
+def method_listing(families: dict, records) -> str:
+    """``describe_methods``' text: per family of ``families`` (in its order) a header line, then one
+    :func:`help_line` per record of that family, in the order given."""
+    lines = []
+    for family, meaning in families.items():
+        chosen = [record for record in records if record["family"] == family]
+        if chosen:
+            lines.append(f"{family} ({meaning}):")
+            lines.extend(f"  {help_line(record)}" for record in chosen)
+    return "\n".join(lines)
+
+
 def describe_methods_offline() -> str:
     """The text of ``xai_tf.explainers.describe_methods()``, without importing TensorFlow when possible.
 
@@ -155,16 +174,7 @@ def describe_methods_offline() -> str:
         registry = registry or importlib.import_module("xai_tf.explainers.registry")
     if registry is not None:
         return registry.describe_methods()
-    lines = []
-    for family, meaning in families.items():
-        chosen = sorted((record for record in records if record["family"] == family), key=lambda r: r["name"])
-        if chosen:
-            lines.append(f"{family} ({meaning}):")
-            for record in chosen:
-                flags = [label for key, label, default in _FLAGS if bool(record.get(key, default)) != default]
-                flagged = f" [{', '.join(flags)}]" if flags else ""
-                lines.append(f"  {record['name']}: {record['description']}{flagged}")
-    return "\n".join(lines)
+    return method_listing(families, sorted(records, key=lambda record: record["name"]))
 
 
 def _read_registry(source: str) -> tuple[dict, list[dict]]:

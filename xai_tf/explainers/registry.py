@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xai_tf._checks import check_choice, check_positive, check_seed
+from xai_tf._cli_startup import help_line, method_listing
 from xai_tf.explainers import (
     attention,
     backprop,
@@ -117,9 +118,13 @@ class MethodRecord:
             "seeded" (``stochastic``), "layer=" (``layer``) and "not in the demo grid"
             (``in_demo_grid=False``), e.g. ``"gradcam: ... [layer=]"``.
         """
-        flags = [flag for flag, on in (("seeded", self.stochastic), ("layer=", self.layer),
-                                       ("not in the demo grid", not self.in_demo_grid)) if on]
-        return f"{self.name}: {self.description}" + (f" [{', '.join(flags)}]" if flags else "")
+        return help_line(_listed(self))
+
+
+def _listed(record: MethodRecord) -> dict:
+    """The fields of ``record`` a listing shows (``xai_tf._cli_startup.help_line``)."""
+    return {key: getattr(record, key) for key in ("name", "family", "description", "stochastic", "layer",
+                                                  "in_demo_grid")}
 
 
 #: name -> record of every registered method (registration order; ``list_methods`` sorts).
@@ -312,13 +317,7 @@ def describe_methods(methods=None) -> str:
         (alphabetical by default). Empty when no name is registered.
     """
     names = list_methods() if methods is None else tuple(methods)
-    lines = []
-    for family, meaning in FAMILIES.items():
-        chosen = [RECORDS[name] for name in names if name in RECORDS and RECORDS[name].family == family]
-        if chosen:
-            lines.append(f"{family} ({meaning}):")
-            lines.extend(f"  {record.help_line()}" for record in chosen)
-    return "\n".join(lines)
+    return method_listing(FAMILIES, [_listed(RECORDS[name]) for name in names if name in RECORDS])
 
 
 def explain(model, images, method: str, targets=None, *, explain_input: str | None = None, batch_size: int = 64,

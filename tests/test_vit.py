@@ -331,3 +331,28 @@ def test_train_vit_tiny_and_evaluate_it_from_the_command_line(tmp_path, monkeypa
     # the randomisation check ran on the attention maps: randomised weights give other maps (a map that
     # ignored the model would have similarity 1)
     assert all(-1.0 <= row["randomization_full"] < 0.9 for row in rows)
+
+
+class _Block(keras.layers.Layer):
+    """A user's encoder block holding its own MultiHeadAttention, always named "attention"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.attention = keras.layers.MultiHeadAttention(2, 4, name="attention")
+        self.norm = keras.layers.LayerNormalization()
+
+    def call(self, tokens_in):
+        h = self.norm(tokens_in)
+        return tokens_in + self.attention(h, h)
+
+
+def test_attention_maps_name_repeated_layer_names_apart():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.Dense(8)(keras.layers.Reshape((16, 32 * 32 * 3 // 16))(inputs))  # 16 tokens
+    for block in range(3):
+        x = _Block(name=f"block{block}")(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(x)))
+    maps = attention_maps(model, real_images(2, channels=3))
+    assert list(maps) == ["attention", "attention#2", "attention#3"]
+    assert all(value.shape == (2, 2, 16, 16) for value in maps.values())

@@ -37,7 +37,7 @@ HEAD_FUSIONS = ("mean", "max", "min")
 
 
 def captured_attention(request: Request, rows: slice, *, gradients: bool = False):
-    """Attention ``[(n, heads, T, T)]`` and their gradients (zeros unless ``gradients``) for the
+    """Attention ``[(n, heads, T, T)]`` and their gradients (empty unless ``gradients``) for the
     request's images ``rows``, one array per self-attention layer in the order the layers run,
     float64. ValueError when a layer is not self-attention over one token count."""
     function = request.adapter.attention_function(gradients)
@@ -94,15 +94,15 @@ def attention_maps(model, images, targets=None, *, gradients: bool = False, expl
     layers = tokens.check_attention(model, "attention_maps")
     binding, images, keys = bind(model, images, targets, explain_input=explain_input, batch_size=batch_size)
     function = binding.attention_function(bool(gradients))
-    parts, names = [], None
+    parts, order = [], None
     for rows in chunks(len(images), batch_size):
         maps, grads, _, order = function(tf.constant(images[rows]), tf.constant(keys[rows].astype(np.int32)))
         parts.append(([m.numpy() for m in maps], [g.numpy() for g in grads]))
-        if names is None:
-            names = []
-            for index in order.numpy():
-                name = layers[index].name
-                names.append(name if name not in names else f"{name}#{names.count(name) + 1}")
+    names, seen = [], {}
+    for index in order.numpy():  # the layers in the order they ran; a repeated name gets #2, #3, ...
+        name = layers[index].name
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
     attention = {name: np.concatenate([maps[i] for maps, _ in parts]) for i, name in enumerate(names)}
     if not gradients:
         return attention

@@ -25,6 +25,7 @@ arguments with ``input_signature=[..., *binding.table_spec]`` and call
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 import keras
@@ -285,19 +286,22 @@ class ModelBinding:
     def attention_function(self, gradients: bool = False):
         """``(images, keys) -> (attention, gradients, score, order)``: the attention probabilities
         ``(B, heads, T, T)`` of every attention layer in the order the layers run, the gradients of
-        the target score w.r.t. them (zeros unless ``gradients``), the score ``(B,)``, and each
-        layer's position in :func:`xai_tf.models.graph.attention_layers` ``(L,)``."""
+        the target score w.r.t. them (an empty list unless ``gradients``: no tape is recorded then),
+        the score ``(B,)``, and each layer's position in
+        :func:`xai_tf.models.graph.attention_layers` ``(L,)``."""
         def build():
             layers = graph.attention_layers(self.model)
 
             @tf.function(input_signature=[self.image_spec, self.target_spec, *self.table_spec])
             def attention(images, targets, *table):
                 record = []
-                with tf.GradientTape() as tape, tokens.capture_attention(self.model, record):
-                    tape.watch(images)
+                tape = tf.GradientTape() if gradients else contextlib.nullcontext()
+                with tape, tokens.capture_attention(self.model, record):
+                    if gradients:
+                        tape.watch(images)
                     score = self.scores(self.logits(images, targets, table)[0], targets, table)
                 maps = [probabilities for _, probabilities in record]
-                grads = tape.gradient(score, maps) if gradients else [tf.zeros_like(m) for m in maps]
+                grads = tape.gradient(score, maps) if gradients else []
                 order = tf.constant([layers.index(layer) for layer, _ in record], tf.int32)
                 return maps, grads, score, order
             return attention

@@ -217,7 +217,8 @@ def _method_page(record, example: dict, baseline: dict, tests, settings: dict) -
             f"px: {_milliseconds(large)} per image, {large / vit['costs']['vanilla_gradient']['224']:,.1f}x a vanilla "
             "gradient there.")
     else:
-        explained_by = (f"the demo's custom CNN v2 trained at build time ({settings['image_size']}x"
+        explained_by = (f"the custom CNN v2 with a global-average-pooling head (`head=\"gap\"`, as the quickstart's) "
+                        f"trained at build time ({settings['image_size']}x"
                         f"{settings['image_size']} px, {settings['epochs']} epochs, held-out accuracy "
                         f"{settings['accuracy']:.2f})")
         at_224 = ""
@@ -304,7 +305,7 @@ def method_pages(examples_found: dict, tests) -> None:
 
 Every saliency method `xai_tf.explain(model, images, method)` knows, by family (the registry's
 `xai_tf.list_methods(family=...)`). The cost is the time per image measured when these pages were
-built ({settings["image_size"]}x{settings["image_size"]} px, the demo's CNN, this machine's CPU; the
+built ({settings["image_size"]}x{settings["image_size"]} px, the quickstart's CNN, this machine's CPU; the
 transformers' methods, family "attention", on a small Vision Transformer: see their pages).
 
 {chr(10).join(sections)}
@@ -386,8 +387,9 @@ Columns it writes (one value per image, in `results.jsonl`; their means in `tabl
 ![{metric.name} on held-out synthetic radio galaxies](../examples/metrics/{metric.name}.png)
 
 {figure_text.capitalize()}, on {settings["scored_images"]} held-out synthetic radio galaxies explained by
-the demo's custom CNN v2 trained at build time ({settings["image_size"]}x{settings["image_size"]} px,
-held-out accuracy {settings["accuracy"]:.2f}), {changed}, `seed={settings["seed"]}`. {summary_kind}:
+the quickstart's custom CNN v2 (`head="gap"`) trained at build time
+({settings["image_size"]}x{settings["image_size"]} px, held-out accuracy {settings["accuracy"]:.2f}),
+{changed}, `seed={settings["seed"]}`. {summary_kind}:
 
 | method | {" | ".join(columns)} |
 |---|{"---|" * len(columns)}

@@ -60,7 +60,8 @@ def evidence(found: dict) -> str:
     settings = found["settings"]
     methods = list(settings["scored_methods"])
     parts = [f"Measured when this site was built: {settings['scored_images']} held-out synthetic radio galaxies, "
-             f"the demo's custom CNN v2 ({settings['image_size']} px, held-out accuracy {found['accuracy']:.2f}), "
+             f"the quickstart's custom CNN v2 with a pooling head ({settings['image_size']} px, held-out accuracy "
+             f"{found['accuracy']:.2f}), "
              f"methods {', '.join(f'`{m}`' for m in methods)}, each metric at its defaults (its page says more).\n"]
     for question, (asks, names) in QUESTIONS.items():
         rows = []

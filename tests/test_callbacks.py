@@ -444,3 +444,34 @@ def test_images_of_the_wrong_shape_fail_when_training_starts():
             model.fit(images, labels, epochs=1, verbose=0, callbacks=[callback])
     with pytest.raises(ValueError, match="targets"):
         model.fit(images, labels, epochs=1, verbose=0, callbacks=[SaliencyCallback(random_images(2), targets=[0, 2])])
+
+
+def test_metric_callback_takes_a_probe_source_or_its_path_read_once(tmp_path):
+    from xai_tf.data import open as open_source
+
+    model = tiny_cnn(num_classes=2)
+    images, labels = random_images(4), np.array([0, 1, 1, 0])
+    masks = np.zeros((4, SIZE, SIZE), bool)
+    masks[:, 4:14, 6:20] = True
+    folder = tmp_path / "probes"
+    folder.mkdir()
+    for name, array in (("images", images), ("labels", labels), ("masks", masks)):
+        np.save(folder / f"{name}.npy", array)
+    metrics = ["pointing_game", "xai_entropy"]
+    given = MetricCallback(images, "vanilla_gradient", metrics, targets=labels, labels=labels, masks=masks)
+    source = open_source(folder, class_names=["a", "b"])
+    for probes, extra in ((source, {}), (folder, {}), (str(folder / "images.npy"), {"labels": labels, "masks": masks})):
+        callback = MetricCallback(probes, "vanilla_gradient", metrics, targets=labels, **extra)
+        np.testing.assert_array_equal(callback.images, images)
+        np.testing.assert_array_equal(callback.data.labels, labels)
+        np.testing.assert_array_equal(callback.data.masks, masks)
+        for each in (callback, given):
+            each.set_model(model)
+        mine, theirs = callback.score_units()["vanilla_gradient"], given.score_units()["vanilla_gradient"]
+        assert mine[0] == theirs[0]
+    assert source.rows_read == 4  # read whole, once, at construction
+    assert callback.data.class_names == ("0", "1")  # labels given: named as for arrays
+    assert MetricCallback(source, "vanilla_gradient", metrics).data.class_names == ("a", "b")
+    with pytest.raises(ValueError, match="images"):
+        MetricCallback(tmp_path / "missing.h5", "vanilla_gradient", metrics)
+    assert SaliencyCallback(folder, "gradcam").images.shape == (4, SIZE, SIZE, 3)

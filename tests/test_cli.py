@@ -185,3 +185,28 @@ def test_own_folder_with_masks_on_the_command_line(tmp_path):
                      "--out", str(tmp_path / "bad")]) == 2
     assert cli.main(["explain", "--model", str(tmp_path / "mine.keras"), "--data", "synthetic", "--masks",
                      str(tmp_path / "masks"), "--methods", "random", "--out", str(tmp_path / "bad2")]) == 2
+
+
+def test_one_class_folder_is_labelled_by_classes(tmp_path, capsys):
+    # a folder holding only the model's second class: without --classes its label would be 0
+    from PIL import Image
+    from skimage import data as samples
+
+    coins = samples.coins()
+    (tmp_path / "images" / "moon").mkdir(parents=True)
+    for index in range(3):
+        Image.fromarray(coins[index * 40:index * 40 + 32, :32]).save(tmp_path / "images" / "moon" / f"{index}.png")
+    model = xai_tf.models.build_custom_cnn((32, 32, 1), 2, variant="v1")
+    model.save(tmp_path / "mine.keras")
+    common = ["--model", str(tmp_path / "mine.keras"), "--data", str(tmp_path / "images"), "--verbose", "0",
+              "--methods", "random"]
+    assert cli.main(["explain", *common, "--out", str(tmp_path / "none")]) == 2
+    assert "one class folder ('moon')" in capsys.readouterr().err
+    assert cli.main(["explain", *common, "--classes", "coins,moon", "--out", str(tmp_path / "maps")]) == 0
+    shown = np.load(tmp_path / "maps" / "images.npz")
+    np.testing.assert_array_equal(shown["labels"], [1, 1, 1])
+    assert cli.main(["explain", *common, "--classes", "coins,stars", "--out", str(tmp_path / "bad")]) == 2
+    assert "not among them" in capsys.readouterr().err
+    for bad in ("coins,,moon", "moon,moon"):
+        with pytest.raises(SystemExit):
+            cli.main(["explain", *common, "--classes", bad, "--out", str(tmp_path / "bad")])

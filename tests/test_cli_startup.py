@@ -109,3 +109,36 @@ def test_a_curve_figure_with_no_image_included_says_so(all_excluded):
         assert len(axes.get_xticks()) == len(axes.get_yticks()) == 0  # no scale of an empty plot
     else:
         assert texts == [] and axes.get_title() == "Aggregated sic (12 images)"
+
+
+def test_evaluate_help_reads_the_metric_catalogue_without_tensorflow(tmp_path, monkeypatch):
+    # the first --help reads the registry (TensorFlow) and writes the catalogue; the next ones need neither
+    monkeypatch.setenv("XAI_TF_CACHE", str(tmp_path / "cache"))
+    commands = [["evaluate", "--help"], ["meta-evaluate", "--help"]]
+    first = run_python(PROBE, json.dumps(commands), tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["loaded"] == ["keras", "tensorflow"]
+    assert len(list((tmp_path / "cache").glob("metric-catalogue-*.json"))) == 1
+    done = run_python(PROBE, json.dumps(commands), tmp_path=tmp_path)
+    result = json.loads(done.stdout)
+    assert result["loaded"] == [] and [status for status, _ in result["outputs"]] == [0, 0]
+    assert result["outputs"] == json.loads(first.stdout)["outputs"]  # the same text as from the registry
+    from xai_tf.metrics.registry import METRICS, all_options
+
+    evaluate_help = " ".join(result["outputs"][0][1].split())
+    assert all(option.cli_flag in evaluate_help for option in all_options().values())
+    assert ",".join(METRICS) in evaluate_help.replace(", ", ",").replace(" ", "")
+
+
+def test_the_metric_catalogue_is_the_live_registry_and_follows_its_sources(tmp_path, monkeypatch):
+    from xai_tf.evaluation import catalogue
+
+    monkeypatch.setenv("XAI_TF_CACHE", str(tmp_path))
+    live = catalogue.live_catalogue()
+    assert catalogue.catalogue() == live  # the registry is loaded here: read live, and written
+    written = tmp_path / f"metric-catalogue-{catalogue.source_key()}.json"
+    assert json.loads(written.read_text()) == live
+    # an edited metric source gives another key, so a stale catalogue is never read
+    monkeypatch.setattr(catalogue, "SOURCES", ("metrics", "evaluation/meta.py", "evaluation/cli.py"))
+    assert catalogue.source_key() != written.stem.rsplit("-", 1)[1]
+    assert live["meta"]["perturbations"] >= 1 and len(live["meta"]["model_noise"]) == 2

@@ -230,7 +230,7 @@ def test_open_refuses_what_it_cannot_read_by_name(real, tmp_path):
     with pytest.raises(ValueError, match="found no data set a source reads"):
         xai_data.open(tmp_path / "notes")
     with pytest.raises(ValueError, match="kind must be one of"):
-        xai_data.open({"kind": "zarr", "path": str(tmp_path)})
+        xai_data.open({"kind": "parquet", "path": str(tmp_path)})
     source = xai_data.open(real["h5"])
     assert xai_data.open(source) is source
     with pytest.raises(TypeError, match="already a source"):

@@ -175,6 +175,9 @@ METRIC_DEFAULTS = {
     "local_lipschitz_std": (0.1, f"{QUANTUS}: LocalLipschitzEstimate perturb_std=0.1"),
     "effective_complexity_eps": (1e-5, f"{QUANTUS}: EffectiveComplexity eps=1e-5"),
     "top_k_intersection_k": (1000, f"{QUANTUS}: TopKIntersection k=1000"),
+    # no reference has a tie rule (Xplique and Quantus take np.argsort's unstable order): issue 28's
+    # order-free rule, the expectation over tie orders (xai_tf.metrics.ties)
+    "ties": ("block", "xai-tf issue 28 item 5: a tied group perturbed as one block"),
 }
 
 

@@ -81,16 +81,17 @@ SKIPPED = {
     ("docs/guide/evaluate.md", 7, None): "20 perturbed evaluations (max_sensitivity of smoothgrad): 104 s at "
                                          "8 images of 32 px on 2 cores, measured; tests/test_meta_evaluation.py runs "
                                          "meta_evaluate at small sizes",
-    ("docs/guide/evaluate.md", 8, None): "needs make demo's run folder runs/demo, and the same 20 evaluations",
-    ("docs/guide/evaluate.md", 9, None): "needs three evaluations with different sensitivity_radius, which the "
+    ("docs/guide/evaluate.md", 8, None): "needs make demo's run folder runs/demo (its run and output are on the page)",
+    ("docs/guide/evaluate.md", 9, None): "a SLURM array job script (needs a SLURM cluster)",
+    ("docs/guide/evaluate.md", 10, None): "needs three evaluations with different sensitivity_radius, which the "
                                          "page describes but does not show",
-    ("docs/guide/evaluate.md", 10, None): "the same three evaluations as the block before",
+    ("docs/guide/evaluate.md", 11, None): "the same three evaluations as the block before",
     ("docs/guide/studies.md", 0, None): "a usage synopsis ([--out DIR] [--dask ...]) and a shipped study that "
                                         "trains the paper's models at full size (tests/test_study.py)",
     ("docs/guide/studies.md", 1, None): "study.yaml's models include a VGG16 and the reader's model file; dask= "
                                         "starts a Dask LocalCluster",
-    ("docs/guide/studies.md", 3, None): "a SLURM cluster through dask_jobqueue",
-    ("docs/guide/studies.md", 4, None): "a remote Dask scheduler over TLS with the reader's certificates",
+    ("docs/guide/studies.md", 4, None): "a SLURM cluster through dask_jobqueue",
+    ("docs/guide/studies.md", 5, None): "a remote Dask scheduler over TLS with the reader's certificates",
     ("docs/guide/callbacks.md", 2, None): "starts the TensorBoard server (a long-running process)",
 }
 

@@ -162,3 +162,110 @@ def test_skip_bad_lists_the_bad_image_and_keeps_every_other_index(setup, tmp_pat
     again = evaluate(setup["model"], xai_data.open(root, skip_bad=True), METHODS, METRICS, out, chunk_size=4,
                      options=OPTIONS, verbose=0)
     assert (again["computed"], again["skipped"]) == (0, 6)  # resumes: the listed image is not a missing row
+
+
+def test_zarr_store_gives_byte_identical_results_from_the_api_and_the_cli(setup, tmp_path):
+    pytest.importorskip("zarr", reason="zarr is not installed (pip install xai-tf[zarr])")
+    from test_zarr_source import write_zarr
+
+    from xai_tf.evaluation import cli_main
+
+    data = setup["data"]
+    store = write_zarr(tmp_path / "digits.zarr", data.images, data.labels, NAMES, chunks=5)
+    source = xai_data.open(store)
+    assert isinstance(source, xai_data.ZarrSource)
+    evaluate(setup["model"], source, METHODS, METRICS, tmp_path / "api", chunk_size=4, options=OPTIONS, verbose=0)
+    _same_results(tmp_path / "api", setup["reference"])
+    model_path = tmp_path / "model.keras"
+    setup["model"].save(model_path)
+    assert cli_main(["--model", str(model_path), "--data", str(store), "--methods", METHODS, "--metrics", METRICS,
+                     "--chunk-size", "4", "--sensitivity-samples", "2", "--verbose", "0", "--out",
+                     str(tmp_path / "cli")]) == 0
+    _same_results(tmp_path / "cli", setup["reference"])
+    config = json.loads((tmp_path / "cli" / "config.json").read_text())["config"]
+    assert config["data_fingerprint"] == source.fingerprint()
+
+
+def _flat_fits_folder(root, images, labels):
+    """A FIRST-like flat folder: ``<id>.fits`` cutouts (any range, some blank pixels) and ``labels.csv``."""
+    from astropy.io import fits
+
+    root.mkdir()
+    for index, image in enumerate(images):
+        cutout = image * 40.0 - 3.0
+        cutout[0, :4] = np.nan
+        fits.PrimaryHDU(cutout[None, None]).writeto(root / f"src{index:03d}.fits")
+    (root / "labels.csv").write_text("name,morphology\n" + "".join(
+        f"src{index:03d}.fits,{NAMES[label]}\n" for index, label in enumerate(labels)))
+    return root
+
+
+def _fits_command(setup, tmp_path):
+    """``(FITS folder, saved model, evaluate's flags without --data and --out)`` of the FITS-flag tests."""
+    data = setup["data"]
+    root = _flat_fits_folder(tmp_path / "flat", data.images[..., 0], data.labels)
+    model_path = tmp_path / "model.keras"
+    setup["model"].save(model_path)
+    flags = ["--model", str(model_path), "--methods", METHODS, "--metrics", METRICS, "--chunk-size", "4",
+             "--sensitivity-samples", "2", "--verbose", "0"]
+    return root, model_path, flags
+
+
+def test_fits_flags_on_the_command_line_are_the_sources_options(setup, tmp_path):
+    from xai_tf.evaluation.cli import build_parser
+    from xai_tf.evaluation.data_sources import fits_options, lazy_source_for_model
+
+    data = setup["data"]
+    root, model_path, flags = _fits_command(setup, tmp_path)
+    fits_flags = ["--catalogue", "labels.csv", "--file-column", "name", "--label-column", "morphology",
+                  "--fits-normalize", "sigma_clip", "--fits-sigma", "2.5", "--fits-nan", "min", "--fits-hdu", "0"]
+    args = build_parser().parse_args([*flags, "--data", str(root), "--out", str(tmp_path / "cli"), *fits_flags])
+    options = fits_options(args)
+    assert options == {"catalogue": "labels.csv", "file_column": "name", "label_column": "morphology",
+                       "normalize": "sigma_clip", "sigma": 2.5, "nan": "min", "hdu": 0}
+    # what evaluate's command line opens (lazy_source_for_model) is the Python API's source with those options
+    from_cli = lazy_source_for_model(setup["model"], args.data, args.model, source_options=options)
+    from_api = xai_data.open(root, catalogue="labels.csv", file_column="name", label_column="morphology",
+                             normalize="sigma_clip", sigma=2.5, nan="min", hdu=0, image_size=16)
+    assert from_cli.describe() == from_api.describe() and from_cli.class_names == NAMES
+    defaults = xai_data.open(root, catalogue="labels.csv", file_column="name", label_column="morphology", image_size=16)
+    assert not np.array_equal(from_cli.read([0])[0], defaults.read([0])[0])  # the options made a difference
+    for source, out in ((from_cli, "cli"), (from_api, "api")):
+        evaluate(setup["model"], source, METHODS, METRICS, tmp_path / out, chunk_size=4, options=OPTIONS, verbose=0)
+    _same_results(tmp_path / "cli", tmp_path / "api")
+    # the flags are FITS-only: named when --data is something else; with a split to pick, the folder is loaded
+    # in memory by runs.data_for_model, which takes the same options (data_options)
+    h5 = write_hdf5(tmp_path / "digits.h5", data.images, data.labels, NAMES)
+    args = build_parser().parse_args([*flags, "--data", str(h5), "--out", "x", "--fits-nan", "min"])
+    with pytest.raises(ValueError, match=r"--fits-nan applies to FITS cutouts only; --data .*digits.h5"):
+        fits_options(args)
+    with pytest.raises(ValueError, match="apply to a folder of FITS cutouts"):
+        lazy_source_for_model(setup["model"], str(h5), source_options={"nan": "min"})
+    assert lazy_source_for_model(setup["model"], str(root), split="held-out", source_options={"nan": "min"}) is None
+
+
+def test_evaluate_command_passes_the_fits_flags(setup, tmp_path):
+    from xai_tf import cli
+    from xai_tf.evaluation import cli as evaluation_cli
+
+    data = setup["data"]
+    root, model_path, flags = _fits_command(setup, tmp_path)
+    assert evaluation_cli.cli_main([*flags, "--data", str(root), "--out", str(tmp_path / "cli"), "--catalogue",
+                                    "labels.csv", "--file-column", "name", "--label-column", "morphology",
+                                    "--fits-normalize", "sigma_clip", "--fits-sigma", "2.5"]) == 0
+    source = xai_data.open(root, catalogue="labels.csv", file_column="name", label_column="morphology",
+                           normalize="sigma_clip", sigma=2.5, image_size=16)
+    evaluate(setup["model"], source, METHODS, METRICS, tmp_path / "api", chunk_size=4, options=OPTIONS, verbose=0)
+    _same_results(tmp_path / "cli", tmp_path / "api")
+    h5 = write_hdf5(tmp_path / "digits.h5", data.images, data.labels, NAMES)
+    assert evaluation_cli.cli_main([*flags, "--data", str(h5), "--out", str(tmp_path / "x"), "--fits-nan",
+                                    "min"]) == 2
+    # explain reads the folder in memory (runs.data_for_model) with the same options
+    assert cli.main(["explain", "--model", str(model_path), "--data", str(root), "--methods", "random", "--limit",
+                     "4", "--verbose", "0", "--out", str(tmp_path / "explained"), "--catalogue", "labels.csv",
+                     "--file-column", "name", "--label-column", "morphology", "--fits-normalize", "sigma_clip",
+                     "--fits-sigma", "2.5"]) == 0
+    with np.load(tmp_path / "explained" / "images.npz") as shown:
+        images, labels = source.read(shown["indices"])[:2]
+        np.testing.assert_array_equal(shown["images"], images)
+        np.testing.assert_array_equal(shown["labels"], labels)

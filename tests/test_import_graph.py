@@ -1,4 +1,4 @@
-"""No import cycle in xai_tf: between modules, and between its packages (DESIGN.md: data flows one way).
+"""No import cycle in xai_tf: between modules, and between its packages (docs/architecture.md: data flows one way).
 
 The imports are read from the source (``ast``), module-level and function-level alike: an import
 deferred into a function still makes the two modules depend on each other. ``import xai_tf``

@@ -226,9 +226,12 @@ def test_cli_meta_evaluate_writes_the_table(tmp_path, capsys):
     out = tmp_path / "evaluation"
     status = main(["meta-evaluate", "--model", str(tmp_path / "model.keras"), "--methods",
                    "vanilla_gradient,input_x_gradient", "--metrics", "xai_entropy", "--out", str(out),
-                   "--data", "synthetic", "--n", "8", "--tests", "input", "--perturbations", "2", "--verbose", "0"])
+                   "--data", "synthetic", "--n", "12", "--limit", "8", "--tests", "input", "--perturbations", "2",
+                   "--verbose", "0"])
     assert status == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "meta-evaluating on 8 images of 12, an even number per class (--limit 8, seeded)" in captured.err
     stored = json.loads((out / "meta_evaluation.json").read_text())
     assert stored["tests"] == ["input"] and stored["perturbations"] == 2 and stored["images"] == 8
     assert stored["input_noise"] == [0.001, 5.0] and stored["model_noise"] == [0.001, 2.0]
@@ -243,6 +246,72 @@ def test_cli_meta_evaluate_writes_the_table(tmp_path, capsys):
     # the minor input noise (+-0.001) changes no prediction
     assert entry["nr_kept"] == 1.0
     assert "xai_entropy" in printed and f"{entry['mc']:.3f}" in printed
+
+
+# ---------------------------------------------------------------------------------- shards
+def comparable(path):
+    """``meta_evaluation.json`` without what names folders."""
+    stored = json.loads(Path(path).read_text())
+    return {key: value for key, value in stored.items() if key not in ("runs", "files")}
+
+
+def test_shards_give_the_unsharded_table_once_all_are_done(toy_metrics, tmp_path):
+    # 6 images in chunks of 2: shard 1/2 scores chunks 0 and 2, shard 2/2 chunk 1; K = 1, both tests: 5 runs
+    arguments = dict(tests="model,input", perturbations=1, chunk_size=2, verbose=0)
+    metrics, methods = "oracle_fidelity,ignores_model", "vanilla_gradient,input_x_gradient"
+    whole = meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, tmp_path / "whole", **arguments)
+    out = tmp_path / "sharded"
+    first = meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, out, shard="1/2", **arguments)
+    # one shard done: incomplete, shard 2 named for every run, nothing written at the top level
+    runs = ["unperturbed", "model_nr_1", "model_ar_1", "input_nr_1", "input_ar_1"]
+    assert first["complete"] is False and first["shard"] == "1/2" and first["missing"] == ["2/2"]
+    assert first["missing_runs"] == {"2/2": runs}
+    assert sorted(p.name for p in out.iterdir()) == ["meta_evaluation"]
+    assert {p.relative_to(out / "meta_evaluation").as_posix() for p in out.glob("meta_evaluation/*/*")} == {
+        f"{run}/shard-1-of-2" for run in runs}
+    # shards of another n in the same folder are refused before any work, naming the shard
+    with pytest.raises(ValueError, match="shard 1/3"):
+        meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, out, shard="1/3", **arguments)
+    # so are other settings for the second shard, and an unsharded call into the sharded folder
+    with pytest.raises(EvaluationError, match="meta_evaluation: model_noise"):
+        meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, out, shard=(2, 2), model_noise=(0.002, 2.0),
+                      **arguments)
+    with pytest.raises(EvaluationError, match="sharded runs"):
+        meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, out, **arguments)
+    assert not list(out.glob("meta_evaluation/*/shard-*-of-3")) and not list(out.glob("*/*/shard-2-of-2"))
+    # the second shard completes the set and writes the table of the union: the unsharded one exactly
+    second = meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, out, shard="2/2", **arguments)
+    assert "complete" not in second and second["columns"] == whole["columns"] and second["rows"] == whole["rows"]
+    assert comparable(out / "meta_evaluation.json") == comparable(tmp_path / "whole" / "meta_evaluation.json")
+    assert (out / "meta_evaluation.csv").read_bytes() == (tmp_path / "whole" / "meta_evaluation.csv").read_bytes()
+    # running a shard again recomputes nothing and rewrites the same table
+    assert meta_evaluate(toy_metrics, tiny_data(6), metrics, methods, out, shard="1/2", **arguments)["rows"] == \
+        whole["rows"]
+
+
+def test_cli_meta_evaluate_shard(tmp_path, capsys, monkeypatch):
+    from conftest import tiny_cnn
+
+    from xai_tf.cli import main
+
+    for bad in ("3/2", "two", "auto"):  # "auto" outside a SLURM array job
+        monkeypatch.delenv("SLURM_ARRAY_TASK_ID", raising=False)
+        with pytest.raises(SystemExit) as stopped:
+            main(["meta-evaluate", "--model", "m.keras", "--methods", "a,b", "--metrics", "xai_entropy", "--out",
+                  str(tmp_path), "--shard", bad])
+        assert stopped.value.code == 2 and "--shard" in capsys.readouterr().err
+    model = tiny_cnn(input_shape=(32, 32, 1), num_classes=2)
+    model.save(tmp_path / "model.keras")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "0")
+    monkeypatch.setenv("SLURM_ARRAY_TASK_COUNT", "2")  # auto: shard 1/2 of --array=0-1
+    status = main(["meta-evaluate", "--model", str(tmp_path / "model.keras"), "--methods",
+                   "vanilla_gradient,input_x_gradient", "--metrics", "xai_entropy", "--out", str(tmp_path / "out"),
+                   "--data", "synthetic", "--n", "4", "--chunk-size", "2", "--tests", "input", "--perturbations", "1",
+                   "--verbose", "0", "--shard", "auto"])
+    printed = capsys.readouterr().out
+    assert status == 0 and "shard 1/2 done" in printed and "not complete yet: shard(s) 2/2" in printed
+    assert not (tmp_path / "out" / "meta_evaluation.json").exists()
+    assert (tmp_path / "out" / "meta_evaluation" / "unperturbed" / "shard-1-of-2" / "summary.json").exists()
 
 
 # ---------------------------------------------------------------------------- parameterisation

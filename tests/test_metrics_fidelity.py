@@ -102,14 +102,18 @@ def test_deletion_and_insertion_on_a_real_image_order_a_faithful_map_first():
     np.testing.assert_allclose(causal_curves(model, images, good, targets, steps=-1)[1], expected, atol=2e-6)
 
 
-def test_ties_go_in_row_major_order():
+def test_ties_go_in_row_major_order_under_ties_reference():
+    # deliberately pinned to ties="reference" since issue 28: the default ("block") is order-free
     model, images = tiny_cnn(), random_images(1)
     maps = np.zeros((1, 32, 32), np.float32)  # every pixel tied: the first k pixels in row-major order go first
-    _, curves = causal_curves(model, images, maps, np.array([1]), steps=4)
+    _, curves = causal_curves(model, images, maps, np.array([1]), steps=4, ties="reference")
     for k, value in zip(np.linspace(0, 1024, 5, dtype=np.int32), curves[0]):
         copy = images.copy().reshape(1, 1024, 3)
         copy[0, :k] = 0.0
         assert value == pytest.approx(class_probability(model, copy.reshape(images.shape), [1])[0], abs=2e-6)
+    # the default: one tied group of 1024 pixels, so the curve is the line from the image to the baseline
+    _, block = causal_curves(model, images, maps, np.array([1]), steps=4)
+    np.testing.assert_allclose(block[0], curves[0, 0] + np.linspace(0, 1, 5) * (curves[0, -1] - curves[0, 0]))
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [({"steps": 0}, "steps"), ({"steps": 2.5}, "steps"),

@@ -210,3 +210,18 @@ def test_builders_are_seeded(build):
     keras.utils.set_random_seed(5)  # unseeded builds follow the global generators: two in a row differ
     unseeded = weights(build(None))
     assert any(not np.array_equal(a, b) for a, b in zip(unseeded, weights(build(None))))
+
+
+def test_custom_cnn_gap_head_pools_the_last_block():
+    flat = models.build_custom_cnn((32, 32, 1), 2, variant="v2")
+    pooled = models.build_custom_cnn((32, 32, 1), 2, variant="v2", head="gap")
+    names = [layer.name for layer in pooled.layers]
+    assert "gap" in names and "flatten" not in names and pooled.output_shape == (None, 2)
+    # the pooled head's dense layer sees 128 channels, not 2 x 2 x 128 positions
+    assert pooled.get_layer("fc").kernel.shape == (128, 512) and flat.get_layer("fc").kernel.shape == (512, 512)
+    # everything before the head is the same model, with the same seeded weights
+    for name in ("block1_conv", "block2_conv", "block3_conv"):
+        for a, b in zip(flat.get_layer(name).get_weights(), pooled.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="head"):
+        models.build_custom_cnn((32, 32, 1), 2, head="max")

@@ -15,12 +15,18 @@ import os
 import sys
 from pathlib import Path
 
+from xai_tf._listing import method_listing
+
 #: The flag that lets TensorFlow's and absl's start-up lines through (any position in argv).
 TF_LOG_FLAG = "--tf-log"
 #: ``xai-tf meta-evaluate``'s help line (``xai_tf.evaluation.cli.add_meta_command``), listed without TensorFlow.
 META_HELP = "can the metrics be trusted: noise resilience and adversary reactivity (MetaQuantus)"
 #: Environment variables set (unless the user set them) before TensorFlow loads, without --tf-log.
 QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "3"}
+
+
+#: ``[loud]`` as the last :func:`prepare` found it, for commands that start TensorFlow after parsing.
+LOUD = [False]
 
 
 def prepare(argv: list[str]) -> tuple[list[str], bool]:
@@ -33,6 +39,7 @@ def prepare(argv: list[str]) -> tuple[list[str], bool]:
     argv = [arg for arg in argv if arg != TF_LOG_FLAG]
     loud = loud or any(a == "--verbose=2" or (a == "--verbose" and argv[i + 1:i + 2] == ["2"])
                        for i, a in enumerate(argv))
+    LOUD[0] = loud
     if loud:  # the start-up lines and warnings; not the INFO lines (XLA's "Compiled cluster") mid-output
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     else:
@@ -137,26 +144,6 @@ def per_class(labels, limit: int, seed: int):
 
 # ------------------------------------------------------------------------- methods without TensorFlow
 _REGISTRY = Path(__file__).parent / "explainers" / "registry.py"
-_FLAGS = (("stochastic", "seeded", False), ("layer", "layer=", False), ("in_demo_grid", "not in the demo grid", True))
-
-
-def help_line(record) -> str:
-    """``name: description [flags]`` from a method record's fields (a mapping): the text of
-    ``MethodRecord.help_line``, written once here so that it needs no TensorFlow."""
-    flags = [label for key, label, default in _FLAGS if bool(record.get(key, default)) != default]
-    return f"{record['name']}: {record['description']}" + (f" [{', '.join(flags)}]" if flags else "")
-
-
-def method_listing(families: dict, records) -> str:
-    """``describe_methods``' text: per family of ``families`` (in its order) a header line, then one
-    :func:`help_line` per record of that family, in the order given."""
-    lines = []
-    for family, meaning in families.items():
-        chosen = [record for record in records if record["family"] == family]
-        if chosen:
-            lines.append(f"{family} ({meaning}):")
-            lines.extend(f"  {help_line(record)}" for record in chosen)
-    return "\n".join(lines)
 
 
 def describe_methods_offline() -> str:

@@ -24,7 +24,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", default=None,
                         help="backbone weights: imagenet, none or a file path (default: imagenet for backbones)")
     parser.add_argument("--head", choices=("flatten", "gap"), default="flatten",
-                        help="backbone head: flatten (papers 002/004) or global average pooling (default flatten)")
+                        help="classifier head of a custom CNN or a backbone: flatten (papers 002/004) or global "
+                             "average pooling (default flatten)")
     parser.add_argument("--binary-head", action="store_true", help="two classes as one sigmoid unit (papers)")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per training batch (default 32)")
@@ -178,6 +179,7 @@ def run_explain(args) -> None:
     import xai_tf
     from xai_tf._checks import check_names
     from xai_tf._io import fingerprint
+    from xai_tf.evaluation.data_sources import fits_options
     from xai_tf.models import load_model
     from xai_tf.models.head import head_of
     from xai_tf.viz import method_grid
@@ -194,7 +196,7 @@ def run_explain(args) -> None:
     dataset, indices, split = runs.data_for_model(
         model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
         skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
-        masks=args.masks)
+        masks=args.masks, class_names=args.classes, data_options=fits_options(args))
     picked = _cli_startup.per_class(dataset.labels, args.limit, args.seed)
     chosen, indices = dataset.subset(picked), indices[picked]
     predictions = head_of(model).predicted_classes(chosen.images)
@@ -250,12 +252,13 @@ def run_demo(args) -> None:
     args : argparse.Namespace
         Parsed ``xai-tf demo`` arguments: ``out`` (output folder, default ``runs/demo``), ``n``
         (synthetic images, default 600), ``image_size`` (height and width in pixels, default 64),
-        ``epochs`` (default 6), ``seed`` (default 0) and ``verbose`` (0, 1 or 2).
+        ``epochs`` (default 6), ``seed`` (default 0), ``head`` ("flatten" or "gap") and ``verbose``
+        (0, 1 or 2).
     """
     from xai_tf.demo import run
 
     run(out_dir=args.out, n=args.n, image_size=args.image_size, epochs=args.epochs, seed=args.seed,
-        verbose=args.verbose)
+        verbose=args.verbose, head=args.head)
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -392,6 +395,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--image-size", type=int, default=64, help="image height/width (default 64)")
     demo.add_argument("--epochs", type=int, default=6, help="training epochs (default 6)")
     demo.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    demo.add_argument("--head", choices=("flatten", "gap"), default="flatten",
+                      help="the CNN's classifier head: flatten (default, paper 002's model) or gap (global average "
+                           "pooling: Grad-CAM far better than random; use with --epochs 15)")
     demo.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)
     demo.set_defaults(handler=run_demo)
 
@@ -456,9 +462,7 @@ def main(argv=None) -> int:
     """
     argv, loud = _cli_startup.prepare(sys.argv[1:] if argv is None else list(argv))
     command = argv[0] if argv else ""  # "" (no command): the usage, without TensorFlow
-    if command in ("evaluate", "meta-evaluate"):  # their options (and --help) come from the metric registry
-        _cli_startup.start_tensorflow(loud)
-    if command == "evaluate":
+    if command == "evaluate":  # starts TensorFlow once its arguments are read
         return run_evaluate(argv[1:])
     args = build_parser(command).parse_args(argv)  # --help and usage errors exit here, before TensorFlow loads
     if args.command != "data":

@@ -16,6 +16,7 @@ fingerprint when known, the arguments and package versions).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -46,13 +47,14 @@ def train_settings(**settings) -> dict:
     ----------
     **settings
         Train settings by name, each a key of ``TRAIN_DEFAULTS`` (``xai-tf train``'s flags with
-        underscores: ``model="custom-v1"``, ``epochs=5``, ...).
+        underscores: ``model="custom-v1"``, ``epochs=5``, ...); also ``data_options`` (a dict of
+        the data source's own options, passed to ``xai_tf.data.load``: a study's ``data.options``).
 
     Returns
     -------
     dict
         A new dict with every key of ``TRAIN_DEFAULTS``, in its order: the given value, else the
-        default.
+        default (and ``data_options`` when given).
 
     Raises
     ------
@@ -60,13 +62,13 @@ def train_settings(**settings) -> dict:
         If a setting is not a key of ``TRAIN_DEFAULTS`` (the unknown ones and the valid ones are
         named).
     """
-    unknown = sorted(set(settings) - set(TRAIN_DEFAULTS))
+    unknown = sorted(set(settings) - set(TRAIN_DEFAULTS) - {"data_options"})  # data_options: a study's data.options
     if unknown:
         raise TypeError(f"unknown train setting(s) {unknown}; valid: {', '.join(TRAIN_DEFAULTS)}")
     return {**TRAIN_DEFAULTS, **settings}
 
 
-def load_data(settings: dict, verbose: int = 1, masks=None):
+def load_data(settings: dict, verbose: int = 1, masks=None, class_names=None):
     """Load the data set the settings name: ``data`` "synthetic" (``n``, ``image_size``, ``seed``) or a folder.
 
     Synthetic data are generated with ``n``, ``image_size``, ``seed`` and ``color`` (a line says the
@@ -85,6 +87,10 @@ def load_data(settings: dict, verbose: int = 1, masks=None):
         Ground-truth masks of a class-folder tree (``xai_tf.data.load_image_folder``'s
         ``masks_dir``: a folder ``masks/<class>/<image stem>.*`` or a sub-folder name inside each
         class folder); default None. Not for the synthetic galaxies, which carry their own.
+    class_names : sequence of str, optional
+        The model's class names, by index, for a class-folder tree (``xai_tf.data.load_image_folder``'s
+        ``classes``: each sub-folder is labelled by its index there); default None, the sorted
+        sub-folders. Required for a folder with one class sub-folder (``--classes``).
 
     Returns
     -------
@@ -102,11 +108,18 @@ def load_data(settings: dict, verbose: int = 1, masks=None):
     if settings["data"] == "synthetic":
         if masks is not None:
             raise ValueError("--masks is for a folder of your own; the synthetic galaxies come with their masks")
+        if class_names is not None:
+            raise ValueError("--classes is for a folder of your own; the synthetic galaxies have theirs")
         print(f"data: synthetic radio galaxies (--data synthetic: {settings['n']} generated images, "
               f"{settings['image_size']} px, seed {settings['seed']}), not images of your own")
         return data_module.load("synthetic", n=settings["n"], image_size=settings["image_size"], seed=settings["seed"],
                                 color=settings["color"])
     extra = {} if masks is None else {"masks_dir": masks}
+    extra.update(settings.get("data_options") or {})  # a study's data.options: the source's own options
+    if class_names is not None:
+        if not Path(settings["data"]).is_dir():
+            raise ValueError(f"--classes is for a class-folder tree; {settings['data']} is not a folder")
+        extra["classes"] = list(class_names)
     dataset = data_module.load(settings["data"], image_size=settings["image_size"], color=settings["color"],
                                skip_bad=settings["skip_bad"], **extra)
     for path, reason in getattr(dataset, "skipped", None) or []:
@@ -182,7 +195,8 @@ def build_model(settings: dict, input_shape, num_classes: int):
     name = settings["model"]
     if name in ("custom-v1", "custom-v2"):
         return models.build_custom_cnn(input_shape, num_classes, variant=name.split("-")[1],
-                                       binary_head=settings["binary_head"], seed=settings["seed"])
+                                       binary_head=settings["binary_head"], seed=settings["seed"],
+                                       head=settings["head"])
     if name.startswith("vit-") and name[4:] in models.VIT_VARIANTS:
         return models.build_vit(input_shape, num_classes, variant=name[4:], binary_head=settings["binary_head"],
                                 seed=settings["seed"])
@@ -552,7 +566,8 @@ def split_of(folder, data, split: str = "held-out"):
 
 
 def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_size=None, color=None,
-                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1, classes=True, masks=None):
+                   skip_bad=False, data_seed=None, seed=0, split=None, verbose=1, classes=True, masks=None,
+                   class_names=None, data_options=None):
     """The images ``xai-tf explain`` / ``evaluate`` work on: the model's input size and channels, held out.
 
     Settings left ``None`` come from the model's train run when it has one (``n``, ``data_seed``:
@@ -597,6 +612,13 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
         data's. False for a regression or segmentation target (``xai-tf evaluate --target``).
     masks : str or pathlib.Path, optional
         Ground-truth masks of a class-folder tree (``--masks``, :func:`load_data`); default None.
+    class_names : sequence of str, optional
+        The model's class names, by index, for a class-folder tree (``--classes``, :func:`load_data`):
+        a folder with one class sub-folder needs them; default None.
+    data_options : dict, optional
+        The data source's own options, passed to ``xai_tf.data.load`` (a FITS folder's
+        ``--catalogue`` and ``--fits-*`` flags: ``xai_tf.evaluation.data_sources.fits_options``);
+        default None.
 
     Returns
     -------
@@ -628,8 +650,9 @@ def data_for_model(model, model_path=None, *, data="synthetic", n=None, image_si
     settings = train_settings(
         data=data, image_size=height, color=model_color, skip_bad=skip_bad,
         n=n if n is not None else (recorded.get("n") if from_run else TRAIN_DEFAULTS["n"]),
-        seed=data_seed if data_seed is not None else (recorded.get("seed", seed) if from_run else seed))
-    dataset = load_data(settings, verbose, masks=masks)
+        seed=data_seed if data_seed is not None else (recorded.get("seed", seed) if from_run else seed),
+        **({"data_options": dict(data_options)} if data_options else {}))
+    dataset = load_data(settings, verbose, masks=masks, class_names=class_names)
     if split is None:
         if folder is None:
             print("no split recorded beside the model (no train run folder): using every image", file=sys.stderr)
@@ -655,11 +678,22 @@ VERBOSE_HELP = ("0 quiet; 1 (default) progress bars on a terminal, one line per 
                 "2 also TensorFlow's own start-up log")
 
 
+def _class_list(text: str) -> list[str]:
+    """``--classes``' value: comma-separated class names, none empty or repeated."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"--classes takes distinct, non-empty class names separated by commas; "
+                                         f"got {text!r}")
+    return names
+
+
 def add_data_arguments(parser, *, for_model: bool) -> None:
     """Add the data flags every subcommand shares, with the same names and defaults.
 
     The flags: ``--data``, ``--n``, ``--image-size``, ``--color``, ``--skip-bad`` and, with
-    ``for_model``, ``--split`` and ``--data-seed``.
+    ``for_model``, ``--split``, ``--data-seed`` and a FITS folder's options (``--catalogue``,
+    ``--file-column``, ``--label-column``, ``--fits-normalize``, ``--fits-sigma``, ``--fits-nan``,
+    ``--fits-hdu``: ``xai_tf.data.source_fits.add_fits_arguments``).
 
     Parameters
     ----------
@@ -686,11 +720,18 @@ def add_data_arguments(parser, *, for_model: bool) -> None:
                              + (model_default or " (default grayscale)"))
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable files (they are listed)")
     if for_model:
+        from xai_tf.data.source_fits import add_fits_arguments  # --catalogue, --fits-*: FitsSource's options
+
+        add_fits_arguments(parser)
         parser.add_argument("--split", choices=SPLITS, default=None,
                             help="which images: held-out (default when the model's train run recorded its "
                                  "split), train, or all")
         parser.add_argument("--masks", default=None, metavar="DIR",
                             help="ground-truth masks of a folder of your own: DIR/<class>/<image stem>.png, or the "
                                  "name of a sub-folder inside each class folder (e.g. masks); default none")
+        parser.add_argument("--classes", type=_class_list, default=None, metavar="NAMES",
+                            help="the model's class names in its order, comma-separated (e.g. FRI,FRII): each "
+                                 "sub-folder of --data is labelled by its index here; needed for a folder with "
+                                 "one class sub-folder; default: the sorted sub-folders")
         parser.add_argument("--data-seed", type=int, default=None,
                             help="seed of the synthetic data (default: as the model's train run, else --seed)")

@@ -19,7 +19,7 @@ and user code read for initialisers, dropout seeds, shuffling and augmentation (
 restored after each explanation, as a guard against third-party code inside the methods. So a fit
 with these callbacks gives the same weights as the same seeded fit without them (tested).
 
-All follow ``keras.callbacks.Callback`` and log through ``tf.summary`` (DESIGN.md "Style"; the
+All follow ``keras.callbacks.Callback`` and log through ``tf.summary`` (docs/architecture.md; the
 events are written by ``xai_tf.summaries`` in TensorBoard's plugin formats); there is no
 device-specific code, so they run wherever ``model.fit`` runs. The predicted class (``targets=None``)
 is the model head's one rule (``xai_tf.models.head``), the same as ``explain`` and ``evaluate``.

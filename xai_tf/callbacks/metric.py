@@ -11,7 +11,7 @@ import numpy as np
 
 from xai_tf._checks import check_names
 from xai_tf._random import kept_global_random_state
-from xai_tf.callbacks.probes import ProbeCallback
+from xai_tf.callbacks.probes import ProbeCallback, read_probes
 from xai_tf.models.binding import bind
 from xai_tf.summaries import write_scalar_summary
 from xai_tf.targets import Target
@@ -22,11 +22,13 @@ _DIRECTION_TEXT = {"higher": "higher is better", "lower": "lower is better", Non
                    "direction is better"}
 
 
-def _probe_data(images: np.ndarray, labels, masks, boxes):
+def _probe_data(images: np.ndarray, labels, masks, boxes, class_names=None):
     """The probe images as the ``LabelledImages`` the evaluation unit reads (labels: class "?" as ``evaluate``)."""
     from xai_tf.data import LabelledImages
 
-    if labels is None:
+    if class_names is not None:  # a probe source's own labels and classes
+        labels = np.asarray(labels)
+    elif labels is None:
         labels, class_names = np.zeros(len(images), np.int64), ("?",)
     else:
         labels = np.asarray(labels)
@@ -48,9 +50,12 @@ class MetricCallback(ProbeCallback):
 
     Parameters
     ----------
-    images : ndarray
+    images : ndarray, xai_tf.data.ImageSource, str or pathlib.Path
         ``(N, H, W, C)`` float in [0, 1], finite, the model's input shape (checked when training
-        starts). Keep N small: every logged epoch explains and scores them all.
+        starts); or a lazy source (``xai_tf.data.open``: a source, a path to an HDF5 file, a ``.npy``
+        array, a FITS or image folder, or a source's description), read whole once, here, with its
+        labels, class names and masks unless ``labels`` / ``masks`` are given. Keep N small: every
+        logged epoch explains and scores them all.
     methods : str or sequence of str
         Names from ``xai_tf.list_methods()`` (one name, ``"a,b"`` or a list).
     metrics : str or sequence of str
@@ -115,6 +120,7 @@ class MetricCallback(ProbeCallback):
         from xai_tf.evaluation.config import check_data, check_options
         from xai_tf.metrics.registry import METRICS
 
+        images, labels, masks, class_names = read_probes(images, labels, masks)  # a source: read whole, once
         super().__init__(images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size)
         self.metrics = check_names(metrics, "metrics", METRICS)
         kind = self.targets.kind if isinstance(self.targets, Target) else "classes"
@@ -122,7 +128,7 @@ class MetricCallback(ProbeCallback):
         if unsupported:
             raise ValueError(f"metrics {unsupported} do not support a {kind} target (they are defined on classes)")
         self.options = check_options(self.metrics, options)
-        self.data = _probe_data(self.images, labels, masks, boxes)
+        self.data = _probe_data(self.images, labels, masks, boxes, class_names)
         check_data(self.metrics, self.options, self.data, "the probe images (pass masks= or boxes=)")
         self.columns = [(column, METRICS[name]) for name in self.metrics
                         for column in METRICS[name].columns(self.options)]

@@ -30,9 +30,10 @@ class PICCallback(MetricCallback):
 
     Parameters
     ----------
-    images : ndarray
+    images : ndarray, xai_tf.data.ImageSource, str or pathlib.Path
         ``(N, H, W, C)`` float in [0, 1], finite, the model's input shape (checked when training
-        starts). PIC needs images the model is confident on; a few dozen held-out images is typical.
+        starts), or a lazy source or its path, read whole once (as ``MetricCallback``). PIC needs
+        images the model is confident on; a few dozen held-out images is typical.
     methods : str or sequence of str
         Names from ``xai_tf.list_methods()``.
     kind : str or sequence of str, optional

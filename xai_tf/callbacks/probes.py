@@ -23,7 +23,7 @@ from xai_tf._checks import (
 from xai_tf.models.head import head_of
 from xai_tf.targets import Target, as_target
 
-__all__ = ["ProbeCallback", "check_log_dir"]
+__all__ = ["ProbeCallback", "check_log_dir", "read_probes"]
 
 # Parameters of ``explain`` itself (not of one method) that ``method_params`` may also set per method.
 _EXPLAIN_PARAMS = ("layer", "batch_size")
@@ -51,6 +51,51 @@ def _check_method_params(method_params, methods: tuple[str, ...]) -> dict[str, d
                             f"{method} accepts: {', '.join(accepted)}")
         checked[method] = dict(params)
     return checked
+
+
+def read_probes(images, labels=None, masks=None):
+    """The probe arrays: ``images`` as given, or a lazy source (or its path) read whole, once.
+
+    Parameters
+    ----------
+    images : numpy.ndarray, xai_tf.data.ImageSource, str, pathlib.Path or dict
+        ``(N, H, W, C)`` probe images, or a data set ``xai_tf.data.open`` opens (a source, a path
+        to an HDF5 file, a ``.npy`` array, a FITS or image folder, or a source's description).
+        Probes are few: a source is read in full here, at construction.
+    labels : array-like of int, shape (N,), optional
+        Labels given by the caller (default None: the source's, for a source).
+    masks : numpy.ndarray, shape (N, H, W), bool, optional
+        Masks given by the caller (default None: the source's, when it has masks).
+
+    Returns
+    -------
+    images : numpy.ndarray, shape (N, H, W, C)
+        The images (as given, or float32 read from the source).
+    labels, masks
+        As given, else the source's (None for arrays).
+    class_names : tuple of str or None
+        The source's class names when its labels are used, else None.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming ``images``: a path that holds no data set, a bad row, an option the source refuses.
+    """
+    from xai_tf.data.sources import ImageSource
+
+    if not isinstance(images, (ImageSource, str, Path, dict)):
+        return images, labels, masks, None
+    from xai_tf.data.opening import open as open_source
+
+    try:
+        source = open_source(images)
+        read_images, read_labels, read_masks = source.read(np.arange(len(source)))
+    except TypeError as error:
+        raise TypeError(f"images: {error}") from error
+    except ValueError as error:
+        raise ValueError(f"images: {error}") from error
+    return (read_images, read_labels if labels is None else labels, read_masks if masks is None else masks,
+            source.class_names if labels is None else None)
 
 
 def check_log_dir(path, name: str) -> Path | None:
@@ -96,7 +141,7 @@ class ProbeCallback(keras.callbacks.Callback):
 
     def __init__(self, images, methods, targets, every_n_epochs, log_dir, seed, method_params, batch_size):
         super().__init__()
-        self.images = check_images(images, "images")
+        self.images = check_images(read_probes(images)[0], "images")  # a source (or its path): read once
         from xai_tf.explainers import list_methods
 
         self.methods = check_names(methods, "methods", list_methods())

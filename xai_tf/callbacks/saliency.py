@@ -19,9 +19,10 @@ class SaliencyCallback(ProbeCallback):
 
     Parameters
     ----------
-    images : numpy.ndarray, shape (N, H, W, C)
+    images : numpy.ndarray, shape (N, H, W, C), or xai_tf.data.ImageSource, str or pathlib.Path
         Float in [0, 1], finite, of the model's input shape (checked when training starts); C = 1 or
-        3 to be drawn. Keep N small (a handful): every logged epoch explains them all.
+        3 to be drawn. A lazy source (``xai_tf.data.open``: a source or its path) is read whole
+        once. Keep N small (a handful): every logged epoch explains them all.
     methods : str or sequence of str, optional
         A method name or names from ``xai_tf.list_methods()`` (one name, ``"a,b"`` or a list);
         default ``("gradcam",)``.

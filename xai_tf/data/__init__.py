@@ -3,7 +3,7 @@
 Every loader returns a ``LabelledImages`` (NHWC float32 in [0, 1], int64 labels, optional masks and
 boxes). ``load("synthetic" | path)`` picks the loader; ``as_tf_dataset`` feeds ``model.fit``.
 ``open(path | array | tf.data.Dataset)`` returns a lazy ``ImageSource`` instead (image folders, FITS
-cutouts, HDF5, ``.npy`` memmaps, ``tf.data``) that reads only the rows asked for.
+cutouts, HDF5, zarr, ``.npy`` memmaps, ``tf.data``) that reads only the rows asked for.
 """
 from xai_tf._lazy import lazy_exports
 
@@ -26,6 +26,7 @@ _EXPORTS = {
     "ArraySource": "source_arrays",
     "NumpySource": "source_arrays",
     "HDF5Source": "source_arrays",
+    "ZarrSource": "source_zarr",
     "FolderSource": "source_folders",
     "FitsSource": "source_fits",
     "TFDatasetSource": "source_tf",
@@ -33,8 +34,8 @@ _EXPORTS = {
 }
 __all__ = [
     "ArraySource", "BadFileError", "FitsSource", "FolderSource", "ForbiddenPickleError", "HDF5Source", "ImageSource",
-    "LabelledImages", "NumpySource", "TFDatasetSource", "VerifyReport", "as_tf_dataset", "list_manifests", "load",
-    "load_figshare_mat", "load_image_folder", "load_manifest", "load_mirabest", "load_object_cxr", "open",
+    "LabelledImages", "NumpySource", "TFDatasetSource", "VerifyReport", "ZarrSource", "as_tf_dataset", "list_manifests",
+    "load", "load_figshare_mat", "load_image_folder", "load_manifest", "load_mirabest", "load_object_cxr", "open",
     "synthetic_radio_galaxies", "verify_manifest",
 ]
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

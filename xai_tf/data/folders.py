@@ -150,7 +150,8 @@ def class_labels(root: Path, class_dirs: list[Path], classes) -> tuple[tuple[str
     if classes is None:
         if len(class_dirs) == 1:
             raise ValueError(f"root={str(root)!r} has one class folder ({class_dirs[0].name!r}): its label would be 0 "
-                             "whatever class it is in the model; pass classes=<the model's class names, by index>")
+                             "whatever class it is in the model; pass classes=<the model's class names, by index> "
+                             "(--classes NAME,NAME on the command line)")
         return tuple(path.name for path in class_dirs), list(range(len(class_dirs)))
     if isinstance(classes, str) or not all(isinstance(name, str) for name in classes) or not classes:
         raise TypeError(f"classes must be a sequence of class names (str); got {classes!r}")

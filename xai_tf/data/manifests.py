@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 REQUIRED_KEYS = ("name", "title", "loader", "layout")
-LOADERS = ("image_folder", "mirabest", "figshare_mat", "object_cxr", "synthetic")
+LOADERS = ("image_folder", "mirabest", "figshare_mat", "object_cxr", "synthetic", "fits")
 _SUMMARY_LINES = 50
 
 

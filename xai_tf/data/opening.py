@@ -3,7 +3,8 @@
 ``xai_tf.data.load`` reads a whole data set into a ``LabelledImages``; ``xai_tf.data.open`` returns an
 :class:`~xai_tf.data.ImageSource` that reads rows only when asked (``read(indices)``). Detection
 order for a path: an HDF5 file (``.h5``, ``.hdf5``, ``.he5``), a ``.npy`` file or a folder with
-``images.npy``, a folder of FITS cutouts (class sub-folders, or flat with a catalogue CSV), then a
+``images.npy``, a zarr directory store (a folder with ``zarr.json`` or ``.zgroup``: ``.zarr``), a
+folder of FITS cutouts (class sub-folders, or flat with a catalogue CSV), then a
 class-folder tree of image files.
 """
 from __future__ import annotations
@@ -16,10 +17,11 @@ from xai_tf.data.labelled import LabelledImages
 from xai_tf.data.source_arrays import ArraySource, HDF5Source, NumpySource
 from xai_tf.data.source_fits import FitsSource, fits_files, is_fits
 from xai_tf.data.source_folders import FolderSource
+from xai_tf.data.source_zarr import ZarrSource, is_zarr
 from xai_tf.data.sources import ImageSource
 
 #: The sources a description (``ImageSource.describe()``) can name, by ``"kind"``.
-KINDS = {"hdf5": HDF5Source, "npy": NumpySource, "folder": FolderSource, "fits": FitsSource}
+KINDS = {"hdf5": HDF5Source, "npy": NumpySource, "zarr": ZarrSource, "folder": FolderSource, "fits": FitsSource}
 HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
 
 
@@ -30,14 +32,16 @@ def open(spec, **options) -> ImageSource:
     ----------
     spec : str, pathlib.Path, dict, ImageSource, LabelledImages, numpy.ndarray or tf.data.Dataset
         A path (an HDF5 file ``.h5`` / ``.hdf5``; a ``.npy`` images file or a folder holding
-        ``images.npy``; a folder of FITS cutouts, in class sub-folders or flat with a catalogue
-        CSV; a class-folder tree of image files, as :func:`~xai_tf.data.load_image_folder` reads);
+        ``images.npy``; a zarr directory store ``.zarr``; a folder of FITS cutouts, in class
+        sub-folders or flat with a catalogue (CSV or FITS table); a class-folder tree of image
+        files, as :func:`~xai_tf.data.load_image_folder` reads);
         a source's ``describe()`` dictionary (how a Dask worker reopens the client's source); a
         source (returned as is); a ``LabelledImages`` or an images array (wrapped, in memory); or a
         finite ``tf.data.Dataset`` (read through once into an on-disk index).
     **options
         Passed to the source's constructor: :class:`~xai_tf.data.HDF5Source` (``images``,
-        ``labels``, ``masks``, ``class_names``), :class:`~xai_tf.data.NumpySource` (``labels``,
+        ``labels``, ``masks``, ``class_names``) and :class:`~xai_tf.data.ZarrSource` (the same),
+        :class:`~xai_tf.data.NumpySource` (``labels``,
         ``class_names``, ``masks``), :class:`~xai_tf.data.FitsSource` (``catalogue``,
         ``file_column``, ``label_column``, ``classes``, ``image_size``, ``normalize``, ``sigma``,
         ``nan``, ``hdu``), :class:`~xai_tf.data.FolderSource` (``image_size``, ``color``,
@@ -87,8 +91,8 @@ def open(spec, **options) -> ImageSource:
     kind = source_kind(path)
     if kind is None:
         raise ValueError(f"spec={str(spec)!r}: found no data set a source reads; expected an HDF5 file, a .npy file "
-                         "(or a folder with images.npy), a folder of FITS cutouts or one sub-folder of images per "
-                         "class")
+                         "(or a folder with images.npy), a zarr store, a folder of FITS cutouts or one sub-folder of "
+                         "images per class")
     return KINDS[kind](path, **options)
 
 
@@ -103,7 +107,7 @@ def source_kind(path) -> str | None:
     Returns
     -------
     str or None
-        ``"hdf5"``, ``"npy"``, ``"fits"``, ``"folder"``, or None when no source reads it.
+        ``"hdf5"``, ``"npy"``, ``"zarr"``, ``"fits"``, ``"folder"``, or None when no source reads it.
     """
     from xai_tf.data.folders import is_image_folder
 
@@ -116,20 +120,22 @@ def source_kind(path) -> str | None:
         return None
     if (path / "images.npy").is_file():
         return "npy"
+    if is_zarr(path):
+        return "zarr"
     subfolders = [child for child in path.iterdir() if child.is_dir() and not child.name.startswith(".")]
-    if any(fits_files(child) for child in subfolders) or (any(is_fits(child) for child in path.iterdir())
-                                                           and any(path.glob("*.csv"))):
+    # FITS cutouts in class folders, or flat (the catalogue, a CSV or a FITS table, is FitsSource's to find)
+    if any(fits_files(child) for child in subfolders) or any(is_fits(child) for child in path.iterdir()):
         return "fits"
     return "folder" if is_image_folder(path) else None
 
 
 def load_source(path, image_size=None, color=None, skip_bad: bool = False, verbose: int = 1, **options):
-    """Read an HDF5 file, a ``.npy`` array or a FITS folder whole (what ``xai_tf.data.load`` does with one).
+    """Read an HDF5 file, a ``.npy`` array, a zarr store or a FITS folder whole (``xai_tf.data.load`` on one).
 
     Parameters
     ----------
     path : str or pathlib.Path
-        A path :func:`source_kind` reads as ``"hdf5"``, ``"npy"`` or ``"fits"``.
+        A path :func:`source_kind` reads as ``"hdf5"``, ``"npy"``, ``"zarr"`` or ``"fits"``.
     image_size : None, int or tuple of (int, int), optional
         None (default: as stored) or the size every image is resized to (bilinear, antialiased).
     color : {None, "auto", "grayscale", "rgb"}, optional

@@ -216,7 +216,75 @@ class NumpySource(ArraySource):
         return {"kind": "npy", "path": str(self.path), **self._options}
 
 
-class HDF5Source(ArraySource):
+class StoreSource(ArraySource):
+    """Named arrays in a store opened once per process (an HDF5 file, a zarr group): HDF5Source and ZarrSource.
+
+    Subclasses set ``kind`` (the description's) and ``format`` (named in messages), and implement
+    ``_open_store()`` (the opened store: ``in``, ``[name]``, ``keys()``, ``attrs``) and
+    ``_is_array(store, name)``. The images array's ``class_names`` attribute, else the store's, names
+    the classes when ``class_names`` is not given.
+    """
+
+    kind = ""
+    format = ""
+
+    def _open_named(self, path, images: str, labels, masks, class_names, skip_bad: bool):
+        self.path, self.name = Path(path), str(path)
+        self._handle = None
+        handle = self._file()
+        for value, option in ((images, "images"), (labels, "labels"), (masks, "masks")):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{option} must be the name of an array in {path} (a str); got {type(value).__name__}")
+        if images not in handle or not self._is_array(handle, images):
+            raise ValueError(f"{path}: no images array {images!r} (images=); arrays: {sorted(handle.keys())}")
+        if masks is None and "masks" in handle:
+            masks = "masks"
+        elif masks is not None and masks not in handle:
+            raise ValueError(f"{path}: no masks array {masks!r} (masks=); arrays: {sorted(handle.keys())}")
+        dataset = handle[images]
+        if class_names is None:
+            stored = dataset.attrs.get("class_names", handle.attrs.get("class_names"))
+            class_names = None if stored is None else [v.decode() if isinstance(v, bytes) else str(v) for v in stored]
+        label_array = np.asarray(handle[labels][...]) if labels is not None and labels in handle else None
+        self._names = {"images": images, "labels": labels, "masks": masks}
+        self._options = {"images": images, "labels": labels, "masks": masks,
+                         "class_names": None if class_names is None else list(class_names), "skip_bad": bool(skip_bad)}
+        self._setup(dataset, label_array, class_names, None if masks is None else handle[masks], skip_bad)
+
+    def _file(self):
+        if self._handle is None:
+            self._handle = self._open_store()
+        return self._handle
+
+    def _open_store(self):
+        raise NotImplementedError
+
+    @staticmethod
+    def _is_array(store, name: str) -> bool:
+        raise NotImplementedError
+
+    def _arrays(self):
+        handle = self._file()
+        masks = self._names["masks"]
+        return handle[self._names["images"]], None if masks is None else handle[masks]
+
+    def __getstate__(self):  # an open store does not pickle: each process opens it itself
+        state = dict(self.__dict__)
+        state.update(_handle=None, _images=None, _masks=None)
+        return state
+
+    def describe(self) -> dict:
+        """Describe the source for ``xai_tf.data.open`` (see :meth:`~xai_tf.data.ImageSource.describe`).
+
+        Returns
+        -------
+        dict
+            ``{"kind": "hdf5" or "zarr", "path": ..., "images", "labels", "masks", "class_names", "skip_bad"}``.
+        """
+        return {"kind": self.kind, "path": str(self.path), **self._options}
+
+
+class HDF5Source(StoreSource):
     """An HDF5 file's image dataset (h5py), read a chunk of rows at a time; the file is opened per process.
 
     Parameters
@@ -242,59 +310,29 @@ class HDF5Source(ArraySource):
     ValueError
         If the file cannot be opened as HDF5, lacks the images dataset, or a dataset has the wrong
         rank or length (named).
+    TypeError
+        If a dataset name is not a str.
     """
+
+    kind, format = "hdf5", "HDF5"
 
     def __init__(self, path, images: str = "images", labels: str | None = "labels", masks: str | None = None,
                  class_names=None, *, skip_bad: bool = False):
+        self._open_named(path, images, labels, masks, class_names, skip_bad)
+
+    def _open_store(self):
         import h5py
 
-        self.path, self.name = Path(path), str(path)
-        self._handle = None
-        handle = self._file()
-        if images not in handle or not isinstance(handle[images], h5py.Dataset):
-            raise ValueError(f"{path}: no images dataset {images!r}; datasets: {sorted(handle.keys())}")
-        if masks is None and "masks" in handle:
-            masks = "masks"
-        dataset = handle[images]
-        if class_names is None:
-            stored = dataset.attrs.get("class_names", handle.attrs.get("class_names"))
-            class_names = None if stored is None else [v.decode() if isinstance(v, bytes) else str(v) for v in stored]
-        label_array = handle[labels][()] if labels is not None and labels in handle else None
-        self._names = {"images": images, "labels": labels, "masks": masks}
-        self._options = {"images": images, "labels": labels, "masks": masks,
-                         "class_names": None if class_names is None else list(class_names), "skip_bad": bool(skip_bad)}
-        self._setup(dataset, label_array, class_names, None if masks is None else handle[masks], skip_bad)
+        try:
+            return h5py.File(self.path, "r")
+        except (OSError, ValueError) as error:
+            raise BadFileError(self.path, f"cannot be opened as HDF5 ({error})") from error
 
-    def _file(self):
+    @staticmethod
+    def _is_array(store, name: str) -> bool:
         import h5py
 
-        if self._handle is None:
-            try:
-                self._handle = h5py.File(self.path, "r")
-            except (OSError, ValueError) as error:
-                raise BadFileError(self.path, f"cannot be opened as HDF5 ({error})") from error
-        return self._handle
-
-    def _arrays(self):
-        handle = self._file()
-        masks = self._names["masks"]
-        return handle[self._names["images"]], None if masks is None else handle[masks]
-
-    def __getstate__(self):  # an h5py handle does not pickle: each process opens the file itself
-        state = dict(self.__dict__)
-        state.update(_handle=None, _images=None, _masks=None)
-        return state
+        return isinstance(store[name], h5py.Dataset)
 
     def _metadata(self):
         return [_file_stamp(self.path), self._names] + super()._metadata()
-
-    def describe(self) -> dict:
-        """Describe the source for ``xai_tf.data.open`` (see :meth:`~xai_tf.data.ImageSource.describe`).
-
-        Returns
-        -------
-        dict
-            ``{"kind": "hdf5", "path": ..., "images", "labels", "masks", "class_names", "skip_bad"}``.
-        """
-        return {"kind": "hdf5", "path": str(self.path), **self._options}
-

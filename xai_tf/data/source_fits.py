@@ -1,10 +1,12 @@
 """``FitsSource``: radio-astronomy cutouts, one FITS file per object, read a chunk at a time (astropy, memmap).
 
 Layouts: ``root/<class>/<cutouts>.fits`` (like image folders), or one flat folder plus a catalogue
-CSV naming each file and its label (``file`` and ``label`` columns by default, as public FIRST /
-LoTSS cutout collections ship them). Each cutout's image HDU is read with ``memmap=True``
-(degenerate axes such as FIRST's ``(1, 1, H, W)`` are dropped), its blank (NaN) pixels handled as
-``nan=`` says, and it is scaled to [0, 1] as ``normalize=`` says:
+naming each file and its label (``file`` and ``label`` columns by default, as public FIRST / LoTSS
+cutout collections ship them): a CSV file, or a FITS binary table (``catalogue="labels.fits"``; the
+first table HDU, columns by name). The ``radio_fits_cutouts`` manifest describes the flat layout.
+Each cutout's image HDU is read with ``memmap=True`` (degenerate axes such as FIRST's
+``(1, 1, H, W)`` are dropped), its blank (NaN) pixels handled as ``nan=`` says, and it is scaled to
+[0, 1] as ``normalize=`` says:
 
 - ``"minmax"``: the cutout's own min..max to 0..1;
 - ``"sigma_clip"``: MiraBest's preprocessing (Porter & Bowles 2023, after Aniyan & Thorat 2017):
@@ -95,8 +97,23 @@ def clip_threshold(image: np.ndarray, sigma: float, iterations: int = 5) -> floa
     return float(np.median(values) + sigma * values.std())
 
 
+def read_catalogue(path: Path) -> dict[str, list[str]]:
+    """A catalogue's columns as stripped strings, by name: a CSV file, or a FITS file's first table HDU."""
+    if not is_fits(path):
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        return {name: [(row[name] or "").strip() for row in rows] for name in (rows[0] if rows else [])}
+    from astropy.table import Table
+
+    try:
+        table = Table.read(path, format="fits", character_as_bytes=False)
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"catalogue {path}: cannot be read as a FITS table ({error})") from error
+    return {name: [str(value).strip() for value in table[name]] for name in table.colnames}
+
+
 class FitsSource(FileSource):
-    """FITS cutouts (one file per object) in class sub-folders or a flat folder with a catalogue CSV.
+    """FITS cutouts (one file per object) in class sub-folders or a flat folder with a catalogue (CSV or FITS table).
 
     Parameters
     ----------
@@ -104,8 +121,10 @@ class FitsSource(FileSource):
         A folder with one sub-folder of FITS files per class, or a flat folder of FITS files with
         a catalogue CSV (``catalogue``).
     catalogue : str or pathlib.Path, optional
-        The CSV naming each cutout and its label; a relative path is taken in ``root``. Default
-        None: class sub-folders, or the one ``*.csv`` in ``root`` when it has no sub-folders.
+        The catalogue naming each cutout and its label: a CSV file, or a FITS binary table (a name
+        ending ``.fits``, ``.fit``, ``.fts``; its first table HDU); a relative path is taken in
+        ``root``. Default None: class sub-folders, or the one ``*.csv`` in ``root`` when it has no
+        sub-folders (a FITS table is never guessed: name it).
     file_column : str, optional
         The catalogue's column of file names, relative to ``root`` (default ``"file"``).
     label_column : str, optional
@@ -190,13 +209,11 @@ class FitsSource(FileSource):
     def _from_catalogue(path: Path, file_column: str, label_column: str, classes):
         if not path.is_file():
             raise ValueError(f"catalogue={str(path)!r} is not a file")
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        columns = list(rows[0]) if rows else []
+        columns = read_catalogue(path)
         for column, option in ((file_column, "file_column"), (label_column, "label_column")):
             if column not in columns:
-                raise ValueError(f"catalogue {path}: no column {column!r} ({option}); columns: {columns}")
-        raw = [row[label_column].strip() for row in rows]
+                raise ValueError(f"catalogue {path}: no column {column!r} ({option}); columns: {list(columns)}")
+        raw = columns[label_column]
         if classes is not None:
             names = tuple(classes)
         elif all(value.lstrip("-").isdigit() for value in raw):
@@ -211,7 +228,7 @@ class FitsSource(FileSource):
                 labels.append(int(value))
             else:
                 raise ValueError(f"catalogue {path}: label {value!r} is not one of the classes {list(names)}")
-        files = [path.parent / row[file_column].strip() for row in rows]
+        files = [path.parent / name for name in columns[file_column]]
         missing = [str(file) for file in files if not file.is_file()]
         if missing:
             raise ValueError(f"catalogue {path} names {len(missing)} missing file(s), first {missing[0]}")
@@ -230,8 +247,6 @@ class FitsSource(FileSource):
             rows.append((resize(image, self.size) if self.size is not None else image, self.labels[index], None))
         return rows
 
-
-
     def describe(self) -> dict:
         """Describe the source for ``xai_tf.data.open`` (see :meth:`~xai_tf.data.ImageSource.describe`).
 
@@ -241,3 +256,40 @@ class FitsSource(FileSource):
             ``{"kind": "fits", "path": ..., <every option>}``.
         """
         return {"kind": "fits", "path": str(self.root), **self._options}
+
+
+#: FitsSource's options as command-line flags (``--data`` a FITS folder): flag -> option.
+FITS_FLAGS = {"--catalogue": "catalogue", "--file-column": "file_column", "--label-column": "label_column",
+              "--fits-normalize": "normalize", "--fits-sigma": "sigma", "--fits-nan": "nan", "--fits-hdu": "hdu"}
+
+
+def add_fits_arguments(parser) -> None:
+    """Add FitsSource's options as flags (``--catalogue``, ``--file-column``, ``--label-column``, ``--fits-*``).
+
+    Each flag is stored under its option's name with a ``fits_`` prefix (``args.fits_normalize``),
+    default None (not given: the source's own default, shown in the help). The flags' names,
+    choices and defaults follow :class:`FitsSource`'s constructor.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser; the flags are added to it in an argument group.
+    """
+    import inspect
+
+    defaults = {name: parameter.default for name, parameter in inspect.signature(FitsSource).parameters.items()}
+    kinds = {"sigma": {"type": float, "metavar": "S"}, "hdu": {"type": int, "metavar": "N"},
+             "normalize": {"choices": NORMALIZATIONS}, "nan": {"choices": NAN_RULES},
+             "catalogue": {"metavar": "FILE"}, "file_column": {"metavar": "NAME"}, "label_column": {"metavar": "NAME"}}
+    helps = {"catalogue": "FITS folders: the catalogue naming each cutout and its label, a CSV file or a FITS table "
+                          "(relative to --data; default: class sub-folders, or the folder's one .csv)",
+             "file_column": "FITS folders: the catalogue's column of file names",
+             "label_column": "FITS folders: the catalogue's column of labels (class names or indices)",
+             "normalize": "FITS folders: how each cutout is scaled to [0, 1]",
+             "sigma": "FITS folders: the clipping level of sigma_clip, in background standard deviations",
+             "nan": "FITS folders: blank (NaN) pixels become 0, the cutout's minimum, or make it bad",
+             "hdu": "FITS folders: the HDU holding the image (default: the first image HDU with data)"}
+    group = parser.add_argument_group("FITS cutouts (only with --data a folder of FITS files; xai_tf.data.FitsSource)")
+    for flag, option in FITS_FLAGS.items():
+        default = "" if defaults[option] is None else f" (default {defaults[option]})"
+        group.add_argument(flag, dest=f"fits_{option}", default=None, help=helps[option] + default, **kinds[option])

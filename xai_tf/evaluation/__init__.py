@@ -33,13 +33,15 @@ Modules: ``units`` (the evaluation unit: plan, resume, explain, score; used by `
 studies and the demo), ``config`` (the one builder of ``config.json`` and the checks before it),
 ``shards`` (``--shard`` parsing and the chunks of a shard), ``store`` (the folder: lock, config,
 rows, arrays), ``runner`` (``evaluate``), ``summary`` (data only; figures by ``xai_tf.viz``),
-``merge``, ``compare`` (which method: paired tests, ranks, critical-difference diagrams, written
-to ``comparison.json``/``comparison.csv``; its statistics are ``statistics``'), ``meta`` (can the
+``merge``, ``compare`` (which method: paired tests, ranks, critical-difference diagrams, written to
+``comparison.json``/``comparison.csv``; its statistics are ``statistics``'), ``meta`` (can the
 metric be trusted: ``meta_evaluate``, MetaQuantus' noise-resilience and adversary-reactivity tests,
-written to ``meta_evaluation.json``/``.csv``), ``parameterisation`` (how the method rankings move
-when one metric option changes), ``cli``. Metrics
-come from ``xai_tf.metrics.registry.METRICS`` (the metric protocol); files are written and
-fingerprinted by ``xai_tf._io``.
+written to ``meta_evaluation.json``/``.csv``; ``meta_shards``: its runs in shards),
+``parameterisation`` (how the method rankings move when one metric option changes), ``data_sources``
+(the CLI's ``--data`` read lazily), ``skipping`` (``skipped.json``), ``catalogue`` (the metric names
+and flags ``--help`` lists without TensorFlow), ``cli``. Metrics come from
+``xai_tf.metrics.registry.METRICS`` (the metric protocol); files are written and fingerprinted by
+``xai_tf._io``.
 """
 import sys
 import types

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from xai_tf import _cli_startup
 from xai_tf.evaluation.config import TARGETS
 from xai_tf.runs import VERBOSE_HELP, add_data_arguments
 
@@ -24,8 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         flags, ``--seed``, ``--chunk-size``, ``--batch-size``, ``--targets``, each metric option's
         flag (``Option.cli_flag``, default None: the option's default) and ``--verbose``.
     """
-    from xai_tf.metrics.registry import METRICS, all_options
+    from xai_tf.evaluation.catalogue import catalogue
 
+    metrics = catalogue()  # the registry's names and flags, read without TensorFlow when cached
     parser = argparse.ArgumentParser(
         prog="xai-tf evaluate",
         description="Score saliency methods over a data set; resumable (run the same command again) and "
@@ -33,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True,
                         help="saved model: .keras, Keras 2 .h5 or a SavedModel folder (see xai_tf.models.load_model)")
     parser.add_argument("--methods", required=True, help="comma-separated method names (xai_tf.list_methods())")
-    parser.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
+    parser.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(metrics['metrics'])}")
     parser.add_argument("--out", required=True, help="output folder (one per shard)")
     parser.add_argument("--shard", default=None, help="k/n: score only the k-th of n shards (1-based), or auto: "
                         "this SLURM array task's (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT)")
@@ -47,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="explain another target instead of a class: regression[:UNIT] (e.g. regression:0, "
                              "regression:unit=1,sign=-1,output=z), segmentation:class=ID, classes:ID "
                              "(xai_tf.targets.parse_target)")
-    for option in all_options().values():
-        parser.add_argument(option.cli_flag, dest=option.name, default=None, help=option.help)
+    for name, flag, help_text in metrics["options"]:
+        parser.add_argument(flag, dest=name, default=None, help=help_text)
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=VERBOSE_HELP)
     return parser
 
@@ -62,29 +64,32 @@ def _options(args) -> dict:
 
 
 def _cli_evaluate(argv: list[str]) -> int:
-    from xai_tf.evaluation.data_sources import lazy_source_for_model
+    args = build_parser().parse_args(argv)  # --help and usage errors exit here, before TensorFlow loads
+    _cli_startup.start_tensorflow(_cli_startup.LOUD[0])
+    from xai_tf.evaluation.data_sources import fits_options, lazy_source_for_model
     from xai_tf.evaluation.runner import evaluate
     from xai_tf.models import load_model
     from xai_tf.runs import data_for_model
     from xai_tf.targets import parse_target
 
-    args = build_parser().parse_args(argv)
     options = _options(args)
     target = parse_target(args.target) if args.target is not None else args.targets
     model = load_model(args.model, name="--model")
     classes = isinstance(target, str) or target.kind == "classes"
     # an HDF5 file, a .npy array or a FITS folder is read a chunk at a time (xai_tf.data.open); the rest as before
+    source_options = fits_options(args)  # --catalogue, --fits-*: refused unless --data is a FITS folder
     data = lazy_source_for_model(model, args.data, args.model, skip_bad=args.skip_bad, split=args.split,
-                                 classes=classes)
+                                 classes=classes, source_options=source_options)
     if data is not None:
-        if args.masks is not None:
-            raise ValueError(f"--masks is for a class-folder tree; {args.data} is read as an array source")
+        for flag, value in (("--masks", args.masks), ("--classes", args.classes)):
+            if value is not None:
+                raise ValueError(f"{flag} is for a class-folder tree; {args.data} is read as an array source")
         indices, split = None, "all"
     else:
         data, indices, split = data_for_model(
             model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
             skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
-            classes=classes, masks=args.masks)
+            classes=classes, masks=args.masks, class_names=args.classes, data_options=source_options)
         indices = indices.tolist()
     print(f"scoring {len(data)} images ({split} split of {args.data})", file=sys.stderr)
     summary = evaluate(model, data, args.methods, args.metrics, args.out, args.shard, seed=args.seed,
@@ -231,9 +236,18 @@ def add_meta_command(commands) -> None:
     commands : argparse._SubParsersAction
         The subcommands of ``xai-tf`` (what ``add_subparsers`` returns).
     """
-    from xai_tf.evaluation.meta import INPUT_NOISE, MODEL_NOISE, PERTURBATIONS
-    from xai_tf.metrics.registry import METRICS
+    from xai_tf.evaluation.catalogue import catalogue
+    from xai_tf.evaluation.shards import parse_shard
 
+    def shard_argument(text: str) -> str:  # checked while parsing (usage error, exit 2); "auto" read from SLURM
+        try:
+            parse_shard(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+        return text
+
+    metrics = catalogue()  # the registry's names and meta-evaluate's defaults, without TensorFlow when cached
+    defaults = metrics["meta"]
     meta = commands.add_parser(
         "meta-evaluate", help="can the metrics be trusted: noise resilience and adversary reactivity (MetaQuantus)",
         description="Meta-evaluate metrics (Hedström et al., TMLR 2023): perturb the model's weights and the input "
@@ -243,15 +257,26 @@ def add_meta_command(commands) -> None:
                     "folder as --out and the report shows it). See xai_tf.evaluation.meta.")
     meta.add_argument("--model", required=True, help="saved model (.keras, Keras 2 .h5 or a SavedModel folder)")
     meta.add_argument("--methods", required=True, help="comma-separated method names, two or more")
-    meta.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(METRICS)}")
+    meta.add_argument("--metrics", required=True, help=f"comma-separated, of: {','.join(metrics['metrics'])}")
     meta.add_argument("--out", required=True, help="output folder (e.g. the evaluation folder of the same model)")
+    meta.add_argument("--shard", type=shard_argument, default=None,
+                      help="k/n: every run scores only the k-th of n shards of the images (1-based), into "
+                           "OUT/meta_evaluation/<run>/shard-k-of-n/, or auto: this SLURM array task's "
+                           "(SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT); same --out for every shard, and the "
+                           "shard that finds all of them complete writes the table")
     add_data_arguments(meta, for_model=True)
+    meta.add_argument("--limit", type=int, default=None,
+                      help="score at most this many images, an even number per class (seeded by --seed); "
+                           "default all of the split: 21 evaluations of every image make this the slow command")
     meta.add_argument("--tests", default="model,input", help="model and/or input (default model,input)")
-    meta.add_argument("--perturbations", type=int, default=PERTURBATIONS,
-                      help=f"K, perturbations per test and failure mode (default {PERTURBATIONS}, the paper's)")
-    meta.add_argument("--model-noise", type=float, nargs=2, default=MODEL_NOISE, metavar=("MINOR", "DISRUPTIVE"),
+    meta.add_argument("--perturbations", type=int, default=defaults["perturbations"],
+                      help=f"K, perturbations per test and failure mode (default {defaults['perturbations']}, "
+                           "the paper's)")
+    meta.add_argument("--model-noise", type=float, nargs=2, default=tuple(defaults["model_noise"]),
+                      metavar=("MINOR", "DISRUPTIVE"),
                       help="std of the multiplicative N(1, std^2) weight noise (default %(default)s, the paper's)")
-    meta.add_argument("--input-noise", type=float, nargs=2, default=INPUT_NOISE, metavar=("MINOR", "DISRUPTIVE"),
+    meta.add_argument("--input-noise", type=float, nargs=2, default=tuple(defaults["input_noise"]),
+                      metavar=("MINOR", "DISRUPTIVE"),
                       help="half-width of the additive uniform input noise (default %(default)s, the paper's)")
     meta.add_argument("--seed", type=int, default=0, help="seed of the noise, methods and metrics (default 0)")
     meta.add_argument("--chunk-size", type=int, default=8, help="images per unit of work (default 8)")
@@ -273,22 +298,34 @@ def run_meta_evaluate(args) -> int:
     Returns
     -------
     int
-        The exit status, 0.
+        The exit status, 0 (also when a sharded run still misses shards: it prints which).
     """
+    from xai_tf.evaluation.data_sources import fits_options
     from xai_tf.evaluation.meta import meta_evaluate, text_table
     from xai_tf.models import load_model
     from xai_tf.runs import data_for_model
 
+    if args.limit is not None and args.limit < 2:
+        raise ValueError(f"--limit must be >= 2 (the Wilcoxon tests need several images); got {args.limit}")
     model = load_model(args.model, name="--model")
     data, _, split = data_for_model(
         model, args.model, data=args.data, n=args.n, image_size=args.image_size, color=args.color,
         skip_bad=args.skip_bad, data_seed=args.data_seed, seed=args.seed, split=args.split, verbose=args.verbose,
-        masks=args.masks)
-    print(f"meta-evaluating on {len(data)} images ({split} split of {args.data})", file=sys.stderr)
+        masks=args.masks, class_names=args.classes, data_options=fits_options(args))
+    of = ""
+    if args.limit is not None and args.limit < len(data):
+        of = f" of {len(data)}, an even number per class (--limit {args.limit}, seeded)"
+        data = data.subset(_cli_startup.per_class(data.labels, args.limit, args.seed))
+    print(f"meta-evaluating on {len(data)} images{of} ({split} split of {args.data})", file=sys.stderr)
     result = meta_evaluate(model, data, args.metrics, args.methods, args.out, tests=args.tests,
                            perturbations=args.perturbations, model_noise=tuple(args.model_noise),
                            input_noise=tuple(args.input_noise), seed=args.seed, chunk_size=args.chunk_size,
-                           batch_size=args.batch_size, targets=args.targets, verbose=args.verbose)
+                           batch_size=args.batch_size, targets=args.targets, verbose=args.verbose,
+                           shard=args.shard)
+    if result.get("complete") is False:
+        print(f"shard {result['shard']} done in {result['runs']}; not complete yet: shard(s) "
+              f"{', '.join(result['missing'])} (run them with the same --out; the last to finish writes the table)")
+        return 0
     print(text_table(result))
     print(f"wrote {', '.join(result['files'])}")
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xai_tf.evaluation.skipping import merge_skipped
 from xai_tf.evaluation.store import Store
 from xai_tf.evaluation.summary import read_shards, summarize
 
@@ -15,8 +16,9 @@ def merge(folders, out_dir=None) -> dict:
     folders : list of path
         The shards' folders (disjoint shards of one configuration).
     out_dir : path, optional
-        Where ``summary.json``, ``table.csv``, the curve figures (``curve_<column>.png``) and the
-        merged ``results.jsonl`` go; default ``<first folder>/../merged``.
+        Where ``summary.json``, ``table.csv``, the curve figures (``curve_<column>.png``), the
+        merged ``results.jsonl`` and ``skipped.json`` (the union of the shards' skipped images, when
+        any: ``xai_tf.evaluation.skipping``) go; default ``<first folder>/../merged``.
 
     Returns
     -------
@@ -37,4 +39,5 @@ def merge(folders, out_dir=None) -> dict:
     summary = summarize(folders, write_to=out)
     _, rows, _ = read_shards(folders)
     Store(out).rewrite(rows)  # the store's one writer of results files
+    merge_skipped(folders, out)  # the images the shards left out (skip_bad), all of them
     return summary

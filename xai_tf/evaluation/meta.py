@@ -33,6 +33,12 @@ The share of images whose prediction stayed the same under the minor perturbatio
 changed under the disruptive ones (``ar_changed``) is reported beside each test: the strengths fit
 the model when the first is near 1 and the second well above 0. ``meta_evaluation.json`` (everything)
 and ``meta_evaluation.csv`` (one row per metric column and test) are written into ``out_dir``.
+
+Sharded (``shard="k/n"`` or ``"auto"``, as :func:`xai_tf.evaluate`'s): every run scores only shard k
+of the images, into ``<out>/meta_evaluation/<run>/shard-<k>-of-<n>/`` (the noise is seeded per
+perturbation and per image index, and the predictions kept or changed are counted over all images,
+so every shard draws the same); the call that finds every shard of every run complete writes the
+table from their union, equal to the unsharded one (``xai_tf.evaluation.meta_shards``).
 """
 from __future__ import annotations
 
@@ -47,7 +53,9 @@ from xai_tf._progress import progress
 from xai_tf._random import rng_for
 from xai_tf.evaluation import statistics as st
 from xai_tf.evaluation.config import check_data, check_options
+from xai_tf.evaluation.meta_shards import check_layout, incomplete_result, missing_shards, shard_folder, shard_folders
 from xai_tf.evaluation.runner import as_data, evaluate
+from xai_tf.evaluation.shards import parse_shard
 from xai_tf.evaluation.store import json_tree
 from xai_tf.evaluation.summary import columns_of, read_shards
 
@@ -151,7 +159,7 @@ def _pair(value, name: str) -> tuple[float, float]:
 def meta_evaluate(model, data, metrics, methods, out_dir, *, tests=TESTS, perturbations: int = PERTURBATIONS,
                   model_noise=MODEL_NOISE, input_noise=INPUT_NOISE, seed: int = 0, chunk_size: int = 8,
                   batch_size: int = 64, targets: str = "predicted", options: dict | None = None,
-                  method_params: dict | None = None, verbose: int = 1) -> dict:
+                  method_params: dict | None = None, verbose: int = 1, shard=None) -> dict:
     """Meta-evaluate metrics: their noise resilience and adversary reactivity (MetaQuantus' IAC, IEC, MC).
 
     See the module ``xai_tf.evaluation.meta`` for the perturbations, the criteria and the files.
@@ -193,6 +201,14 @@ def meta_evaluate(model, data, metrics, methods, out_dir, *, tests=TESTS, pertur
         ``{method: {parameter: value}}`` for :func:`xai_tf.explain`.
     verbose : {0, 1, 2}, optional
         0 silent, 1 a progress bar over the runs on a terminal (default), 2 always.
+    shard : None, "k/n", (k, n) or "auto", optional
+        Score only shard k of n of the images in every run (1-based; ``"auto"``: this SLURM array
+        task's, as :func:`xai_tf.evaluation.parse_shard` reads it), each run's shard in
+        ``out_dir/meta_evaluation/<run>/shard-<k>-of-<n>/``; default None, all images in
+        ``out_dir/meta_evaluation/<run>/``. Every shard of a meta-evaluation must use the same n
+        and settings. The call that finds all n shards of every run complete (their
+        ``summary.json`` says so) writes the table, from the union of the shards' rows: the same
+        as without shards. Until then nothing is written into ``out_dir`` itself.
 
     Returns
     -------
@@ -200,21 +216,25 @@ def meta_evaluate(model, data, metrics, methods, out_dir, *, tests=TESTS, pertur
         JSON-ready: the settings, ``methods``, ``images``, ``runs`` (the folders), ``columns``
         (``{column: {"metric", "direction", "tests": {test: criteria}, "mc", "iac_nr", ...}}``, the
         overall criteria being the means over the tests), ``rows`` (those of the CSV), ``skipped``
-        and ``files``.
+        and ``files``. Sharded while some shard is not complete: the settings, ``methods``,
+        ``metrics``, ``images``, ``runs``, ``shard`` (this one, ``"k/n"``), ``complete`` (False),
+        ``missing`` (the shards ``"j/n"`` not complete yet) and ``missing_runs`` (``{"j/n": [run
+        names]}``).
 
     Raises
     ------
     ValueError
         Before any work: an unknown metric or method, fewer than two methods, unknown ``tests``,
         ``perturbations`` < 1, noise strengths not ``0 < minor < disruptive``, ``targets`` other
-        than "predicted" or "label", or a bad metric option; and what :func:`xai_tf.evaluate`
-        raises for the runs.
+        than "predicted" or "label", a bad metric option or a bad ``shard``; and what
+        :func:`xai_tf.evaluate` raises for the runs.
     TypeError
         If an argument has the wrong type (noise strengths not a pair of numbers, ``data`` neither
         LabelledImages nor an array, ...).
     EvaluationError
         If ``out_dir/meta_evaluation`` holds runs of other settings (another seed, K, strength,
-        method or metric: the differing keys are named; use another ``out_dir``). A ValueError.
+        method or metric: the differing keys are named; use another ``out_dir``), or shards of
+        another n or unsharded runs beside this call's (sharded) runs. A ValueError.
     """
     from xai_tf.explainers import list_methods
     from xai_tf.metrics.registry import METRICS
@@ -232,17 +252,19 @@ def meta_evaluate(model, data, metrics, methods, out_dir, *, tests=TESTS, pertur
     if targets not in ("predicted", "label"):
         raise ValueError(f"targets must be 'predicted' or 'label' (meta-evaluation explains classes); got {targets!r}")
     options = check_options(metrics, options)
+    shard = parse_shard(shard)
+    settings = {"tests": tests, "perturbations": perturbations, "model_noise": list(noise["model"]),
+                "input_noise": list(noise["input"]), "seed": seed, "targets": targets}
+    out = Path(out_dir)
+    check_layout(out / SUBFOLDER, shard, settings)
     model = _model(model)
     data = as_data(data)
     if not hasattr(data, "images"):  # a lazy source: the meta-evaluation perturbs the images in memory
         data = data.to_labelled()
     check_data(metrics, options, data)
     fixed, predicted = _fixed_targets(model, data, targets, batch_size)
-    out = Path(out_dir)
-    settings = {"tests": tests, "perturbations": perturbations, "model_noise": list(noise["model"]),
-                "input_noise": list(noise["input"]), "seed": seed, "targets": targets}
     run = dict(methods=methods, metrics=metrics, seed=seed, chunk_size=chunk_size, batch_size=batch_size,
-               targets="label", options=options, method_params=method_params, verbose=0)
+               targets="label", options=options, method_params=method_params, verbose=0, shard=shard)
     plan = [("unperturbed", None, None, None)] + [(f"{test}_{kind}_{k + 1}", test, kind, k) for test in tests
                                                   for kind in ("nr", "ar") for k in range(perturbations)]
     bar = progress(total=len(plan), desc="meta-evaluate (runs)", verbose=verbose)
@@ -254,10 +276,11 @@ def meta_evaluate(model, data, metrics, methods, out_dir, *, tests=TESTS, pertur
             run_model = _perturb_weights(model, clone, noise["model"][kind == "ar"], (seed, 0, kind == "ar", k))
         elif test == "input":
             run_data = _perturb_images(fixed, noise["input"][kind == "ar"], (seed, 1, kind == "ar", k))
-        folder = out / SUBFOLDER / name
+        folder = out / SUBFOLDER / name if shard is None else shard_folder(out / SUBFOLDER / name, shard)
         evaluate(run_model, run_data, out_dir=folder, extra_config={"meta_evaluation": {**settings, "run": name}},
                  **run)
-        rows[name] = read_shards([folder])[1]
+        if shard is None:
+            rows[name] = read_shards([folder])[1]
         if test is not None:
             from xai_tf.models.head import head_of
 
@@ -265,6 +288,12 @@ def meta_evaluate(model, data, metrics, methods, out_dir, *, tests=TESTS, pertur
             agree[name] = float(np.mean(now == predicted))
         bar.update(1)
     bar.close()
+    if shard is not None:  # the table needs every shard of every run: the last call to find them all writes it
+        missing = missing_shards(out / SUBFOLDER, [name for name, *_ in plan], shard)
+        if missing:
+            head = {**settings, "methods": methods, "metrics": metrics, "images": len(data.images)}
+            return incomplete_result(head, out / SUBFOLDER, shard, missing)
+        rows = {name: read_shards(shard_folders(out / SUBFOLDER / name, shard[1]))[1] for name, *_ in plan}
     config = {"metrics": metrics, "options": options}
     result = {**settings, "methods": methods, "metrics": metrics, "images": len(data.images),
               "runs": str(out / SUBFOLDER), "columns": {}, "rows": [], "skipped": [], "files": []}

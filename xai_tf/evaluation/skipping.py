@@ -37,6 +37,43 @@ def read_skipped(folder) -> dict[int, tuple[str, str]]:
     return {int(entry["image"]): (entry["file"], entry["reason"]) for entry in entries}
 
 
+def write_skipped(folder, skipped: dict) -> None:
+    """Write ``skipped.json`` in ``folder``: the images ``{index: (file, reason)}``, sorted by index.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        An evaluation output folder.
+    skipped : dict of int to tuple of (str, str)
+        The skipped images' indices, files and reasons.
+    """
+    write_json(Path(folder) / SKIPPED, {"skipped": [
+        {"image": int(index), "file": file, "reason": reason} for index, (file, reason) in sorted(skipped.items())]})
+
+
+def merge_skipped(folders, out) -> dict[int, tuple[str, str]]:
+    """Write the union of the shard folders' skipped images to ``out/skipped.json`` (when any).
+
+    Parameters
+    ----------
+    folders : list of str or pathlib.Path
+        The shards' folders (``xai_tf.evaluation.merge``).
+    out : str or pathlib.Path
+        The merged folder.
+
+    Returns
+    -------
+    dict of int to tuple of (str, str)
+        The union, ``{image index: (file, reason)}`` (empty: no file is written).
+    """
+    merged: dict[int, tuple[str, str]] = {}
+    for folder in folders:
+        merged.update(read_skipped(folder))
+    if merged:
+        write_skipped(out, merged)
+    return merged
+
+
 class SkippingScorer:
     """A ``UnitScorer`` of a ``skip_bad`` source: scores each unit's readable images, records the others.
 
@@ -91,9 +128,7 @@ class SkippingScorer:
         found = {index: value for index, value in self.scorer.data.skipped.items() if index not in self.skipped}
         if found:
             self.skipped.update(found)
-            write_json(self.folder / SKIPPED, {"skipped": [
-                {"image": index, "file": file, "reason": reason}
-                for index, (file, reason) in sorted(self.skipped.items())]})
+            write_skipped(self.folder, self.skipped)
         if not kept.size:
             return [], {}
         return self.scorer.score(Unit(unit.chunk, unit.method, kept))

@@ -10,7 +10,8 @@ AUC of the aggregated median curve, as PAIR and paper 004), ``curves`` (``{colum
 "curve", "images", "direction", "label", "ylabel"}}}``: the aggregated curve of every curve metric,
 ``xai_tf.metrics.protocol.CurveMetric``) and the metrics' details
 (``summary[metric.details_key][column][method]``: ``pic`` holds AIC/SIC's AUC, included and
-evaluated images).
+evaluated images), and, when a ranked metric was scored, ``tie_fraction`` (``{method: mean over
+images of the rows' tie_fraction}``: how much of the maps is tied, a diagnostic, not a metric column).
 With ``write_to`` it also writes ``summary.json``, ``table.csv`` (method x column, like paper 001's
 Table 1) and one figure of aggregated curves per curve column, ``curve_<column>.png``
 (:func:`curve_figure`).
@@ -121,6 +122,9 @@ def summarize(folders, write_to=None) -> dict:
             if curve is not None:
                 summary["curves"].setdefault(column, {})[method] = curve
         summary["table"][method] = entry
+        ties = [row["tie_fraction"] for row in method_rows if row.get("tie_fraction") is not None]
+        if ties:  # beside the table, not in it: a property of the maps, with no better side
+            summary.setdefault("tie_fraction", {})[method] = float(np.mean(ties))
     expected = {int(i) for shard in config["shards"]
                 for _, indices in shard_chunks(config["data_images"], config["chunk_size"], parse_shard(shard))
                 for i in indices}

@@ -339,11 +339,14 @@ class UnitScorer:
         -------
         tuple
             ``(rows, arrays)``: one JSON row per image (``image``, ``method``, ``chunk``, ``target``,
-            ``label`` and the metrics' columns) and the arrays stored beside them (``indices``,
+            ``label``, the metrics' columns and, when a ranked metric (one with the ``ties`` option)
+            is scored, ``tie_fraction``: the share of the map's pixels tied with another,
+            ``xai_tf.metrics.ties.tie_fractions``) and the arrays stored beside them (``indices``,
             ``targets``, ``maps``, ground-truth ``masks`` when the data has them, the metrics' arrays).
         """
         from xai_tf.evaluation.store import json_value
         from xai_tf.metrics.protocol import Chunk
+        from xai_tf.metrics.ties import TIES, tie_fractions
 
         indices = unit.indices
         params = dict(self.method_params.get(unit.method, {}))
@@ -363,6 +366,9 @@ class UnitScorer:
             metric_columns, metric_arrays = metric.score(chunk, self.options)
             columns.update(metric_columns)
             arrays.update(metric_arrays)
+        if any(option is TIES for metric in self.metrics for option in metric.options):
+            # a ranked metric ran: how much of each map is tied, beside its scores (not a metric column)
+            columns["tie_fraction"] = [float(v) for v in tie_fractions(maps)]
         rows = []
         for position, index in enumerate(indices):
             row = {"image": int(index), "method": unit.method, "chunk": unit.chunk,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xai_tf._checks import check_choice, check_positive, check_seed
-from xai_tf._cli_startup import help_line, method_listing
+from xai_tf._listing import help_line, method_listing
 from xai_tf.explainers import (
     attention,
     backprop,
@@ -122,7 +122,7 @@ class MethodRecord:
 
 
 def _listed(record: MethodRecord) -> dict:
-    """The fields of ``record`` a listing shows (``xai_tf._cli_startup.help_line``)."""
+    """The fields of ``record`` a listing shows (``xai_tf._listing.help_line``)."""
     return {key: getattr(record, key) for key in ("name", "family", "description", "stochastic", "layer",
                                                   "in_demo_grid")}
 

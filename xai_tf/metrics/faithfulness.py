@@ -10,8 +10,9 @@ Quantus divides by the largest of the whole batch it is given, here of each map,
 for Infidelity, whose default is ``normalise=False`` anyway); ``"black"`` is each image's minimum
 (Quantus' ``"black"`` is ``arr.min()``, not 0); a feature is a pixel with all its channels (Quantus
 flattens channels into separate features with the map repeated over them, so it equals this on
-single-channel images). Ties in a map's order go in row-major order (Quantus' ``np.argsort`` is not
-stable). Scores are the target probability where Quantus' default is ``softmax=True`` (Pixel-Flipping,
+single-channel images). Ties in a map's order (Quantus' ``np.argsort`` is not stable) follow the
+option ``ties`` (:mod:`xai_tf.metrics.ties`; Faithfulness Correlation has no order, see below).
+Scores are the target probability where Quantus' default is ``softmax=True`` (Pixel-Flipping,
 Monotonicity) and the target logit where it is ``softmax=False`` (Faithfulness Correlation,
 Infidelity); for a single sigmoid unit the probability is ``p`` / ``1 - p`` and the logit
 ``+z`` / ``-z``.
@@ -28,6 +29,7 @@ Infidelity); for a single sigmoid unit the probability is ``p`` / ``1 - p`` and 
 - **Faithfulness Correlation** (Bhatt et al. 2020): ``nr_runs`` (100) random subsets of ``subset_size``
   (224) pixels; Pearson correlation between the subset's map sum and the logit drop when the subset is
   set to black. The subsets of image ``i`` come from ``rng_for(seed, i)`` (Quantus: ``np.random``).
+  It ranks nothing: a subset is drawn by position and scored by sums, so tied values need no rule.
 - **Infidelity** (Yeh et al. 2019, Quantus' form): square patches of ``patch_size`` (4) pixels are set
   to black one after another in raster order, *cumulatively*; at each step the squared difference
   between the logit drop and ``sum(map * (x - x'))`` over channels; the score is its mean, averaged over
@@ -68,6 +70,7 @@ from xai_tf.metrics.protocol import (
     parse_list,
 )
 from xai_tf.metrics.sensitivity import normalise_by_max
+from xai_tf.metrics.ties import TIES, plan_curve, tie_rule
 
 
 def _step_counts(pixels: int, features_in_step: int) -> np.ndarray:
@@ -82,7 +85,7 @@ def _check_step(features_in_step, pixels, name="features_in_step"):
 
 
 def ordered_curves(model, images, maps, targets=None, *, features_in_step: int = 1, baseline="black",
-                   insert: bool = False, output: str = "probability", batch_size: int = 64):
+                   insert: bool = False, output: str = "probability", batch_size: int = 64, ties: str = "block"):
     """Pixel-Flipping (``insert=False``) or Monotonicity (``insert=True``) curves.
 
     Parameters
@@ -98,6 +101,10 @@ def ordered_curves(model, images, maps, targets=None, *, features_in_step: int =
         image's pixels to the baseline image, smallest ``|map|`` first (Monotonicity).
     output : str
         ``"probability"`` (default, Quantus' ``softmax=True``) or ``"logit"``.
+    ties : {"block", "reference"}
+        Tied ranking values (default ``"block"``: a step inside a tied group is the linear
+        interpolation between the states before and after the group; ``"reference"``: row-major
+        order), see :mod:`xai_tf.metrics.ties`.
 
     Returns
     -------
@@ -109,15 +116,18 @@ def ordered_curves(model, images, maps, targets=None, *, features_in_step: int =
     n, height, width = maps.shape
     _check_step(features_in_step, height * width)
     baseline = check_baseline(baseline, "baseline")
+    ties = TIES.check(ties)
     maps = normalise_by_max(maps)
-    ranks = importance_ranks(np.abs(maps), descending=False) if insert else importance_ranks(maps)
+    values = np.abs(maps) if insert else maps  # the ranking quantity: |map| ascending, or the map descending
+    ranks = importance_ranks(values, descending=not insert)
     fills = fill_values(images, baseline)
     start, end = (fills, images) if insert else (images, fills)
     counts = _step_counts(height * width, features_in_step)
-    image_ids = np.repeat(np.arange(n), len(counts))
-    scores = perturbed_scores(model, start, end, image_ids, np.tile(counts, n), lambda a, b: ranks[image_ids[a:b]],
+    plan = plan_curve(values, counts, descending=not insert, ties=ties)
+    image_ids = plan.image_ids
+    scores = perturbed_scores(model, start, end, image_ids, plan.counts, lambda a, b: ranks[image_ids[a:b]],
                               targets, output=output, batch_size=batch_size)
-    return counts / (height * width), scores.reshape(n, len(counts))
+    return counts / (height * width), plan.curves(scores)
 
 
 def _features_option(name):
@@ -146,7 +156,8 @@ class PixelFlippingMetric(_StepCheck, CurveMetric):
 
     Bach et al. 2015, as Quantus' ``PixelFlipping``: the pixels are set to the baseline
     ``pixel_flipping_features_in_step`` at a time in decreasing order of the map (signed, divided by
-    its largest ``|value|``; ties in row-major order); the curve is the target probability after each
+    its largest ``|value|``; a step inside a group of equal values is interpolated between the states
+    with the whole group kept and removed, option ``ties``); the curve is the target probability after each
     step (no point for the unperturbed image, as Quantus), at x = the fraction of the pixels removed,
     ``ceil(H W / features_in_step)`` points. The column ``pixel_flipping`` is the area with unit
     spacing, ``trapz(curve, dx=1)`` (Quantus' ``calculate_auc``), so it grows with the number of
@@ -160,21 +171,24 @@ class PixelFlippingMetric(_StepCheck, CurveMetric):
     - ``pixel_flipping_features_in_step``: pixels removed per step, >= 1 and at most an image's
       (default 1, Quantus);
     - ``pixel_flipping_baseline``: value of removed pixels, a number in [0, 1] or ``black`` (each
-      image's minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+      image's minimum), ``white`` or ``mean`` (default ``black``, Quantus);
+    - ``ties`` (shared by every ranked metric): ``block`` (default, order-free: the expectation over
+      tie orders for a linear score) or ``reference`` (row-major order, the earlier values).
     """
 
     name = prefix = "pixel_flipping"
     reference = "Bach et al. 2015 (Quantus PixelFlipping)"
     direction = "lower"
     label = "fraction of pixels removed"
-    options = (_features_option("pixel_flipping"), _baseline_option("pixel_flipping"))
+    options = (_features_option("pixel_flipping"), _baseline_option("pixel_flipping"), TIES)
     notes: ClassVar[dict[str, str]] = {"pixel_flipping": "Pixel-Flipping AUC in steps, probability as the top "
                                        "pixels are removed (lower = better)"}
 
     def curves(self, chunk: Chunk, options: dict):
         return ordered_curves(chunk.model, chunk.images, chunk.maps, chunk.targets,
                               features_in_step=options["pixel_flipping_features_in_step"],
-                              baseline=options["pixel_flipping_baseline"], batch_size=chunk.batch_size)
+                              baseline=options["pixel_flipping_baseline"], batch_size=chunk.batch_size,
+                              ties=tie_rule(options))
 
     def area(self, x, curves, options):
         return np.trapezoid(curves, dx=1.0, axis=1)
@@ -185,10 +199,13 @@ class MonotonicityMetric(_StepCheck, MapsMetric):
 
     Arya et al. 2019, as Quantus' ``Monotonicity`` docstring defines it: starting from the
     all-baseline image, the image's pixels are added back ``monotonicity_features_in_step`` at a time
-    in increasing order of ``|map|`` (ties in row-major order); the column ``monotonicity`` is 1 when
+    in increasing order of ``|map|``; the column ``monotonicity`` is 1 when
     the target probability never decreases along the way, else 0 (higher = better). Quantus' current
     code writes the baseline value into the baseline image, so its curve is flat and it always returns
-    True; this is the paper's definition.
+    True; this is the paper's definition. Ties (option ``ties``): by default a step inside a group
+    of equal ``|map|`` reads the curve interpolated between the states with the whole group absent
+    and added, so the column says whether that interpolated curve never decreases (a tied group
+    counts as one step); ``reference`` adds the group in row-major order.
 
     Notes
     -----
@@ -198,20 +215,22 @@ class MonotonicityMetric(_StepCheck, MapsMetric):
     - ``monotonicity_features_in_step``: pixels added per step, >= 1 and at most an image's (default
       1, Quantus);
     - ``monotonicity_baseline``: value of the baseline pixels, a number in [0, 1] or ``black`` (each
-      image's minimum), ``white`` or ``mean`` (default ``black``, Quantus).
+      image's minimum), ``white`` or ``mean`` (default ``black``, Quantus);
+    - ``ties`` (shared by every ranked metric): ``block`` (default) or ``reference``.
     """
 
     name = prefix = "monotonicity"
     reference = "Arya et al. 2019 (Quantus Monotonicity)"
     direction = "higher"
-    options = (_features_option("monotonicity"), _baseline_option("monotonicity"))
+    options = (_features_option("monotonicity"), _baseline_option("monotonicity"), TIES)
     notes: ClassVar[dict[str, str]] = {"monotonicity": "Monotonicity, 1 if adding pixels by increasing |map| "
                                        "never lowers the probability (higher = better)"}
 
     def score(self, chunk: Chunk, options: dict):
         _, curves = ordered_curves(chunk.model, chunk.images, chunk.maps, chunk.targets, insert=True,
                                    features_in_step=options["monotonicity_features_in_step"],
-                                   baseline=options["monotonicity_baseline"], batch_size=chunk.batch_size)
+                                   baseline=options["monotonicity_baseline"], batch_size=chunk.batch_size,
+                                   ties=tie_rule(options))
         return {self.name: [int(v) for v in np.all(np.diff(curves, axis=1) >= 0, axis=1)]}, {}
 
 
@@ -270,6 +289,8 @@ class FaithfulnessCorrelationMetric(MapsMetric):
     correlation between the sum of the map (divided by its largest ``|value|``) over the subset and the
     drop of the target logit when the subset is set to the baseline. Column
     ``faithfulness_correlation``, in [-1, 1] (NaN when either side is constant): higher = better.
+    Order-free as it is: the subsets are drawn by position and the map enters through sums, so tied
+    values need no rule (no ``ties`` option).
 
     Notes
     -----

@@ -12,8 +12,10 @@ pass for all perturbations of a chunk, ``batch_size`` copies at a time).
   baseline ``0.0``; step ``k`` perturbs ``floor(k * max_pixels / steps)`` pixels
   (``np.linspace(..., dtype=int32)``); all channels of a pixel go together. Ties: Xplique ranks
   with ``np.argsort(map)[::-1]`` (not stable, its order of equal values depends on NumPy's sort and
-  the CPU); here ties go in row-major order (a stable sort), so maps without ties give Xplique's
-  values exactly and maps with ties give the same value on every machine.
+  the CPU); here the option ``ties`` (:mod:`xai_tf.metrics.ties`) decides: ``"block"`` (default) a
+  step inside a tied group is interpolated between the states before and after the whole group
+  (the expectation over tie orders for a linear score), ``"reference"`` row-major order. Maps
+  without ties give Xplique's values exactly under both.
 - **MuFidelity** (Bhatt et al. 2020, def. 3): for ``nb_samples`` random subsets (each of the
   ``grid_size x grid_size`` cells of the image is set to the baseline with probability
   ``subset_percent``), the Spearman correlation between the drop of the target probability and the
@@ -56,12 +58,14 @@ from xai_tf.metrics.protocol import (
     count,
     fraction,
 )
+from xai_tf.metrics.ties import TIES, plan_curve, tie_rule
 
 EPSILON = 1e-8
 
 
 def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", steps: int = 10,
-                  max_fraction: float = 1.0, baseline=0.0, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+                  max_fraction: float = 1.0, baseline=0.0, batch_size: int = 64,
+                  ties: str = "block") -> tuple[np.ndarray, np.ndarray]:
     """Deletion or Insertion curves: the target probability as pixels are removed or added by importance.
 
     Parameters
@@ -85,6 +89,10 @@ def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", 
         Value of removed pixels (default 0.0, Xplique), see :func:`~xai_tf.metrics.perturbation.fill_values`.
     batch_size : int
         Perturbed copies per forward pass (default 64).
+    ties : {"block", "reference"}
+        Tied map values (default ``"block"``: a step inside a tied group is the linear
+        interpolation between the states before and after the group; ``"reference"``: row-major
+        order), see :mod:`xai_tf.metrics.ties`.
 
     Returns
     -------
@@ -99,6 +107,7 @@ def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", 
         raise ValueError(f"steps must be an integer >= 1 (or -1: one pixel per step); got {steps!r}")
     max_fraction = fraction("max_fraction")(max_fraction)
     baseline = check_baseline(baseline, "baseline")
+    ties = TIES.check(ties)
     model, images, maps, targets = checked_inputs(model, images, maps, targets, batch_size)
     n, height, width = maps.shape
     pixels = height * width
@@ -108,10 +117,12 @@ def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", 
     ranks = importance_ranks(maps)
     fills = fill_values(images, baseline)
     start, end = (images, fills) if mode == "deletion" else (fills, images)
-    image_ids = np.repeat(np.arange(n), len(counts))
-    scores = perturbed_scores(model, start, end, image_ids, np.tile(counts, n), lambda a, b: ranks[image_ids[a:b]],
+    # a map without a cut inside a tied group evaluates exactly `counts` (the reference's copies)
+    plan = plan_curve(maps, counts, ties=ties)
+    image_ids = plan.image_ids
+    scores = perturbed_scores(model, start, end, image_ids, plan.counts, lambda a, b: ranks[image_ids[a:b]],
                               targets, batch_size=batch_size)
-    return counts / pixels, scores.reshape(n, len(counts))
+    return counts / pixels, plan.curves(scores)
 
 
 def mean_trapezoid(curves: np.ndarray) -> np.ndarray:
@@ -146,7 +157,7 @@ class CausalMetric(CurveMetric):
     r"""Deletion or Insertion in the evaluation runner: per image the area under its curve.
 
     Petsiuk et al. 2018 (RISE), as Xplique's ``Deletion`` / ``Insertion``. The pixels are ranked
-    by decreasing map value (ties in row-major order) and removed (deletion: image -> baseline) or
+    by decreasing map value and removed (deletion: image -> baseline) or
     added (insertion: baseline -> image) ``steps`` times, step :math:`k` perturbing
     :math:`\lfloor k P_{max} / \mathrm{steps} \rfloor` pixels (:math:`P_{max}`: ``max_fraction``
     of the pixels; all channels of a pixel together). The curve is the target-class probability
@@ -155,7 +166,10 @@ class CausalMetric(CurveMetric):
     :math:`\frac{1}{\mathrm{steps}} \sum_k (s_k + s_{k+1}) / 2`. Lower is better for Deletion
     (the probability falls fast when the important pixels go), higher for Insertion. The curves
     are stored as ``curve_<mode>`` and aggregated in the summary (see
-    :class:`~xai_tf.metrics.CurveMetric`).
+    :class:`~xai_tf.metrics.CurveMetric`). Ties (option ``ties``, :mod:`xai_tf.metrics.ties`):
+    by default a step that falls inside a group of equal map values is the linear interpolation
+    between the probabilities with the whole group kept and removed, the expectation over the
+    orders of the tied pixels for a linear score; ``ties="reference"`` orders them row-major.
 
     Parameters
     ----------
@@ -172,7 +186,9 @@ class CausalMetric(CurveMetric):
     - ``<mode>_max_fraction``: largest fraction of the pixels perturbed, in (0, 1] (default 1.0,
       Xplique's ``max_percentage_perturbed``);
     - ``<mode>_baseline``: value of removed pixels, a number in [0, 1] or ``black`` (each image's
-      minimum), ``white`` (its maximum) or ``mean`` (default 0.0, Xplique).
+      minimum), ``white`` (its maximum) or ``mean`` (default 0.0, Xplique);
+    - ``ties`` (shared by every ranked metric): ``block`` (default, order-free) or ``reference``
+      (row-major order, the earlier values).
     """
 
     label = "fraction of pixels perturbed"
@@ -181,13 +197,14 @@ class CausalMetric(CurveMetric):
     def __init__(self, mode: str):
         self.name = mode
         self.direction = "lower" if mode == "deletion" else "higher"
-        self.options = _causal_options(mode)
+        self.options = (*_causal_options(mode), TIES)
         self.notes = {mode: f"{mode.capitalize()} AUC of the target probability ({self.direction} = better)"}
 
     def curves(self, chunk: Chunk, options: dict):
         return causal_curves(chunk.model, chunk.images, chunk.maps, chunk.targets, mode=self.name,
                              steps=options[f"{self.name}_steps"], max_fraction=options[f"{self.name}_max_fraction"],
-                             baseline=options[f"{self.name}_baseline"], batch_size=chunk.batch_size)
+                             baseline=options[f"{self.name}_baseline"], batch_size=chunk.batch_size,
+                             ties=tie_rule(options))
 
     def area(self, x, curves, options):
         return mean_trapezoid(curves)

@@ -124,7 +124,8 @@ class PointingGameMetric(Metric):
     """Pointing Game in the evaluation runner: 1 hit / 0 miss per image (needs masks or boxes).
 
     Zhang et al. 2018, as paper 003 uses it, computed by :func:`xai_tf.metrics.pointing_game`: a map
-    scores a hit (1) when the pixel of its maximum (the first in row-major order on ties) lies within
+    scores a hit (1) when the pixel of its maximum (the first in row-major order on ties: a point, not
+    a ranking, so the ranked metrics' ``ties`` option does not apply) lies within
     ``pointing_tolerance`` pixels (Euclidean distance) of the ground-truth mask, or of one of the
     image's boxes, else a miss (0); masks are used when the data has both. Column ``pointing_game``:
     its mean is the hit rate (higher = better); the report's Findings judge it as hits (Wilson interval

@@ -138,7 +138,9 @@ def importance_ranks(maps: np.ndarray, descending: bool = True) -> np.ndarray:
 
     ``descending`` (default): the largest value first. Ties keep row-major order (a stable sort),
     the same on every machine (NumPy's default ``argsort`` is not stable and its order of ties
-    depends on the CPU's SIMD sort).
+    depends on the CPU's SIMD sort); the ranked metrics' ``ties="block"`` rule
+    (:mod:`xai_tf.metrics.ties`) only evaluates cuts that keep tied groups whole, so this order
+    matters only under ``ties="reference"``.
     """
     n = len(maps)
     flat = np.asarray(maps, dtype=np.float64).reshape(n, -1)

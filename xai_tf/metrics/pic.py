@@ -391,7 +391,12 @@ def check_thresholds(thresholds) -> np.ndarray:
 
 
 def _threshold_masks(maps: np.ndarray, seeds: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """``(B, T, H, W)``: pixels with ``map >= quantile(map, 1 - t)``, OR the random seed mask (PAIR)."""
+    """``(B, T, H, W)``: pixels with ``map >= quantile(map, 1 - t)``, OR the random seed mask (PAIR).
+
+    Order-free on ties: a mask is a threshold on the values, so a group of equal values is kept or
+    blurred as a whole (the kept share may exceed ``t``); no order of the tied pixels enters, so SIC
+    and AIC need no ``ties`` option (:mod:`xai_tf.metrics.ties`).
+    """
     flat = maps.reshape(len(maps), -1).astype(np.float32)
     quantiles = np.quantile(flat, 1.0 - thresholds, axis=1).T            # (B, T)
     masks = maps[:, None, :, :] >= quantiles[:, :, None, None]

@@ -5,7 +5,8 @@ scored by :func:`~xai_tf.metrics.pic.pic` with the run's seed and the images' in
 random mask is ``rng_for(seed, image index)``'s (the same whichever chunk or shard scores the image,
 for every method, and in ``PICCallback``); the chunk's ``PicResult`` is stored with its maps, and the
 summary is the AUC of the curve aggregated over every stored chunk (PAIR's median), not a mean of
-per-image AUCs.
+per-image AUCs. Tied map values need no rule here: PAIR's masks threshold the values
+(``map >= quantile``), so a tied group is always kept or blurred whole, whatever its order.
 """
 from __future__ import annotations
 

@@ -11,8 +11,11 @@ neither ratio below) and ``s`` the ground-truth mask (``K`` = its pixel count):
   ``k=1000``, Quantus; ``k`` may not exceed the pixels of an image).
 
 All three: higher = better; NaN for an empty mask (Quantus). Ties: Quantus ranks with
-``np.argsort(-a)`` (not stable); here ties go in row-major order (stable), the same on every
-machine and identical to Quantus on maps without ties. Boxes ``(y0, x0, y1, x1)`` (end-exclusive)
+``np.argsort(-a)`` (not stable, its order of equal values depends on the CPU). Here the option
+``ties`` (:mod:`xai_tf.metrics.ties`) decides: ``"block"`` (default) gives the expected value over
+random orders of the tied pixels, exactly (the group ``[a, b)`` straddling the cut ``K`` counts each
+of its pixels with weight ``(K - a) / (b - a)``); ``"reference"`` takes them in row-major order (a
+stable sort). Both equal Quantus on maps without ties. Boxes ``(y0, x0, y1, x1)`` (end-exclusive)
 count as the mask of their union.
 """
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import ClassVar
 import numpy as np
 
 from xai_tf._checks import check_maps
+from xai_tf.metrics.perturbation import importance_ranks
 from xai_tf.metrics.protocol import Chunk, MapsMetric, Option, count
+from xai_tf.metrics.ties import TIES, tie_rule, top_weights
 
 
 def boxes_to_masks(boxes, shape) -> np.ndarray:
@@ -65,28 +70,46 @@ def relevance_mass_accuracy(maps, masks) -> np.ndarray:
     return np.where(masks.any(axis=1), values, np.nan)
 
 
-def relevance_rank_accuracy(maps, masks) -> np.ndarray:
-    """Fraction of the ``K = |mask|`` top-ranked pixels inside the mask: ``(N,)`` in [0, 1] (NaN for an empty mask)."""
+def _top_on_mask(maps, masks, sizes, ties) -> np.ndarray:
+    """``(N,)`` expected count of mask pixels among each map's ``sizes`` first, ties by the block rule."""
+    weights = top_weights(maps, sizes, ranks=importance_ranks(maps), ties=TIES.check(ties))
+    return np.sum(weights * masks, axis=1)
+
+
+def relevance_rank_accuracy(maps, masks, ties: str = "block") -> np.ndarray:
+    """Fraction of the ``K = |mask|`` top-ranked pixels inside the mask: ``(N,)`` in [0, 1] (NaN for an empty mask).
+
+    ties: ``"block"`` (default: the expectation over random orders of tied pixels) or ``"reference"``
+    (row-major order), see the module docstring.
+    """
     maps, masks = _checked(maps, masks)
     sizes = masks.sum(axis=1)
+    if TIES.check(ties) == "block":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(sizes > 0, _top_on_mask(maps, masks, sizes, ties) / sizes, np.nan)
     ranked = _ranked_in_mask(maps, masks)
     top = np.arange(maps.shape[1])[None] < sizes[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(sizes > 0, np.sum(ranked & top, axis=1) / sizes, np.nan)
 
 
-def top_k_intersection(maps, masks, k: int = 1000, concept_influence: bool = False) -> np.ndarray:
+def top_k_intersection(maps, masks, k: int = 1000, concept_influence: bool = False,
+                       ties: str = "block") -> np.ndarray:
     """Fraction of the ``k`` top-ranked pixels inside the mask: ``(N,)`` (NaN for an empty mask).
 
     k: pixels, 1 <= k <= H * W (default 1000, Quantus). concept_influence: multiply by
-    ``H * W / |mask|`` (Quantus' option, default False).
+    ``H * W / |mask|`` (Quantus' option, default False). ties: ``"block"`` (default: the expectation
+    over random orders of tied pixels) or ``"reference"`` (row-major order).
     """
     maps, masks = _checked(maps, masks)
     pixels = maps.shape[1]
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= pixels:
         raise ValueError(f"k must be an integer in [1, {pixels}] (the pixels of an image); got {k!r}")
     sizes = masks.sum(axis=1)
-    values = _ranked_in_mask(maps, masks)[:, :k].mean(axis=1)
+    if TIES.check(ties) == "block":
+        values = _top_on_mask(maps, masks, np.full(len(maps), k), ties) / k
+    else:
+        values = _ranked_in_mask(maps, masks)[:, :k].mean(axis=1)
     if concept_influence:
         with np.errstate(divide="ignore"):
             values = values * pixels / sizes
@@ -136,26 +159,30 @@ class RelevanceRankAccuracyMetric(_GroundTruthMetric):
 
     Arras et al. 2022 (CLEVR-XAI), as Quantus' ``RelevanceRankAccuracy``: with ``K`` the number of
     object pixels (the ground-truth mask, or the union of the image's boxes), the fraction of the ``K``
-    highest-ranked pixels of the map (ties in row-major order) that lie on the object. Column
-    ``relevance_rank_accuracy``, in [0, 1]: higher = better; NaN for an empty mask. It has no options.
+    highest-ranked pixels of the map that lie on the object. Column ``relevance_rank_accuracy``, in
+    [0, 1]: higher = better; NaN for an empty mask. Its one option is the shared ``ties``: ``block``
+    (default: a tied group straddling the cut counts each of its pixels by the share of the group
+    that fits, the expectation over random tie orders) or ``reference`` (row-major order).
     """
 
     name = "relevance_rank_accuracy"
     reference = "Arras et al. 2022 (Quantus RelevanceRankAccuracy)"
+    options = (TIES,)
     notes: ClassVar[dict[str, str]] = {
         "relevance_rank_accuracy": "Relevance Rank Accuracy, top-|object| pixels on the object (higher = better)"}
 
     def values(self, maps, masks, options):
-        return relevance_rank_accuracy(maps, masks)
+        return relevance_rank_accuracy(maps, masks, tie_rule(options))
 
 
 class TopKIntersectionMetric(_GroundTruthMetric):
     """Top-k Intersection in the evaluation runner (needs masks or boxes).
 
     Theiner et al. 2022, as Quantus' ``TopKIntersection``: the fraction of the ``top_k_intersection_k``
-    highest-ranked pixels of the map (ties in row-major order) that lie on the object (the
-    ground-truth mask, or the union of the image's boxes). Column ``top_k_intersection``, in [0, 1]:
-    higher = better; NaN for an empty mask.
+    highest-ranked pixels of the map that lie on the object (the ground-truth mask, or the union of
+    the image's boxes). Column ``top_k_intersection``, in [0, 1]: higher = better; NaN for an empty
+    mask. Ties (option ``ties``): by default the expectation over random orders of the tied pixels
+    (a group straddling the cut counts each pixel by the share of the group that fits).
 
     Notes
     -----
@@ -163,13 +190,15 @@ class TopKIntersectionMetric(_GroundTruthMetric):
     ``--`` + its name with ``-`` for ``_``):
 
     - ``top_k_intersection_k``: pixels ranked, >= 1 and at most an image's (default 1000, Quantus; a
-      larger ``k`` is refused before anything is written).
+      larger ``k`` is refused before anything is written);
+    - ``ties`` (shared by every ranked metric): ``block`` (default, order-free) or ``reference``
+      (row-major order, the earlier values).
     """
 
     name = "top_k_intersection"
     reference = "Theiner et al. 2022 (Quantus TopKIntersection)"
     options = (Option("top_k_intersection_k", 1000, count("top_k_intersection_k"), "Top-k Intersection: pixels "
-                      "ranked, at most an image's (default 1000, Quantus)", parse=int),)
+                      "ranked, at most an image's (default 1000, Quantus)", parse=int), TIES)
     notes: ClassVar[dict[str, str]] = {
         "top_k_intersection": "Top-k Intersection, top-k pixels on the object (higher = better)"}
 
@@ -181,7 +210,7 @@ class TopKIntersectionMetric(_GroundTruthMetric):
 
     def values(self, maps, masks, options):
         self.check_shape(options, maps.shape[1:])
-        return top_k_intersection(maps, masks, options["top_k_intersection_k"])
+        return top_k_intersection(maps, masks, options["top_k_intersection_k"], ties=tie_rule(options))
 
 
 RELEVANCE_MASS_ACCURACY = RelevanceMassAccuracyMetric()

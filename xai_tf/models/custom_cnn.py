@@ -3,6 +3,10 @@
 v1: [Conv(32) - MaxPool] [Conv(64) - MaxPool] [Conv(128) - MaxPool] Flatten Dense(512) Dropout(0.5) out
 v2: [Conv - BatchNorm - MaxPool - Dropout(0.25)] x 3 with 32/64/128 filters, Flatten,
     Dense(512) - BatchNorm - Dropout(0.5), out.
+``head="gap"`` (not in the paper) replaces Flatten by global average pooling, as
+``build_transfer``'s option of the same name: the class score is then a sum over locations of the
+last convolution, so Grad-CAM's channel weights are the head's own and its map is rarely all zero
+(``tools/choose_demo_model.py`` measures it).
 All convolutions are 3x3 ReLU with Keras' default 'valid' padding; pools are 2x2. The slides' layer
 count for v2 says 3 BatchNormalization layers but its listing shows 4 (one after Dense(512)): the
 listing is followed. Input is raw pixels in [0, 1] (the paper divides by 255 beforehand).
@@ -13,13 +17,15 @@ import keras
 
 from xai_tf._checks import check_choice
 from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
+from xai_tf.models.transfer import HEADS
 
 VARIANTS = ("v1", "v2")
 _FILTERS = (32, 64, 128)
 
 
 def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_head: bool = False,
-                     batchnorm_momentum: float = 0.9, name: str | None = None, seed: int | None = 0) -> keras.Model:
+                     batchnorm_momentum: float = 0.9, name: str | None = None, seed: int | None = 0,
+                     head: str = "flatten") -> keras.Model:
     """Build paper 002's custom CNN (uncompiled functional model).
 
     Parameters
@@ -44,6 +50,9 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
     seed : int or None, optional
         Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
         which also seeds Python's and NumPy's generators); None leaves the generators as they are.
+    head : {"flatten", "gap"}, optional
+        "flatten" (default, paper 002) or "gap": global average pooling of the last block
+        (layer ``gap`` instead of ``flatten``), then the same Dense(512) head.
 
     Returns
     -------
@@ -53,6 +62,7 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
         or ``(N, 1)``.
     """
     check_choice(variant, "variant", VARIANTS)
+    check_choice(head, "head", HEADS)
     shape = check_input_shape(input_shape, min_size=22)
     check_num_classes(num_classes, binary_head)
     seed_weights(seed)
@@ -66,7 +76,7 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
         if variant == "v2":
             x = layers.Dropout(0.25, name=f"block{block}_dropout")(x)
-    x = layers.Flatten(name="flatten")(x)
+    x = layers.Flatten(name="flatten")(x) if head == "flatten" else layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dense(512, activation="relu", name="fc")(x)
     if variant == "v2":
         x = layers.BatchNormalization(momentum=batchnorm_momentum, name="fc_bn")(x)

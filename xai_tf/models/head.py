@@ -3,7 +3,7 @@
 Every part of xai-tf that asks "how many classes does this model have, which class does it
 predict, what are its logits, what are its probabilities" asks the model's :class:`ModelHead`:
 the explainers, AIC/SIC, the callbacks, training, the classification report, the randomisation
-check and the evaluation runner. The rules (DESIGN.md "Targets"):
+check and the evaluation runner. The rules (docs/architecture.md, "Conventions"):
 
 - A single output unit is a two-class model: class 1 scores with the unit's logit, class 0 with
   its negative; ``K >= 2`` units are ``K`` classes.

@@ -14,7 +14,8 @@ scored on the same images (default ``random``):
   against the baseline, ``better``) and ``sanity`` (``"sanity"`` columns: verdict against the
   metric's ``threshold``, the images used and why the others were dropped), with ``sanity_verdict``;
 - warnings: coarse or constant maps (LIME's few segments), a maximum never in the source, scores no
-  better than the baseline, failed sanity checks, few images.
+  better than the baseline, failed sanity checks, few images, maps whose mean ``tie_fraction`` (the
+  rows' share of tied pixels, written when a ranked metric is scored) exceeds ``TIE_FRACTION``.
 
 The columns, their labels (the metric's note up to its parenthesis), better sides (``direction_of``),
 evidence, thresholds and need of ground truth are read from the metrics (``METRICS``): nothing here
@@ -51,12 +52,15 @@ from xai_tf.report.map_findings import (
     localisation_shares,
 )
 
-__all__ = ["BACKGROUND_SHARE", "COARSE_LEVELS", "FEW_IMAGES", "GROUND_TRUTH_FINDINGS", "column_label",
-           "compute_findings", "findings_summary", "findings_table", "mcnemar_greater", "mean_interval",
-           "result_columns", "rules", "wilson_interval"]
+__all__ = ["BACKGROUND_SHARE", "COARSE_LEVELS", "FEW_IMAGES", "GROUND_TRUTH_FINDINGS", "TIE_FRACTION",
+           "column_label", "compute_findings", "findings_summary", "findings_table", "mcnemar_greater",
+           "mean_interval", "result_columns", "rules", "wilson_interval"]
 
 #: Fewer scored images than this: a warning that the intervals are wide.
 FEW_IMAGES = 10
+#: A mean tie fraction above this (a tenth of the pixels tied): a warning that ties decide part of the
+#: ranked metrics' scores (Grad-CAM maps at 32 px hold about a third of their pixels tied at 0).
+TIE_FRACTION = 0.1
 
 
 # ------------------------------------------------------------------------------------------- columns
@@ -328,6 +332,10 @@ def compute_findings(rows, maps: Mapping | None = None, masks=None, image_indice
             _sanity_warnings(method, entry["sanity"], groups, warn)
         if method in maps and not is_baseline:
             coarseness_warnings(method, maps[method], images, position, method_params, warn)
+        ties = [float(row["tie_fraction"]) for row in method_rows if row.get("tie_fraction") is not None]
+        if ties and not is_baseline and float(np.mean(ties)) > TIE_FRACTION:
+            warn(f"{method}: ties decide part of the ranked metrics' scores (mean tie fraction {np.mean(ties):.2f}); "
+                 "with ties='block' (the default) each tied group is scored as its expectation over orders")
         if len(images) < FEW_IMAGES and not is_baseline:
             warn(f"{method}: only {len(images)} images; the intervals are wide")
         entry["verdict"] = _verdict_lines(entry, groups, labels, baseline, "random" if base_loc is None else baseline)

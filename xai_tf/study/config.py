@@ -3,7 +3,8 @@
 Format (YAML shown; a dict of the same shape works)::
 
     name: my-study                   # optional; default the file's stem
-    data: {source: synthetic, n: 600, image_size: 64, seed: 0, color: grayscale}   # or source: <folder>
+    data: {source: synthetic, n: 600, image_size: 64, seed: 0, color: grayscale}   # or source: <path>
+    # data: {source: survey.h5, image_size: 64, color: grayscale, options: {masks: masks}}
     split: held-out                  # held-out (default; the train runs' recorded split), train or all
     models:
       - {name: v1, model: custom-v1, epochs: 5}              # trained with xai_tf.runs.train
@@ -27,6 +28,15 @@ Training settings of a built model are ``xai_tf.runs.TRAIN_DEFAULTS``' keys exce
 (``data``, ``n``, ``image_size``, ``color``, ``skip_bad``, ``seed``: the study's ``data`` gives them,
 so every model is trained on the same images and split). ``weights: null`` means no pre-trained
 weights (nothing is downloaded); ask for ImageNet with ``weights: imagenet``.
+
+``data.source`` is ``synthetic`` or a path ``xai_tf.data.load`` reads: MiraBest batches, figshare
+files, Object-CXR, or a file-based source ``xai_tf.data.open`` opens (an HDF5 file, a ``.npy`` array
+or a folder with ``images.npy``, a folder of FITS cutouts, a class-folder tree of images).
+``data.options`` gives such a source its own options (HDF5: ``images``, ``labels``, ``masks``,
+``class_names``; ``.npy``: ``labels``, ``class_names``, ``masks``; FITS: ``catalogue``,
+``normalize``, ``sigma``, ``nan``, ``classes``, ...; image folders: ``normalize``, ``classes``);
+``image_size``, ``color`` and ``skip_bad`` are the data entry's own keys. A file-based source is
+read a chunk at a time by the score tasks (``xai_tf.study.sources``).
 """
 from __future__ import annotations
 
@@ -37,7 +47,7 @@ from pathlib import Path
 
 from xai_tf._checks import check_bool, check_choice, check_positive, check_seed
 
-DATA_KEYS = ("source", "n", "image_size", "seed", "color", "skip_bad")
+DATA_KEYS = ("source", "n", "image_size", "seed", "color", "skip_bad", "options")
 DATA_DEFAULTS = {"source": "synthetic", "n": 600, "image_size": 64, "seed": 0, "color": "grayscale",
                  "skip_bad": False}
 SPLITS = ("held-out", "train", "all")
@@ -182,7 +192,8 @@ def check_config(raw: dict) -> dict:
     dict
         ``{"name", "out", "data", "split", "models", "methods", "denoisers", "metrics", "options",
         "seed", "chunk_size", "batch_size", "targets", "resources", "report"}``: ``data`` with every
-        key of ``DATA_DEFAULTS``; ``models`` a list of ``{"name", "train": settings}`` (built models;
+        key of ``DATA_DEFAULTS`` (and ``options``, a file-based source's options, when given);
+        ``models`` a list of ``{"name", "train": settings}`` (built models;
         ``weights`` ``"none"`` unless given) or ``{"name", "path"}`` (loaded models); ``methods`` a
         list of ``{"name", "method", "params"}``; ``denoisers`` a list of ``{"name", "denoiser",
         "params"}`` with the denoiser's full parameters (default ``[none]``); ``metrics`` a list of
@@ -193,7 +204,8 @@ def check_config(raw: dict) -> dict:
     Raises
     ------
     ValueError
-        Naming the entry: an unknown key, method, denoiser, metric or option, a bad value, names
+        Naming the entry: an unknown key, method, denoiser, metric or option, a bad value, a
+        ``data.source`` path that does not exist, a ``data.options`` key the source does not take, names
         that repeat, no model, method or metric, a model with both ``path`` and training settings
         (or neither ``model`` nor ``path``), or metrics that re-run the method next to a denoiser
         other than ``none``.
@@ -220,9 +232,9 @@ def check_config(raw: dict) -> dict:
     check_positive(data["image_size"], "data.image_size", integer=True)
     data["seed"] = check_seed(data["seed"])
     check_choice(data["color"], "data.color", ("grayscale", "rgb"))
-    if not data["source"]:
-        raise ValueError("data.source must be 'synthetic' or a data set path")
-    data["source"] = str(data["source"])
+    data["source"], options = _check_source(data["source"], data.pop("options", None))
+    if options:  # only when given: a study without options keeps the checked data it always had
+        data["options"] = options
 
     models = [_check_model(entry, i) for i, entry in enumerate(raw.get("models") or [])]
     if not models:
@@ -289,6 +301,34 @@ def check_config(raw: dict) -> dict:
     }
 
 
+def _check_source(source, options) -> tuple[str, dict]:
+    """``data.source`` ("synthetic" or an existing path) and ``data.options`` (the lazy source's options)."""
+    from xai_tf.study.sources import source_option_names, study_kind
+
+    if not source or not isinstance(source, (str, Path)):
+        raise ValueError(f"data.source must be 'synthetic' or a data set path; got {source!r}")
+    source = str(source)
+    if source != "synthetic" and not Path(source).exists():
+        raise ValueError(f"data.source: no file or folder at {source!r}; expected 'synthetic' or the path of a data "
+                         "set (an HDF5 file, a .npy array, a folder of FITS cutouts or of class sub-folders, ...)")
+    if options is None or options == {}:
+        return source, {}
+    if not isinstance(options, dict):
+        raise TypeError(f"data.options must be a mapping of the data source's options; got {options!r}")
+    kind = study_kind(source)
+    if kind is None:
+        raise ValueError(f"data.options is for a file-based source (HDF5, .npy, FITS or image folder); "
+                         f"data.source {source!r} is not one")
+    own = sorted(set(options) & {"image_size", "color", "skip_bad"})
+    if own:
+        raise ValueError(f"data.options sets {own}: give them as data.{own[0]} (the data entry's own keys)")
+    valid = source_option_names(kind)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(f"data.options has unknown key(s) {unknown} for a {kind} source; valid: {', '.join(valid)}")
+    return source, dict(options)
+
+
 def _targets(value, metrics) -> str:
     """A study's ``targets``: "predicted", "label" or a target's command-line form ("regression:0", ...)."""
     from xai_tf.evaluation.config import check_targets
@@ -302,8 +342,9 @@ def _targets(value, metrics) -> str:
 def train_settings_of(config: dict, model: dict) -> dict:
     """The ``xai_tf.runs.train`` settings of a built model: the study's data plus the model's own."""
     data = config["data"]
+    options = {"data_options": data["options"]} if data.get("options") else {}  # only when given
     return {"data": data["source"], "n": data["n"], "image_size": data["image_size"], "color": data["color"],
-            "skip_bad": data["skip_bad"], "seed": data["seed"], **model["train"]}
+            "skip_bad": data["skip_bad"], "seed": data["seed"], **options, **model["train"]}
 
 
 def load_settings(config: dict) -> dict:
@@ -311,5 +352,6 @@ def load_settings(config: dict) -> dict:
     from xai_tf.runs import train_settings
 
     data = config["data"]
+    options = {"data_options": data["options"]} if data.get("options") else {}  # only when given
     return train_settings(data=data["source"], n=data["n"], image_size=data["image_size"], color=data["color"],
-                          skip_bad=data["skip_bad"], seed=data["seed"])
+                          skip_bad=data["skip_bad"], seed=data["seed"], **options)

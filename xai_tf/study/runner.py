@@ -21,6 +21,11 @@ The client (this process) alone writes these folders; units computed elsewhere c
 task rerun after its worker died, is ignored). The cells are evaluation stores filled by the
 evaluation unit (``xai_tf.evaluation.units``: the same planning, resuming and writing as
 ``xai_tf.evaluate``; ``config.json`` from ``xai_tf.evaluation.config.build_config``).
+
+Data: synthetic data (and the layouts only ``xai_tf.data.load`` reads) are loaded in memory here and
+on each worker, fingerprinted whole; a file-based source (HDF5, ``.npy``, FITS or image folder) is
+only opened here, and each score task carries its description and reads its chunk's rows alone
+(``xai_tf.study.sources``), the cells recording the source's cheap fingerprint.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from xai_tf.evaluation.store import Store
 from xai_tf.evaluation.units import Unit, pending_units, plan_units
 from xai_tf.study import config as study_config
 from xai_tf.study import engine, output, tasks
+from xai_tf.study import sources as study_sources
 
 
 def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fingerprint: str,
@@ -62,7 +68,8 @@ def cell_config(study: dict, model: dict, method: dict, denoiser: dict, data_fin
     denoiser : dict
         One of the study's denoisers: ``{"name", "denoiser", "params"}`` (full parameters).
     data_fingerprint : str
-        Fingerprint of the study's data set as loaded (images and labels, 16 hex digits).
+        Fingerprint of the study's data set as loaded (images and labels, 16 hex digits), or of a
+        file-based source (its cheap fingerprint, ``xai_tf.study.sources.StudySource.fingerprint``).
     indices : numpy.ndarray, shape (M,), int
         Indices into the data set of the images the cell scores (the model's split).
 
@@ -156,8 +163,12 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
     engine.check_dask(dask)
     out = Path(out or study["out"] or Path("runs") / "study" / study["name"])
     settings = study_config.load_settings(study)
-    dataset = load_data(settings, verbose=0)
-    data_fingerprint = fingerprint([dataset.images, dataset.labels])
+    lazy = study_sources.open_study_data(study["data"])  # a file-based source: its rows are read by the workers
+    if lazy is None:  # synthetic data and the layouts only xai_tf.data.load reads: in memory, as always
+        dataset = load_data(settings, verbose=0)
+        data_fingerprint = fingerprint([dataset.images, dataset.labels])
+    else:
+        dataset, data_fingerprint, full_fingerprints = lazy, lazy.fingerprint(), {}
     check_data(study["metrics"], study["options"], dataset, "the study's data")
     for model in study["models"]:
         if "path" in model and not Path(model["path"]).is_file():
@@ -194,9 +205,9 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                 keras_model = load_model(model["path"], name=f"models: {model['name']}")
                 model["weights"] = fingerprint(keras_model.get_weights())
                 model["data_shape"] = [int(v) for v in keras_model.input_shape[1:]]
-                if tuple(model["data_shape"]) != dataset.images.shape[1:]:
+                if tuple(model["data_shape"]) != tuple(dataset.image_shape):
                     raise ValueError(f"models: {model['name']} takes images {model['data_shape']}; the study's data "
-                                     f"are {list(dataset.images.shape[1:])} (set data.image_size / data.color)")
+                                     f"are {list(dataset.image_shape)} (set data.image_size / data.color)")
                 explains_classes = study["targets"] in TARGETS  # not a regression, segmentation, ... target
                 if explains_classes and head_of(keras_model).num_classes != len(dataset.class_names):
                     raise ValueError(f"models: {model['name']} predicts {head_of(keras_model).num_classes} classes; "
@@ -205,8 +216,12 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                 if study["split"] != "all" and folder is None:
                     raise ValueError(f"models: {model['name']}: split {study['split']!r} needs the split its train run "
                                      f"recorded (no split.json beside {model['path']}); use split: all")
-                indices = split_of(folder, dataset, study["split"])[1] if folder is not None else \
-                    np.arange(len(dataset), dtype=np.int64)
+                if folder is None:
+                    indices = np.arange(len(dataset), dtype=np.int64)
+                elif lazy is not None:
+                    indices = study_sources.split_indices(folder, lazy, study["split"], full_fingerprints)
+                else:
+                    indices = split_of(folder, dataset, study["split"])[1]
                 del keras_model
                 for method in study["methods"]:
                     for denoiser in study["denoisers"]:
@@ -233,6 +248,8 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                                 "params": method["params"], "denoisers": [], "metrics": study["metrics"],
                                 "options": study["options"], "seed": study["seed"],
                                 "batch_size": study["batch_size"], "targets": study["targets"], "cells": {}})
+                            if lazy is not None:
+                                group["data_source"] = lazy.describe()
                             group["denoisers"].append(denoiser)
                             group["cells"][denoiser["name"]] = digest
             by_hash = {cell["hash"]: cell for cell in cells}

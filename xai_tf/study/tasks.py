@@ -9,10 +9,10 @@
   ``{denoiser name: (rows, arrays)}``; it writes nothing.
 
 Each worker process keeps what it loaded in a small cache (models keyed by path and weight
-fingerprint, data sets by their settings, scorers by model and metric options), so a model is
-loaded once per worker however many tasks it gets. The results are pure functions of the task's
-arguments (seeds come from the study seed and the chunk number), so a task rerun after a worker
-died, or run in another process, gives the same rows.
+fingerprint, data sets by their settings, a file-based source by its description, scorers by model
+and metric options), so a model is loaded once per worker however many tasks it gets. The results
+are pure functions of the task's arguments (seeds come from the study seed and the chunk number),
+so a task rerun after a worker died, or run in another process, gives the same rows.
 """
 from __future__ import annotations
 
@@ -92,6 +92,25 @@ def load_data(settings: dict, expected_fingerprint: str):
     return dataset
 
 
+def load_source(description: dict, expected_fingerprint: str):
+    """The study's lazy source reopened from its description (cached per worker), checked by cheap fingerprint.
+
+    Only metadata is read here; the rows are read a chunk at a time by the scorer
+    (``xai_tf.study.sources.StudySource``).
+    """
+    from xai_tf.study.sources import open_study_source
+
+    def make():
+        source = open_study_source(description)
+        return source, source.fingerprint()
+
+    source, found = cached(("source", json.dumps(description, sort_keys=True)), make)
+    if found != expected_fingerprint:
+        raise RuntimeError(f"this worker opened data with fingerprint {found}, the client {expected_fingerprint}: "
+                           "the data source differs between machines (the workers need the files at the same path)")
+    return source
+
+
 def load_model(path: str, weights: str):
     """The model saved at ``path`` (cached per worker), checked against the client's weight fingerprint."""
     from xai_tf._io import fingerprint
@@ -115,7 +134,9 @@ def score_task(unit: dict) -> dict:
     ----------
     unit : dict
         ``model_path``, ``model_weights`` (fingerprint), ``data`` (load settings), ``data_fingerprint``,
-        ``indices`` (the cell's images: indices into the data set), ``chunk``, ``positions`` (the
+        optionally ``data_source`` (a file-based source's description, ``xai_tf.study.sources``: then
+        only the chunk's rows are read, never the whole set), ``indices`` (the cell's images: indices
+        into the data set), ``chunk``, ``positions`` (the
         chunk's positions in ``indices``), ``method``, ``params``, ``denoisers`` (``[{"name",
         "denoiser", "params"}]``), ``metrics``, ``options``, ``seed``, ``batch_size``, ``targets``.
 
@@ -129,11 +150,14 @@ def score_task(unit: dict) -> dict:
     from xai_tf.evaluation.units import Unit, UnitScorer
 
     model = load_model(unit["model_path"], unit["model_weights"])
-    dataset = load_data(unit["data"], unit["data_fingerprint"])
+    if unit.get("data_source") is not None:  # a file-based source: the chunk's rows only, read by the scorer
+        dataset = load_source(unit["data_source"], unit["data_fingerprint"])
+    else:
+        dataset = load_data(unit["data"], unit["data_fingerprint"])
     indices = np.asarray(unit["indices"], dtype=np.int64)
 
     def make_scorer():
-        subset = dataset.subset(indices)
+        subset = dataset.subset(indices)  # a StudySource's subset maps the cell's positions to source rows
         return UnitScorer(model, subset, unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
                            {unit["method"]: unit["params"]}, unit["targets"])
 

@@ -27,9 +27,11 @@ release = version = xai_tf.__version__
 # sphinx-mathjax-offline copies MathJax 3 into the site (_static/mathjax) and points mathjax_path at
 # it: formulas render without the internet (tests/test_docs_offline.py)
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.mathjax", "sphinx-mathjax-offline", "numpydoc", "myst_nb"]
-# quickstart_output.md is included into the quickstart page, not a page of its own
+# quickstart_output.md is included into the quickstart page, not a page of its own (and denoisers_table.md into
+# the denoise page, backbones_table.md into the models page)
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "_generated/examples/**", "_generated/quickstart_output.md",
-                    "_generated/which_method_evidence.md"]
+                    "_generated/which_method_evidence.md", "_generated/denoisers_table.md",
+                    "_generated/backbones_table.md"]
 
 # docstrings: numpydoc renders the sections; members are listed explicitly by the API pages
 numpydoc_show_class_members = False

@@ -14,6 +14,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import backbone_tables
+import denoiser_tables
 import examples
 import execute_notebooks
 import which_method
@@ -529,7 +531,9 @@ def generate() -> None:
     method_pages(found, tests)
     metric_pages(found, tests)
     _write(GENERATED / "quickstart_output.md", quickstart_output(found["quickstart"]))
+    _write(GENERATED / "denoisers_table.md", denoiser_tables.denoisers_table())
     _write(GENERATED / "which_method_evidence.md", which_method.evidence(found))
+    _write(GENERATED / "backbones_table.md", backbone_tables.backbones_table())
     api_pages()
     execute_notebooks.render(GENERATED / "notebooks")
     for kind in ("methods", "metrics"):  # pages of names no longer registered

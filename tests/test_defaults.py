@@ -16,38 +16,46 @@ PAIR = "PAIR saliency (google-pair/saliency, core/*.py GetMask / GetSmoothedMask
 XPLIQUE = "Xplique 1.x/2.0 attribution signatures (deel-ai/xplique)"
 QUANTUS = "Quantus 0.5 metric signatures (understandable-machine-intelligence-lab/Quantus)"
 SUM = ("sum", "xai-tf: channel sum keeps the sign and completeness (PAIR sums channels before visualising)")
+NOISE = (None, "xai-tf: None = use stdev_spread (Xplique's absolute sigma when given)")
+RIEMANN = ("riemann", f"{PAIR}: IntegratedGradients mean of the path gradients (Xplique's is the trapezoid)")
+BILINEAR = ("bilinear", "Selvaraju et al. 2017 Grad-CAM code and PAIR GradCam: bilinear tf.image.resize")
+BICUBIC = ("bicubic", f"{XPLIQUE}: bicubic tf.image.resize of the coarse map")
 
 METHOD_DEFAULTS = {
     "vanilla_gradient": {"channel_reduction": SUM},
     "input_x_gradient": {"channel_reduction": SUM},
     "guided_backprop": {"channel_reduction": SUM},
     "deconvnet": {"channel_reduction": SUM},
-    "guided_gradcam": {"channel_reduction": SUM},
+    "guided_gradcam": {"upsample": BILINEAR, "channel_reduction": SUM},
     "smoothgrad": {
         "n_samples": (25, f"{PAIR}: GetSmoothedMask nsamples=25; Smilkov et al. 2017"),
         "stdev_spread": (0.15, f"{PAIR}: GetSmoothedMask stdev_spread=.15; Smilkov et al. 2017 (10-20%)"),
+        "noise": NOISE,
         "magnitude": (True, f"{PAIR}: GetSmoothedMask magnitude=True"),
         "channel_reduction": SUM},
     "vargrad": {
         "n_samples": (50, f"{XPLIQUE}: VarGrad nb_samples=50"),
         "stdev_spread": (0.2, f"{XPLIQUE}: VarGrad noise=0.2 on a [0, 1] image"),
-        "noise": (None, "xai-tf: None = use stdev_spread (Xplique's absolute sigma when given)"),
+        "noise": NOISE,
         "channel_reduction": ("mean", f"{XPLIQUE}: reducer='mean'")},
     "squaregrad": {
         "n_samples": (50, f"{XPLIQUE}: SquareGrad nb_samples=50"),
         "stdev_spread": (0.2, f"{XPLIQUE}: SquareGrad noise=0.2 on a [0, 1] image"),
-        "noise": (None, "xai-tf: None = use stdev_spread (Xplique's absolute sigma when given)"),
+        "noise": NOISE,
         "channel_reduction": ("mean", f"{XPLIQUE}: reducer='mean'")},
     "integrated_gradients": {
         "steps": (25, f"{PAIR}: IntegratedGradients x_steps=25"),
         "baseline": ("black", f"{PAIR}: x_baseline=None -> zeros; Sundararajan et al. 2017 black image"),
+        "rule": RIEMANN,
         "channel_reduction": SUM},
     "smoothgrad_ig": {
         "steps": (25, f"{PAIR}: IntegratedGradients x_steps=25"),
         "n_samples": (25, f"{PAIR}: GetSmoothedMask nsamples=25"),
         "stdev_spread": (0.15, f"{PAIR}: GetSmoothedMask stdev_spread=.15"),
+        "noise": NOISE,
         "magnitude": (True, f"{PAIR}: GetSmoothedMask magnitude=True"),
         "baseline": ("black", f"{PAIR}: x_baseline=None -> zeros"),
+        "rule": RIEMANN,
         "channel_reduction": SUM},
     "guided_ig": {
         "steps": (25, "PAIR saliency's example notebook (GuidedIG.GetMask's own default is x_steps=200)"),
@@ -68,6 +76,7 @@ METHOD_DEFAULTS = {
         "sqrt": (False, f"{PAIR}: BlurIG sqrt=False"),
         "n_samples": (25, f"{PAIR}: GetSmoothedMask nsamples=25"),
         "stdev_spread": (0.15, f"{PAIR}: GetSmoothedMask stdev_spread=.15"),
+        "noise": NOISE,
         "magnitude": (True, f"{PAIR}: GetSmoothedMask magnitude=True"),
         "channel_reduction": SUM},
     "xrai": {
@@ -78,9 +87,11 @@ METHOD_DEFAULTS = {
         "steps": (100, f"{PAIR}: XRAIParameters steps=100"),
         "top_fraction": (0.3, "paper 000: Fast XRAI 30%"),
         "segments": (None, f"{PAIR}: XRAI segments=None -> Felzenszwalb at PAIR's scales")},
-    "gradcam": {}, "gradcam_pp": {}, "scorecam": {}, "random": {},
-    "faster_scorecam": {"max_channels": (10, "tf-keras-vis Scorecam max_N example (Faster Score-CAM, 10)")},
-    "fem": {"k": (2.0, f"{XPLIQUE}: FEM k=2 (Fuad et al. 2020)")},
+    "gradcam": {"upsample": BILINEAR}, "gradcam_pp": {"upsample": BILINEAR}, "scorecam": {"upsample": BILINEAR},
+    "random": {},
+    "faster_scorecam": {"max_channels": (10, "tf-keras-vis Scorecam max_N example (Faster Score-CAM, 10)"),
+                        "upsample": BILINEAR},
+    "fem": {"k": (2.0, f"{XPLIQUE}: FEM k=2 (Fuad et al. 2020)"), "upsample": BICUBIC},
     "normgrad": {
         "variant": ("conv1x1", "paper 003: NormGrad conv1x1 (Rebuffi et al. 2020 default)"),
         "layers": (None, "xai-tf: None = the single layer= (paper 003's single-layer NormGrad)")},
@@ -117,11 +128,13 @@ METHOD_DEFAULTS = {
     "sobol": {
         "grid_size": (8, f"{XPLIQUE}: SobolAttributionMethod grid_size=8"),
         "n_designs": (32, f"{XPLIQUE}: SobolAttributionMethod nb_design=32"),
-        "score": ("probability", f"{XPLIQUE}: scores the model output")},
+        "score": ("probability", f"{XPLIQUE}: scores the model output"),
+        "upsample": BICUBIC},
     "hsic": {
         "grid_size": (8, f"{XPLIQUE}: HsicAttributionMethod grid_size=8"),
         "n_designs": (500, f"{XPLIQUE}: HsicAttributionMethod nb_design=500"),
-        "score": ("probability", f"{XPLIQUE}: scores the model output")},
+        "score": ("probability", f"{XPLIQUE}: scores the model output"),
+        "upsample": BICUBIC},
     "attention_rollout": {
         "head_fusion": ("mean", "Abnar & Zuidema 2020 attention rollout: heads averaged (jacobgil/vit-explain)"),
         "extra_tokens": (None, "xai-tf: None = read from the model (class/distillation tokens)")},

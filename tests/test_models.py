@@ -1,4 +1,5 @@
-"""Model builders: paper 002's custom CNNs, the nine flat transfer models, preprocessing layers, flatten()."""
+"""Model builders: paper 002's custom CNNs, the flat transfer models (one per backbone record), preprocessing
+layers, flatten()."""
 from __future__ import annotations
 
 import keras
@@ -7,13 +8,9 @@ import pytest
 from conftest import tiny_nested
 
 from xai_tf import models
+from xai_tf.models.backbones import RECORDS
 from xai_tf.models.layers import BackbonePreprocessing, GrayscaleToRGB
-from xai_tf.models.transfer import (
-    FINE_TUNE_DEFAULT,
-    IMAGENET_WEIGHT_FILES,
-    backbone_layers,
-    resolve_fine_tune_at,
-)
+from xai_tf.models.transfer import backbone_layers, resolve_fine_tune_at
 
 
 def _layer_signature(model):
@@ -76,17 +73,14 @@ def test_custom_cnn_rejects_bad_arguments(kwargs, message):
         models.build_custom_cnn(**arguments)
 
 
-# The last conv layer each backbone exposes by name (what Grad-CAM looks for).
-LAST_CONV = {"vgg16": "block5_conv3", "vgg19": "block5_conv4", "resnet50": "conv5_block3_3_conv",
-             "resnet50v2": "conv5_block3_3_conv", "densenet121": "conv5_block16_2_conv",
-             "xception": "block14_sepconv2", "inceptionv3": "mixed10", "inceptionresnetv2": "conv_7b",
-             "efficientnetb0": "top_conv"}
+# The last conv layer each backbone exposes by name (what Grad-CAM looks for): its record's.
+LAST_CONV = {name: record.last_conv for name, record in RECORDS.items()}
 
 
-@pytest.mark.parametrize("backbone", models.BACKBONES)
+@pytest.mark.parametrize("backbone", models.list_backbones())
 def test_transfer_models_are_flat_and_modes_differ_in_trainable_weights(backbone):
     keras.backend.clear_session()
-    size = models.MIN_INPUT_SIZE[backbone]
+    size = models.backbone_record(backbone).min_input_size
     extraction = models.build_transfer(backbone, (size, size, 1), 2, weights=None, binary_head=True)
     tuning = models.build_transfer(backbone, (size, size, 3), 3, mode="fine_tune", weights=None, head="gap")
     for model in (extraction, tuning):
@@ -100,7 +94,7 @@ def test_transfer_models_are_flat_and_modes_differ_in_trainable_weights(backbone
     assert len(extraction.trainable_weights) == head_weights
     inner = backbone_layers(tuning)
     start = resolve_fine_tune_at(tuning)
-    default = FINE_TUNE_DEFAULT[backbone]
+    default = models.backbone_record(backbone).fine_tune_at
     expected_first = default if isinstance(default, str) else None
     if expected_first:
         assert inner[start].name == expected_first
@@ -151,7 +145,7 @@ def test_imagenet_weights_offline_names_the_file_keras_wants(monkeypatch):
     monkeypatch.setattr(file_utils, "get_file", offline)
     with pytest.raises(FileNotFoundError) as error:
         models.build_transfer("vgg16", (32, 32, 3), 2, weights="imagenet")
-    assert IMAGENET_WEIGHT_FILES["vgg16"] in str(error.value) and ".keras" in str(error.value)
+    assert models.backbone_record("vgg16").weight_file in str(error.value) and ".keras" in str(error.value)
 
 
 def test_local_weights_path_is_loaded(tmp_path):

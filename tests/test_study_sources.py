@@ -96,6 +96,30 @@ def test_workers_read_only_their_chunks(setup, counting, tmp_path):
     assert cell_config["config"]["data_fingerprint"] == cheap
 
 
+def test_a_unit_carries_its_own_rows_not_the_cell(setup, monkeypatch, tmp_path):
+    # a unit the size of the data set would make a survey's study quadratic in memory and transfer
+    seen = []
+    original = tasks.score_task
+
+    def spy(unit):
+        seen.append(unit)
+        return original(unit)
+
+    monkeypatch.setattr(tasks, "score_task", spy)
+    tasks.CACHE.clear()
+    study.run(setup["config"], out=tmp_path / "units", verbose=0)
+    assert len(seen) == 2 * (N // CHUNK)
+    for unit in seen:
+        assert "indices" not in unit and unit["cell_size"] == N
+        assert unit["rows"] == unit["positions"] and len(unit["rows"]) == CHUNK  # split all: row = position
+    assert len({unit["cell_rows"] for unit in seen}) == 1
+    view = study_sources.open_study_data(study.check_config(setup["config"])["data"]).positions_view(N)
+    with pytest.raises(ValueError, match="read before their source rows were given"):
+        view.read([0])
+    view.fill([3], [5])
+    np.testing.assert_array_equal(view.read([3])[0], view.base.read([5])[0])
+
+
 def test_dask_workers_read_only_their_chunks(setup, lazy_run, counting, tmp_path):
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
     with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) \

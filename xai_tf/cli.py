@@ -17,7 +17,7 @@ from xai_tf import _cli_startup, runs
 # ----------------------------------------------------------------------------------------------- train
 def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     runs.add_data_arguments(parser, for_model=False)
-    parser.add_argument("--model", default="custom-v2", help=runs.MODEL_CHOICES_HELP + " (default custom-v2)")
+    parser.add_argument("--model", default="custom-v2", help=runs.model_choices_help() + " (default custom-v2)")
     parser.add_argument("--mode", choices=("feature_extraction", "fine_tune"), default="feature_extraction",
                         help="transfer mode for backbones (default feature_extraction)")
     parser.add_argument("--fine-tune-at", default=None, help="first backbone layer (name or index) to unfreeze")
@@ -34,8 +34,10 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="divide the learning rate by 10 every K epochs (paper 003 uses 5)")
     parser.add_argument("--no-augment", action="store_true", help="disable paper 002's augmentation")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="held-out fraction (default 0.2)")
+    from xai_tf.denoising import list_denoisers
+
     parser.add_argument("--denoise", default=None,
-                        help="train on a denoised copy of the data (tv, bilateral, median, wavelet, nlm, gaussian)")
+                        help=f"train on a denoised copy of the data ({', '.join(list_denoisers())})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, the split and training (default 0)")
     parser.add_argument("--out", required=True,
                         help="output folder (model.keras, history.json, report.json, split.json, config.json)")
@@ -377,8 +379,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     explain.add_argument("--limit", type=int, default=8, help="explain K images, even per class (seeded; default 8)")
     explain.add_argument("--figure-format", choices=("png", "pdf"), default="png", help="grid format (default png)")
     runs.add_data_arguments(explain, for_model=True)
-    explain.add_argument("--denoise", default=None,
-                         help="denoise the maps (tv, bilateral, median, wavelet, nlm, gaussian)")
+    from xai_tf.denoising import list_denoisers
+
+    explain.add_argument("--denoise", default=None, help=f"denoise the maps ({', '.join(list_denoisers())})")
     explain.add_argument("--seed", type=int, default=0, help="seed of the stochastic methods (default 0)")
     explain.add_argument("--out", required=True, help="output folder (maps.npz, images.npz, explain.json, grid)")
     explain.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help=runs.VERBOSE_HELP)

@@ -27,9 +27,70 @@ import numpy as np
 from xai_tf._io import fingerprint, write_json
 from xai_tf._versions import package_versions
 
-MODEL_CHOICES_HELP = "custom-v1, custom-v2, a Vision Transformer (vit-tiny, vit-small, vit-base) or a backbone: " \
-                     "vgg16, vgg19, resnet50, resnet50v2, densenet121, xception, inceptionv3, inceptionresnetv2, " \
-                     "efficientnetb0"
+#: The models ``--model`` names besides the backbones: paper 002's custom CNNs, then the ViT variants.
+CUSTOM_MODELS = ("custom-v1", "custom-v2")
+VIT_MODELS = ("vit-tiny", "vit-small", "vit-base")
+#: The table of the backbone records, read without TensorFlow while ``xai_tf.models.backbones`` is not loaded.
+_BACKBONE_TABLE = Path(__file__).parent / "models" / "backbones.py"
+
+
+def backbone_names() -> tuple[str, ...]:
+    """The registered backbones' names (``xai_tf.models.list_backbones()``), without TensorFlow when possible.
+
+    When ``xai_tf.models.backbones`` is loaded, its live registry is read (backbones registered at
+    run time included); else the names in the records' table are read from the module's source, so
+    that ``xai-tf train --help`` and a study's config check answer without importing TensorFlow.
+
+    Returns
+    -------
+    tuple of str
+        The backbone names, in registration order.
+    """
+    import importlib
+
+    registry = sys.modules.get("xai_tf.models.backbones")
+    if registry is None:
+        try:
+            return _table_names(_BACKBONE_TABLE.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):  # a table this reader does not follow: the live one
+            registry = importlib.import_module("xai_tf.models.backbones")
+    return registry.list_backbones()
+
+
+def _table_names(source: str) -> tuple[str, ...]:
+    """The first arguments of the ``BackboneRecord(...)`` calls of the module's ``for _record in (...)`` table."""
+    import ast
+
+    names = [ast.literal_eval(call.args[0]) for node in ast.parse(source).body
+             if isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple)
+             for call in node.iter.elts
+             if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "BackboneRecord" and call.args]
+    if not names or not all(isinstance(name, str) for name in names):
+        raise ValueError("no BackboneRecord table found")
+    return tuple(names)
+
+
+def model_names() -> tuple[str, ...]:
+    """Every name ``xai-tf train --model`` and a study's ``model:`` accept.
+
+    Returns
+    -------
+    tuple of str
+        ``CUSTOM_MODELS``, ``VIT_MODELS``, then :func:`backbone_names`.
+    """
+    return CUSTOM_MODELS + VIT_MODELS + backbone_names()
+
+
+def model_choices_help() -> str:
+    """The text listing the ``--model`` choices (``xai-tf train --help``, the errors), from the records.
+
+    Returns
+    -------
+    str
+        ``"custom-v1, custom-v2, a Vision Transformer (vit-tiny, ...) or a backbone: vgg16, ..."``.
+    """
+    return (f"{', '.join(CUSTOM_MODELS)}, a Vision Transformer ({', '.join(VIT_MODELS)}) or a backbone: "
+            f"{', '.join(backbone_names())}")
 
 #: The settings of a train run and their defaults (``xai-tf train``'s flags, the same names).
 TRAIN_DEFAULTS = {
@@ -187,8 +248,8 @@ def build_model(settings: dict, input_shape, num_classes: int):
     Raises
     ------
     ValueError
-        If ``settings["model"]`` is neither a custom CNN nor a backbone of
-        ``xai_tf.models.BACKBONES``.
+        If ``settings["model"]`` is neither a custom CNN, a ViT nor a registered backbone
+        (``xai_tf.models.list_backbones()``).
     """
     from xai_tf import models
 
@@ -200,8 +261,8 @@ def build_model(settings: dict, input_shape, num_classes: int):
     if name.startswith("vit-") and name[4:] in models.VIT_VARIANTS:
         return models.build_vit(input_shape, num_classes, variant=name[4:], binary_head=settings["binary_head"],
                                 seed=settings["seed"])
-    if name not in models.BACKBONES:
-        raise ValueError(f"--model={name!r} is not valid; expected {MODEL_CHOICES_HELP}")
+    if name not in models.list_backbones():
+        raise ValueError(f"--model={name!r} is not valid; expected {model_choices_help()}")
     weights = {"none": None, None: "imagenet"}.get(settings["weights"], settings["weights"])
     fine_tune_at = settings["fine_tune_at"]
     if isinstance(fine_tune_at, str) and fine_tune_at.lstrip("-").isdigit():

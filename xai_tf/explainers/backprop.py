@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xai_tf.explainers.base import Request, input_gradients, reduce_channels
+from xai_tf.explainers.base import Request, check_upsample, input_gradients, reduce_channels
 from xai_tf.explainers.cam import gradcam_layer_maps, to_input_size
 
 
@@ -91,7 +91,7 @@ def deconvnet(request: Request, *, channel_reduction: str = "sum") -> np.ndarray
     return reduce_channels(input_gradients(request, mode="deconvnet"), channel_reduction)
 
 
-def guided_gradcam(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
+def guided_gradcam(request: Request, *, upsample: str = "bilinear", channel_reduction: str = "sum") -> np.ndarray:
     """Guided Grad-CAM (Selvaraju et al. 2017): guided backpropagation times the upsampled Grad-CAM.
 
     As in papers 001 and 003: the guided-backpropagation input gradients
@@ -106,6 +106,10 @@ def guided_gradcam(request: Request, *, channel_reduction: str = "sum") -> np.nd
         [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
         ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
         backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    upsample : str, optional
+        How the Grad-CAM map is resized to the input: "bilinear" (default, as
+        :func:`~xai_tf.explainers.cam.gradcam`) or another ``tf.image.resize`` method
+        (``xai_tf.explainers.base.UPSAMPLE_METHODS``).
     channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
         How the per-channel values of a pixel become one value: "sum" (default; keeps the sign),
         "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before clipping),
@@ -125,13 +129,15 @@ def guided_gradcam(request: Request, *, channel_reduction: str = "sum") -> np.nd
         If ``request.layer`` is None and the model has no convolution layer (the message lists
         the 4-D layers ``layer=`` could name).
     ValueError
-        If ``channel_reduction`` is not one of the four names.
+        If ``channel_reduction`` is not one of the four names, or ``upsample`` is not a
+        ``tf.image.resize`` method.
 
     References
     ----------
     R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh and D. Batra, "Grad-CAM: Visual
     Explanations from Deep Networks via Gradient-based Localization", ICCV, 2017.
     """
+    check_upsample(upsample)
     guided = input_gradients(request, mode="guided")
-    cam = to_input_size(request, gradcam_layer_maps(request))
+    cam = to_input_size(request, gradcam_layer_maps(request), upsample)
     return reduce_channels(guided * cam[..., None], channel_reduction)

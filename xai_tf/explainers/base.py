@@ -20,6 +20,8 @@ from xai_tf.models.binding import ModelBinding, classic
 from xai_tf.models.tokens import to_grid
 
 CHANNEL_REDUCTIONS = ("sum", "abs_sum", "l2", "mean")
+#: ``upsample=`` of the methods whose maps are coarser than the image (``tf.image.resize``'s methods).
+UPSAMPLE_METHODS = ("bilinear", "bicubic", "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 
 
 #: The explainers' view of a model: the model bound to its target (``xai_tf.models.binding``).
@@ -76,13 +78,26 @@ def reduce_channels(attributions: np.ndarray, how: str = "sum") -> np.ndarray:
     raise ValueError(f"channel_reduction={how!r} is not valid; expected one of: {', '.join(CHANNEL_REDUCTIONS)}")
 
 
-def upsample(maps, size) -> tf.Tensor:
-    """Bilinear resize (half-pixel centres) of ``(N, h, w)`` or ``(N, h, w, k)`` maps to ``size``."""
+def check_upsample(method) -> str:
+    """``method`` when it is one of :data:`UPSAMPLE_METHODS`; else ValueError naming ``upsample``."""
+    if not isinstance(method, str) or method not in UPSAMPLE_METHODS:
+        raise ValueError(f"upsample={method!r} is not valid; expected one of: {', '.join(UPSAMPLE_METHODS)}")
+    return method
+
+
+def upsample(maps, size, method: str = "bilinear") -> tf.Tensor:
+    """Resize ``(N, h, w)`` or ``(N, h, w, k)`` maps to ``size`` ``(H, W)``: the one upsampling rule.
+
+    ``method`` is one of :data:`UPSAMPLE_METHODS` (``tf.image.resize``, half-pixel centres; default
+    "bilinear"); every method that resizes a coarse map to the image (``upsample=``) calls this.
+    ValueError naming ``upsample`` for another method.
+    """
+    check_upsample(method)
     maps = tf.convert_to_tensor(maps, tf.float32)
     squeeze = maps.shape.rank == 3
     if squeeze:
         maps = maps[..., None]
-    out = tf.image.resize(maps, size, method="bilinear")
+    out = tf.image.resize(maps, size, method=method)
     return out[..., 0] if squeeze else out
 
 

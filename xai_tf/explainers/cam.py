@@ -12,6 +12,8 @@ masked forward passes run in ``batch_size`` chunks inside one compiled function.
 Maps are computed at the layer's resolution and upsampled bilinearly with half-pixel centres
 (``tf.image.resize``, as the original Grad-CAM/Score-CAM code and PAIR); tf-keras-vis uses
 corner-aligned ``scipy.ndimage.zoom``, so its expanded maps differ slightly at the borders.
+``upsample=`` picks another ``tf.image.resize`` method (the one rule,
+:func:`xai_tf.explainers.base.upsample`).
 """
 from __future__ import annotations
 
@@ -21,11 +23,14 @@ import tensorflow as tf
 from xai_tf._checks import check_positive
 from xai_tf.explainers.base import (
     Request,
+    check_upsample,
     chunks,
     image_step_chunks,
     layer_activations,
     layer_gradients,
-    upsample,
+)
+from xai_tf.explainers.base import (
+    upsample as resize_maps,
 )
 from xai_tf.models import graph
 
@@ -40,9 +45,10 @@ def cam_layer(request: Request) -> str:
     return request.layer if request.layer is not None else graph.default_cam_layer(request.model)
 
 
-def to_input_size(request: Request, maps: np.ndarray) -> np.ndarray:
-    """Layer-resolution maps ``(N, h, w)`` bilinearly resized to the input size ``(N, H, W)``."""
-    return upsample(maps, request.images.shape[1:3]).numpy()
+def to_input_size(request: Request, maps: np.ndarray, upsample: str = "bilinear") -> np.ndarray:
+    """Layer-resolution maps ``(N, h, w)`` resized to the input size ``(N, H, W)`` (bilinear by default,
+    :func:`xai_tf.explainers.base.upsample`)."""
+    return resize_maps(maps, request.images.shape[1:3], upsample).numpy()
 
 
 def gradcam_layer_maps(request: Request) -> np.ndarray:
@@ -52,7 +58,7 @@ def gradcam_layer_maps(request: Request) -> np.ndarray:
     return np.maximum((weights * acts).sum(axis=-1), 0.0)
 
 
-def gradcam(request: Request) -> np.ndarray:
+def gradcam(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: the last convolution).
 
     At the layer's resolution the map is ``relu(sum_k mean(dS/dA_k) * A_k)``: each channel ``A_k``
@@ -67,6 +73,11 @@ def gradcam(request: Request) -> np.ndarray:
         [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
         ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
         backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    upsample : str, optional
+        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
+        centres, as the original Grad-CAM code and PAIR ``GradCam``) or another ``tf.image.resize`` method ("bicubic",
+        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
@@ -78,14 +89,16 @@ def gradcam(request: Request) -> np.ndarray:
     ------
     ValueError
         If ``request.layer`` is None and the model has no convolution layer (the message lists
-        the 4-D layers ``layer=`` could name).
+        the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
+        method.
 
     References
     ----------
     R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh and D. Batra, "Grad-CAM: Visual
     Explanations from Deep Networks via Gradient-based Localization", ICCV, 2017.
     """
-    return to_input_size(request, gradcam_layer_maps(request))
+    check_upsample(upsample)
+    return to_input_size(request, gradcam_layer_maps(request), upsample)
 
 
 def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
@@ -108,7 +121,7 @@ def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
     return np.maximum((weights * acts).sum(axis=-1), 0.0).astype(np.float32)
 
 
-def gradcam_pp(request: Request) -> np.ndarray:
+def gradcam_pp(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: the last convolution).
 
     tf-keras-vis' formula: channel weights ``sum_ij alpha_ij relu(dS/dA_ij)`` with the
@@ -125,6 +138,11 @@ def gradcam_pp(request: Request) -> np.ndarray:
         [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
         ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
         backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    upsample : str, optional
+        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
+        centres, as the original Grad-CAM++ code) or another ``tf.image.resize`` method ("bicubic",
+        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
@@ -135,14 +153,16 @@ def gradcam_pp(request: Request) -> np.ndarray:
     ------
     ValueError
         If ``request.layer`` is None and the model has no convolution layer (the message lists
-        the 4-D layers ``layer=`` could name).
+        the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
+        method.
 
     References
     ----------
     A. Chattopadhay, A. Sarkar, P. Howlader and V. N. Balasubramanian, "Grad-CAM++: Generalized
     Gradient-Based Visual Explanations for Deep Convolutional Networks", WACV, 2018.
     """
-    return to_input_size(request, gradcam_pp_layer_maps(request))
+    check_upsample(upsample)
+    return to_input_size(request, gradcam_pp_layer_maps(request), upsample)
 
 
 def _masked_probability_function(request: Request):
@@ -197,7 +217,7 @@ def scorecam_layer_maps(request: Request, max_channels: int | None = None) -> np
     return np.maximum((acts * weights[:, None, None, :]).sum(axis=-1), 0.0)
 
 
-def scorecam(request: Request) -> np.ndarray:
+def scorecam(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     """Score-CAM (Wang et al. 2020): channels weighted by the target probability of the image masked by each.
 
     Each channel of the layer's activations is upsampled to the input size, min-max scaled to
@@ -213,6 +233,11 @@ def scorecam(request: Request) -> np.ndarray:
         [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
         ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
         backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    upsample : str, optional
+        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
+        centres, as the original Score-CAM code) or another ``tf.image.resize`` method ("bicubic",
+        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
@@ -223,17 +248,19 @@ def scorecam(request: Request) -> np.ndarray:
     ------
     ValueError
         If ``request.layer`` is None and the model has no convolution layer (the message lists
-        the 4-D layers ``layer=`` could name).
+        the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
+        method.
 
     References
     ----------
     H. Wang, Z. Wang, M. Du, F. Yang, Z. Zhang, S. Ding, P. Mardziel and X. Hu, "Score-CAM:
     Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
     """
-    return to_input_size(request, scorecam_layer_maps(request))
+    check_upsample(upsample)
+    return to_input_size(request, scorecam_layer_maps(request), upsample)
 
 
-def faster_scorecam(request: Request, *, max_channels: int = 10) -> np.ndarray:
+def faster_scorecam(request: Request, *, max_channels: int = 10, upsample: str = "bilinear") -> np.ndarray:
     """Faster Score-CAM (tabayashi0117, in tf-keras-vis as ``max_N``): Score-CAM over the strongest channels.
 
     :func:`~xai_tf.explainers.cam.scorecam` restricted, per image, to the ``max_channels``
@@ -250,6 +277,11 @@ def faster_scorecam(request: Request, *, max_channels: int = 10) -> np.ndarray:
     max_channels : int, optional
         Channels kept per image (default 10, tf-keras-vis' example); all of them when the layer
         has no more. At least 1.
+    upsample : str, optional
+        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
+        centres, as the original Score-CAM code) or another ``tf.image.resize`` method ("bicubic",
+        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
@@ -261,8 +293,8 @@ def faster_scorecam(request: Request, *, max_channels: int = 10) -> np.ndarray:
     TypeError
         If ``max_channels`` is not an integer.
     ValueError
-        If ``max_channels < 1``, or ``request.layer`` is None and the model has no convolution
-        layer.
+        If ``max_channels < 1``, ``upsample`` is not a ``tf.image.resize`` method, or
+        ``request.layer`` is None and the model has no convolution layer.
 
     References
     ----------
@@ -270,4 +302,5 @@ def faster_scorecam(request: Request, *, max_channels: int = 10) -> np.ndarray:
     Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
     """
     check_positive(max_channels, "max_channels", integer=True)
-    return to_input_size(request, scorecam_layer_maps(request, max_channels))
+    check_upsample(upsample)
+    return to_input_size(request, scorecam_layer_maps(request, max_channels), upsample)

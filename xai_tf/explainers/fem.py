@@ -20,10 +20,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import tensorflow as tf
 
 from xai_tf._checks import check_number
-from xai_tf.explainers.base import Request, chunks, layer_activations
+from xai_tf.explainers.base import Request, check_upsample, chunks, layer_activations
+from xai_tf.explainers.base import upsample as resize_maps
 from xai_tf.explainers.cam import cam_layer
 
 
@@ -36,7 +36,7 @@ def fem_layer_maps(activations: np.ndarray, k: float) -> np.ndarray:
     return (masks * means).sum(axis=-1)
 
 
-def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
+def fem(request: Request, *, k: float = 2.0, upsample: str = "bicubic") -> np.ndarray:
     """FEM (Fuad et al. 2020): k-sigma thresholded channels of a convolution layer weighted by their means.
 
     Parameters
@@ -47,11 +47,20 @@ def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
     k : float
         Standard deviations above the channel mean for a position to count (default 2, the paper's
         and Xplique's k-sigma rule); any real number.
+    upsample : str
+        How the layer-resolution map is resized to the image: "bicubic" (default, Xplique's) or
+        another ``tf.image.resize`` method ("bilinear" as the CAM family, "nearest", ...;
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
     ndarray
         ``(N, H, W)`` non-negative maps for non-negative (ReLU) activations.
+
+    Raises
+    ------
+    ValueError
+        ``upsample`` is not a ``tf.image.resize`` method.
 
     Warns
     -----
@@ -59,6 +68,7 @@ def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
         The layer has too few positions for any value to pass the k-sigma threshold (module docstring).
     """
     k = check_number(k, "k")
+    check_upsample(upsample)
     layer = cam_layer(request)
     parts = [fem_layer_maps(layer_activations(request, layer, rows), k)
              for rows in request.progress(chunks(len(request.images), request.batch_size))]
@@ -67,5 +77,4 @@ def fem(request: Request, *, k: float = 2.0) -> np.ndarray:
         warnings.warn(f"fem: layer {layer!r} has {positions} positions, so no activation can reach its channel "
                       f"mean + {k:g} standard deviations and every map is zero; use an earlier layer= or a "
                       "smaller k", RuntimeWarning, stacklevel=2)
-    maps = np.concatenate(parts)[..., None]
-    return tf.image.resize(maps, request.images.shape[1:3], method="bicubic").numpy()[..., 0]
+    return resize_maps(np.concatenate(parts), request.images.shape[1:3], upsample).numpy()

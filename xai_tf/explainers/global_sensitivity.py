@@ -12,7 +12,7 @@ Our own batched implementation of Xplique's ``SobolAttributionMethod`` and
   operator ``f(x)[y]`` gives on a softmax model and what the papers score; one sigmoid unit scores
   ``p`` or ``1 - p``), or the logit (``score="logit"``).
 - The per-cell indices are upsampled to the image with bicubic interpolation (``tf.image.resize``,
-  as Xplique).
+  as Xplique; ``upsample=`` picks another ``tf.image.resize`` method).
 
 All designs of all images go through one compiled forward function (``xai_tf.explainers.masking``)
 in ``batch_size`` chunks; the estimators are a few array operations per image.
@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_positive
-from xai_tf.explainers.base import Request
+from xai_tf.explainers.base import Request, check_upsample
 from xai_tf.explainers.masking import (
     check_grid_size,
     check_score,
@@ -62,7 +62,8 @@ def jansen_total_indices(scores: np.ndarray, n_designs: int, dimension: int) -> 
     return ((a[:, None, :] - c) ** 2).sum(axis=2) / (2.0 * n_designs * variance[:, None])
 
 
-def sobol(request: Request, *, grid_size: int = 8, n_designs: int = 32, score: str = "probability") -> np.ndarray:
+def sobol(request: Request, *, grid_size: int = 8, n_designs: int = 32, score: str = "probability",
+          upsample: str = "bicubic") -> np.ndarray:
     """Sobol attribution (Fel et al. 2021): total Sobol indices of the grid cells for the target score.
 
     Parameters
@@ -76,16 +77,22 @@ def sobol(request: Request, *, grid_size: int = 8, n_designs: int = 32, score: s
         Xplique's). Forward passes per image: ``n_designs * (grid_size**2 + 2)`` (2,112 by default).
     score : {"probability", "logit"}
         What is scored (default the class probability, module docstring).
+    upsample : str
+        How the grid of cell values is resized to the image: "bicubic" (default, Xplique's) or
+        another ``tf.image.resize`` method ("bilinear", "nearest" for flat cells, ...;
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
     ndarray
-        ``(N, H, W)`` total indices (>= 0) upsampled bicubically (may dip slightly below 0 between cells).
+        ``(N, H, W)`` total indices (>= 0) upsampled (bicubically by default: may dip slightly below 0
+        between cells).
 
     Raises
     ------
     ValueError
-        ``n_designs`` not a power of 2; ``grid_size`` larger than the image; unknown ``score``.
+        ``n_designs`` not a power of 2; ``grid_size`` larger than the image; unknown ``score`` or
+        ``upsample``.
     """
     height, width = request.images.shape[1:3]
     grid_size = check_grid_size(grid_size, height, width)
@@ -94,11 +101,12 @@ def sobol(request: Request, *, grid_size: int = 8, n_designs: int = 32, score: s
         raise ValueError(f"n_designs must be a power of 2 (Sobol sequences are balanced on powers of 2); "
                          f"got {n_designs}")
     check_score(score)
+    check_upsample(upsample)
     dimension = grid_size * grid_size
     designs = sobol_designs(dimension, int(n_designs))
     scores = segment_scores(request, grid_cells(height, width, grid_size), designs, score=score)
     indices = jansen_total_indices(scores, int(n_designs), dimension)
-    return resize_cells(indices.reshape(-1, grid_size, grid_size), height, width)
+    return resize_cells(indices.reshape(-1, grid_size, grid_size), height, width, upsample)
 
 
 def hsic_binary_rbf(designs: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -122,7 +130,8 @@ def hsic_binary_rbf(designs: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return 2.0 * np.einsum("nd,nm,md->d", x, centred, x) / n
 
 
-def hsic(request: Request, *, grid_size: int = 8, n_designs: int = 500, score: str = "probability") -> np.ndarray:
+def hsic(request: Request, *, grid_size: int = 8, n_designs: int = 500, score: str = "probability",
+         upsample: str = "bicubic") -> np.ndarray:
     """HSIC attribution (Novello, Fel & Vigouroux 2022): dependence of the target score on each grid cell.
 
     Parameters
@@ -137,16 +146,20 @@ def hsic(request: Request, *, grid_size: int = 8, n_designs: int = 500, score: s
         the paper samples a Latin hypercube). One forward pass per design and image.
     score : {"probability", "logit"}
         What is scored (default the class probability, module docstring).
+    upsample : str
+        How the grid of cell values is resized to the image: "bicubic" (default, Xplique's) or
+        another ``tf.image.resize`` method ("bilinear", "nearest" for flat cells, ...;
+        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
 
     Returns
     -------
     ndarray
-        ``(N, H, W)`` HSIC values (``hsic_binary_rbf``) upsampled bicubically.
+        ``(N, H, W)`` HSIC values (``hsic_binary_rbf``) upsampled (bicubically by default).
 
     Raises
     ------
     ValueError
-        ``n_designs < 2``; ``grid_size`` larger than the image; unknown ``score``.
+        ``n_designs < 2``; ``grid_size`` larger than the image; unknown ``score`` or ``upsample``.
     """
     height, width = request.images.shape[1:3]
     grid_size = check_grid_size(grid_size, height, width)
@@ -154,8 +167,9 @@ def hsic(request: Request, *, grid_size: int = 8, n_designs: int = 500, score: s
     if n_designs < 2:
         raise ValueError(f"n_designs must be >= 2 (HSIC compares designs); got {n_designs}")
     check_score(score)
+    check_upsample(upsample)
     dimension = grid_size * grid_size
     designs = tf.round(tf.math.sobol_sample(dimension, int(n_designs), dtype=tf.float32)).numpy()
     scores = segment_scores(request, grid_cells(height, width, grid_size), designs, score=score)
     values = np.stack([hsic_binary_rbf(designs, row) for row in scores])
-    return resize_cells(values.reshape(-1, grid_size, grid_size), height, width)
+    return resize_cells(values.reshape(-1, grid_size, grid_size), height, width, upsample)

@@ -8,19 +8,15 @@ VarGrad and SquareGrad are the gradient statistics of Xplique (``VarGrad``, ``Sq
 same noisy copies, reduced to a variance or a mean square (defaults from Xplique: 50 samples,
 sigma 0.2, channel mean); the tests compare them with the same arithmetic on the same noise and
 with their analytic expectation on a quadratic model.
+All three are the one noise-averaging mechanism :func:`xai_tf.explainers.smoothing.smooth` (mean,
+mean square or variance) over the plain input gradient.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from xai_tf._checks import check_positive
-from xai_tf._random import rng_for
-from xai_tf.explainers.base import (
-    Request,
-    image_step_chunks,
-    input_gradients,
-    reduce_channels,
-)
+from xai_tf.explainers.base import Request, input_gradients, reduce_channels
+from xai_tf.explainers.smoothing import noise_option, smooth
 
 
 def vanilla_gradient(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
@@ -98,27 +94,17 @@ def input_x_gradient(request: Request, *, channel_reduction: str = "sum") -> np.
     return reduce_channels(request.images * input_gradients(request), channel_reduction)
 
 
-def noise_samples(request: Request, index: int, n_samples: int, stdev_spread: float,
-                  image: np.ndarray | None = None) -> np.ndarray:
-    """Gaussian noise ``(n_samples, H, W, C)`` for image ``index``, PAIR's scale, seeded per image.
+def _gradients(request: Request):
+    """The base of the gradient smoothers: input gradients of the noisy copies, one call per chunk."""
+    function = request.adapter.gradient_function("plain")
 
-    The standard deviation is ``stdev_spread * (max(x) - min(x))`` of that image (PAIR's
-    ``GetSmoothedMask``). The generator depends only on ``(seed, index)``, so maps do not change
-    with ``batch_size``.
-    """
-    image = request.images[index] if image is None else image
-    stdev = stdev_spread * float(image.max() - image.min())
-    rng = rng_for(request.seed, index)
-    return (rng.standard_normal((n_samples, *image.shape), dtype=np.float32) * stdev).astype(np.float32)
+    def attribute(noisy, targets, indices):
+        return function(noisy, targets.astype(np.int32))[0].numpy()
+    return attribute
 
 
-def check_smoothing(n_samples, stdev_spread):
-    check_positive(n_samples, "n_samples", integer=True)
-    check_positive(stdev_spread, "stdev_spread", allow_zero=True)
-
-
-def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0.15, magnitude: bool = True,
-               channel_reduction: str = "sum") -> np.ndarray:
+def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0.15, noise: float | None = None,
+               magnitude: bool = True, channel_reduction: str = "sum") -> np.ndarray:
     """SmoothGrad (Smilkov et al. 2017): input gradients averaged over noisy copies of the image.
 
     Each image gets ``n_samples`` copies ``x + N(0, sigma^2)`` with ``sigma = stdev_spread *
@@ -139,6 +125,10 @@ def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0
     stdev_spread : float, optional
         Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
         (default 0.15, PAIR's); 0 gives the plain gradient (squared when ``magnitude``).
+    noise : float, optional
+        Absolute noise standard deviation in pixel units, the same for every image (Xplique's
+        ``noise``; default None: ``stdev_spread`` applies). Give ``noise`` or a non-default
+        ``stdev_spread``, not both.
     magnitude : bool, optional
         Average the squared gradients (default True, PAIR's) instead of the signed gradients.
     channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
@@ -157,61 +147,19 @@ def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0
     Raises
     ------
     TypeError
-        If ``n_samples`` is not an integer or ``stdev_spread`` not a number.
+        If ``n_samples`` is not an integer or ``stdev_spread``, ``noise`` not numbers.
     ValueError
-        If ``n_samples < 1``, ``stdev_spread < 0`` or ``channel_reduction`` is not one of the four
-        names.
+        If ``n_samples < 1``, ``stdev_spread < 0``, ``noise < 0``, ``noise`` given with a
+        non-default ``stdev_spread``, or ``channel_reduction`` is not one of the four names.
 
     References
     ----------
     D. Smilkov, N. Thorat, B. Kim, F. Viegas and M. Wattenberg, "SmoothGrad: removing noise by
     adding noise", arXiv:1706.03825, 2017.
     """
-    check_smoothing(n_samples, stdev_spread)
-    function = request.adapter.gradient_function("plain")
-    n_images = len(request.images)
-    total = np.zeros(request.images.shape, np.float32)
-    plan = image_step_chunks(n_images, n_samples, request.batch_size)
-    for images, samples in request.progress(plan):
-        indices = range(n_images)[images]
-        noisy = np.concatenate([request.images[i] + noise_samples(request, i, n_samples, stdev_spread)[samples]
-                                for i in indices])
-        targets = np.repeat(request.targets[images], samples.stop - samples.start).astype(np.int32)
-        grads = function(noisy, targets)[0].numpy()
-        grads = grads.reshape(len(indices), -1, *request.images.shape[1:])
-        total[images] += (grads * grads if magnitude else grads).sum(axis=1)
-    return reduce_channels(total / n_samples, channel_reduction)
-
-
-def _noise_stdevs(request: Request, stdev_spread: float, noise: float | None) -> np.ndarray:
-    """Per-image noise standard deviation ``(N,)``: ``noise`` when given (absolute, Xplique), else
-    ``stdev_spread * (max(x) - min(x))`` of each image (PAIR's SmoothGrad scale)."""
-    check_positive(stdev_spread, "stdev_spread", allow_zero=True)
-    if noise is not None:
-        check_positive(noise, "noise", allow_zero=True)
-        return np.full(len(request.images), float(noise), np.float64)
-    spans = request.images.reshape(len(request.images), -1)
-    return stdev_spread * (spans.max(axis=1) - spans.min(axis=1)).astype(np.float64)
-
-
-def gradient_moments(request: Request, n_samples: int, stdevs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and mean square ``(N, H, W, C)`` float64 of the input gradients over ``n_samples``
-    noisy copies ``x + N(0, stdevs[i]^2)`` of each image, batched; noise seeded per ``(seed, image)``."""
-    check_positive(n_samples, "n_samples", integer=True)
-    function = request.adapter.gradient_function("plain")
-    n_images, shape = len(request.images), request.images.shape[1:]
-    first = np.zeros(request.images.shape, np.float64)
-    second = np.zeros(request.images.shape, np.float64)
-    for images, samples in request.progress(image_step_chunks(n_images, n_samples, request.batch_size)):
-        indices = range(n_images)[images]
-        noisy = np.concatenate([
-            request.images[i] + (rng_for(request.seed, i).standard_normal((n_samples, *shape), dtype=np.float32)
-                                 * np.float32(stdevs[i]))[samples] for i in indices])
-        targets = np.repeat(request.targets[images], samples.stop - samples.start).astype(np.int32)
-        grads = function(noisy, targets)[0].numpy().reshape(len(indices), -1, *shape).astype(np.float64)
-        first[images] += grads.sum(axis=1)
-        second[images] += (grads * grads).sum(axis=1)
-    return first / n_samples, second / n_samples
+    return reduce_channels(smooth(request, _gradients(request), n_samples=n_samples,
+                                  statistic="mean_square" if magnitude else "mean",
+                                  **noise_option(smoothgrad, stdev_spread, noise)), channel_reduction)
 
 
 def vargrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2, noise: float | None = None,
@@ -229,7 +177,8 @@ def vargrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2,
         (SmoothGrad's convention; default 0.2, Xplique's absolute sigma 0.2 on a full-range [0, 1]
         image).
     noise : float, optional
-        Absolute noise standard deviation (Xplique's ``noise``); overrides ``stdev_spread``.
+        Absolute noise standard deviation in pixel units (Xplique's ``noise``; default None:
+        ``stdev_spread`` applies). Give ``noise`` or a non-default ``stdev_spread``, not both.
     channel_reduction : {"mean", "sum", "abs_sum", "l2"}
         Over colour channels after the statistic; default "mean" (Xplique's ``reducer``).
 
@@ -242,14 +191,12 @@ def vargrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2,
     Raises
     ------
     ValueError
-        ``n_samples < 2`` (a variance needs two samples), negative noise.
+        ``n_samples < 2`` (a variance needs two samples), a negative noise level, or ``noise``
+        given with a non-default ``stdev_spread``.
     """
-    check_positive(n_samples, "n_samples", integer=True)
-    if n_samples < 2:
-        raise ValueError(f"n_samples must be >= 2 for a variance; got {n_samples}")
-    mean, square = gradient_moments(request, n_samples, _noise_stdevs(request, stdev_spread, noise))
-    variance = np.maximum(n_samples / (n_samples - 1) * (square - mean * mean), 0.0)
-    return reduce_channels(variance.astype(np.float32), channel_reduction)
+    variance = smooth(request, _gradients(request), n_samples=n_samples, statistic="variance", precision=np.float64,
+                      **noise_option(vargrad, stdev_spread, noise))
+    return reduce_channels(variance, channel_reduction)
 
 
 def squaregrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2, noise: float | None = None,
@@ -266,7 +213,8 @@ def squaregrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0
         Noise standard deviation as a fraction of each image's value range (SmoothGrad's
         convention; default 0.2, i.e. Xplique's absolute sigma 0.2 on a full-range [0, 1] image).
     noise : float, optional
-        Absolute noise standard deviation (Xplique's ``noise``); overrides ``stdev_spread``.
+        Absolute noise standard deviation in pixel units (Xplique's ``noise``; default None:
+        ``stdev_spread`` applies). Give ``noise`` or a non-default ``stdev_spread``, not both.
     channel_reduction : {"mean", "sum", "abs_sum", "l2"}
         Over colour channels; default "mean" (Xplique's ``reducer``).
 
@@ -275,6 +223,13 @@ def squaregrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0
     ndarray
         ``(N, H, W)`` non-negative maps ``E[g^2]`` (same as ``smoothgrad(magnitude=True)`` with the
         same noise, whose PAIR defaults differ: 25 samples, spread 0.15, channel sum). Seeded by ``seed``.
+
+    Raises
+    ------
+    ValueError
+        ``n_samples < 1``, a negative noise level, or ``noise`` given with a non-default
+        ``stdev_spread``.
     """
-    _, square = gradient_moments(request, n_samples, _noise_stdevs(request, stdev_spread, noise))
-    return reduce_channels(square.astype(np.float32), channel_reduction)
+    square = smooth(request, _gradients(request), n_samples=n_samples, statistic="mean_square",
+                    precision=np.float64, **noise_option(squaregrad, stdev_spread, noise))
+    return reduce_channels(square, channel_reduction)

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_choice, check_positive
-from xai_tf.explainers.base import Request, image_step_chunks
+from xai_tf.explainers.base import Request, image_step_chunks, upsample
 
 SCORES = ("probability", "logit")
 
@@ -109,7 +109,7 @@ def segment_scores(request: Request, segments: np.ndarray, values: np.ndarray, *
     return out
 
 
-def resize_cells(maps: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Grid-resolution maps ``(N, g, g)`` to ``(N, H, W)`` with bicubic interpolation (Xplique's GSA resize)."""
-    resized = tf.image.resize(np.asarray(maps, np.float32)[..., None], (height, width), method="bicubic")
-    return resized.numpy()[..., 0]
+def resize_cells(maps: np.ndarray, height: int, width: int, method: str = "bicubic") -> np.ndarray:
+    """Grid-resolution maps ``(N, g, g)`` to ``(N, H, W)``, bicubic by default (Xplique's GSA resize;
+    :func:`xai_tf.explainers.base.upsample`)."""
+    return upsample(np.asarray(maps, np.float32), (height, width), method).numpy()

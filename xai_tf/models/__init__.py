@@ -6,6 +6,14 @@ saved from ``build_transfer`` models load with ``keras.models.load_model``.
 """
 from xai_tf.models import layers as _layers  # noqa: F401  (registers the custom layers)
 from xai_tf.models import vit as _vit  # noqa: F401  (registers the ViT's layers)
+from xai_tf.models.backbones import (
+    BACKBONES,
+    BackboneRecord,
+    backbone_record,
+    list_backbones,
+)
+from xai_tf.models.backbones import register as register_backbone
+from xai_tf.models.backbones import unregister as unregister_backbone
 from xai_tf.models.classification_report import (
     classification_report,
     format_report,
@@ -28,7 +36,6 @@ from xai_tf.models.training import (
     step_decay,
 )
 from xai_tf.models.transfer import (
-    BACKBONES,
     MIN_INPUT_SIZE,
     build_transfer,
     set_trainable,
@@ -40,9 +47,11 @@ __all__ = [
     "MIN_INPUT_SIZE",
     "VARIANTS",
     "VIT_VARIANTS",
+    "BackboneRecord",
     "TrainingResult",
     "as_keras_model",
     "attention_layers",
+    "backbone_record",
     "balanced_class_weights",
     "build_custom_cnn",
     "build_transfer",
@@ -56,10 +65,13 @@ __all__ = [
     "format_report",
     "from_tf_keras",
     "is_tf_keras_model",
+    "list_backbones",
     "load_model",
+    "register_backbone",
     "report_from_predictions",
     "set_trainable",
     "step_decay",
+    "unregister_backbone",
     "vit_from_backbone",
     "wrap_saved_model",
 ]

@@ -10,24 +10,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from xai_tf.models.backbones import backbone_record
+
 # Per-mode constants of keras.applications' preprocess_input, applied to pixels on the 0..255 scale.
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 _TORCH_MEAN = (0.485, 0.456, 0.406)
 _TORCH_STD = (0.229, 0.224, 0.225)
-
-#: backbone name -> preprocess_input mode of its keras.applications module.
-PREPROCESSING_MODE = {
-    "vgg16": "caffe",
-    "vgg19": "caffe",
-    "resnet50": "caffe",
-    "resnet50v2": "tf",
-    "densenet121": "torch",
-    "xception": "tf",
-    "inceptionv3": "tf",
-    "inceptionresnetv2": "tf",
-    # EfficientNet normalises inside the network and wants 0..255 input (its preprocess_input is a no-op).
-    "efficientnetb0": "raw255",
-}
 
 
 @keras.saving.register_keras_serializable(package="xai_tf")
@@ -45,22 +33,23 @@ class GrayscaleToRGB(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="xai_tf")
 class BackbonePreprocessing(keras.layers.Layer):
-    """The ``preprocess_input`` of ``backbone`` for RGB input in [0, 1].
+    """The preprocessing of ``backbone`` (its record's ``preprocessing``) for RGB input in [0, 1].
 
-    Equals ``keras.applications.<module>.preprocess_input(255 * x)``. The backbone name is kept in
-    the layer's config, so a saved model still knows which backbone it wraps (used to pick the
-    default fine-tuning layer).
+    For a mode of ``xai_tf.models.backbones.PREPROCESSING_MODES`` it equals
+    ``keras.applications.<module>.preprocess_input(255 * x)``; a record's own function is called on
+    the pixels in [0, 1]. The backbone name is kept in the layer's config, so a saved model still
+    knows which backbone it wraps (used to pick the default fine-tuning layer); loading it needs
+    that backbone registered.
     """
 
     def __init__(self, backbone: str, **kwargs):
         super().__init__(**kwargs)
-        if backbone not in PREPROCESSING_MODE:
-            raise ValueError(f"backbone={backbone!r} is not valid; expected one of: "
-                             f"{', '.join(PREPROCESSING_MODE)}")
-        self.backbone = backbone
-        self.mode = PREPROCESSING_MODE[backbone]
+        self.backbone = backbone_record(backbone).name
+        self.mode = backbone_record(backbone).preprocessing
 
     def call(self, inputs):
+        if callable(self.mode):
+            return self.mode(inputs)
         pixels = inputs * 255.0
         if self.mode == "caffe":  # RGB -> BGR, then subtract the ImageNet mean per channel
             bgr = ops.flip(pixels, axis=-1)

@@ -1,10 +1,11 @@
-"""Transfer-learning classifiers on the papers' nine ImageNet backbones, as ONE flat graph.
+"""Transfer-learning classifiers on the registered ImageNet backbones, as ONE flat graph.
 
 ``build_transfer`` calls the ``keras.applications`` constructor with ``input_tensor`` set to the
 output of our own preprocessing layers, so every backbone layer becomes a layer of the returned
-model (no nested ``Model``): Grad-CAM and friends can reach e.g. ``block5_conv3`` by name. The
-classifier head follows papers 002/004: Flatten (or global average pooling), Dense(512, ReLU),
-BatchNormalization, Dropout(0.5), output.
+model (no nested ``Model``): Grad-CAM and friends can reach e.g. ``block5_conv3`` by name. What
+each backbone is (constructor, minimum size, preprocessing, ...) is its record in
+``xai_tf.models.backbones``. The classifier head follows papers 002/004: Flatten (or global
+average pooling), Dense(512, ReLU), BatchNormalization, Dropout(0.5), output.
 
 Layer naming: ``to_rgb`` (grayscale repetition, only for C=1), ``backbone_preprocessing``, the
 backbone's own names, then ``head_pool``, ``head_dense``, ``head_bn``, ``head_dropout``,
@@ -13,61 +14,43 @@ backbone's own names, then ``head_pool``, ``head_dense``, ``head_bn``, ``head_dr
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import keras
 
 from xai_tf._checks import check_choice
 from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
+from xai_tf.models.backbones import BACKBONES, RECORDS, backbone_record  # noqa: F401  (BACKBONES: compatibility)
 from xai_tf.models.layers import BackbonePreprocessing, GrayscaleToRGB
 
-BACKBONES = ("vgg16", "vgg19", "resnet50", "resnet50v2", "densenet121", "xception", "inceptionv3",
-             "inceptionresnetv2", "efficientnetb0")
 MODES = ("feature_extraction", "fine_tune")
 HEADS = ("flatten", "gap")
 
-_CONSTRUCTORS = {
-    "vgg16": keras.applications.VGG16,
-    "vgg19": keras.applications.VGG19,
-    "resnet50": keras.applications.ResNet50,
-    "resnet50v2": keras.applications.ResNet50V2,
-    "densenet121": keras.applications.DenseNet121,
-    "xception": keras.applications.Xception,
-    "inceptionv3": keras.applications.InceptionV3,
-    "inceptionresnetv2": keras.applications.InceptionResNetV2,
-    "efficientnetb0": keras.applications.EfficientNetB0,
-}
 
-#: Smallest input height/width each backbone accepts without its top (keras.applications' rule).
-MIN_INPUT_SIZE = {name: 32 for name in BACKBONES} | {"xception": 71, "inceptionv3": 75,
-                                                     "inceptionresnetv2": 75}
+class _Field(Mapping):
+    """Read-only live view ``name -> one field`` of the backbone records (the former per-field dicts)."""
 
-#: ImageNet no-top weight files Keras downloads into ~/.keras/models/.
-IMAGENET_WEIGHT_FILES = {
-    "vgg16": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "vgg19": "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "resnet50": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "resnet50v2": "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "densenet121": "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "xception": "xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "inceptionv3": "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "inceptionresnetv2": "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "efficientnetb0": "efficientnetb0_notop.h5",
-}
+    def __init__(self, field: str):
+        self._field = field
 
-#: Default start of fine-tuning: the first layer of each backbone's last block (stage).
+    def __getitem__(self, name: str):
+        return getattr(RECORDS[name], self._field)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(RECORDS))
+
+    def __len__(self) -> int:
+        return len(RECORDS)
+
+
+#: Smallest input height/width each backbone accepts (its record's ``min_input_size``), live.
+MIN_INPUT_SIZE: Mapping[str, int] = _Field("min_input_size")
+#: ImageNet no-top weight files Keras downloads into ~/.keras/models/ (records' ``weight_file``), live.
+IMAGENET_WEIGHT_FILES: Mapping[str, str | None] = _Field("weight_file")
+#: Default start of fine-tuning, the first layer of each backbone's last block (records' ``fine_tune_at``), live.
 #: ("after", name) means "the layer right after `name`" where the block's first layer has no fixed name.
-FINE_TUNE_DEFAULT = {
-    "vgg16": "block5_conv1",
-    "vgg19": "block5_conv1",
-    "resnet50": "conv5_block1_1_conv",
-    "resnet50v2": "conv5_block1_preact_bn",
-    "densenet121": "conv5_block1_0_bn",
-    "xception": "block14_sepconv1",
-    "inceptionv3": ("after", "mixed9"),
-    "inceptionresnetv2": ("after", "block8_9_ac"),
-    "efficientnetb0": "block7a_expand_conv",
-}
+FINE_TUNE_DEFAULT: Mapping[str, str | tuple] = _Field("fine_tune_at")
 
 _HEAD_LAYERS = ("head_pool", "head_dense", "head_bn", "head_dropout", "predictions")
 _PREPROCESSING_LAYERS = ("to_rgb", "backbone_preprocessing")
@@ -89,12 +72,13 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
     Parameters
     ----------
     backbone : str
-        One of ``BACKBONES``: ``"vgg16"``, ``"vgg19"``, ``"resnet50"``, ``"resnet50v2"``,
-        ``"densenet121"``, ``"xception"``, ``"inceptionv3"``, ``"inceptionresnetv2"``,
-        ``"efficientnetb0"``.
+        A registered backbone (``xai_tf.models.list_backbones()``): ``"vgg16"``, ``"vgg19"``,
+        ``"resnet50"``, ``"resnet50v2"``, ``"densenet121"``, ``"xception"``, ``"inceptionv3"``,
+        ``"inceptionresnetv2"``, ``"efficientnetb0"`` and any added with
+        ``xai_tf.models.register_backbone``.
     input_shape : tuple of int
         ``(H, W, C)`` raw pixels in [0, 1]; C = 1 is repeated to RGB inside the model.
-        H, W >= ``MIN_INPUT_SIZE[backbone]`` (32; 71 for Xception; 75 for the Inceptions).
+        H, W >= the record's ``min_input_size`` (32; 71 for Xception; 75 for the Inceptions).
     num_classes : int
         >= 2; ``binary_head=True`` (num_classes=2) gives the papers' Dense(1, sigmoid).
     mode : {"feature_extraction", "fine_tune"}, optional
@@ -102,10 +86,11 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
         layers from ``fine_tune_at`` on trainable; BatchNormalization stays frozen in inference mode).
     fine_tune_at : str or int, optional
         Layer name or index into the backbone's layers; default: the backbone's last block
-        (``FINE_TUNE_DEFAULT``). Only used with mode="fine_tune".
+        (the record's ``fine_tune_at``). Only used with mode="fine_tune".
     weights : "imagenet", None or path, optional
         "imagenet" (default; downloads through Keras when online; offline, a ``FileNotFoundError``
-        says which file to put where), ``None`` (random init), or a path to a no-top weights file.
+        says which file to put where; only for a backbone whose record names a ``weight_file``),
+        ``None`` (random init), or a path to a no-top weights file.
     head : {"flatten", "gap"}, optional
         "flatten" (default, papers 002/004) or "gap" (global average pooling, fewer parameters).
     dropout : float, optional
@@ -130,7 +115,8 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
         If ``backbone``, ``mode`` or ``head`` is not one of the choices, ``input_shape`` is not
         ``(H, W, C)`` with C in {1, 3} or is smaller than the backbone's minimum, ``num_classes``
         < 2 (or not 2 with ``binary_head``), ``dropout`` is outside [0, 1), a weights path does not
-        exist, or ``fine_tune_at`` names no backbone layer or is out of range.
+        exist, ``weights="imagenet"`` for a backbone without ImageNet weights, or ``fine_tune_at``
+        names no backbone layer or is out of range.
     TypeError
         If ``input_shape`` is not a tuple of ints, ``num_classes`` is not an int, ``weights`` is
         neither "imagenet", None nor a path, or ``fine_tune_at`` is neither a name, an index nor
@@ -139,10 +125,10 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
         If the ImageNet weights cannot be downloaded; the message names the file to place in
         Keras' cache.
     """
-    check_choice(backbone, "backbone", BACKBONES)
+    record = backbone_record(backbone)
     check_choice(mode, "mode", MODES)
     check_choice(head, "head", HEADS)
-    min_size = MIN_INPUT_SIZE[backbone]
+    min_size = record.min_input_size
     height, width, channels = check_input_shape(input_shape)
     if min(height, width) < min_size:
         raise ValueError(f"input_shape={tuple(input_shape)} is too small for {backbone}: height and "
@@ -150,14 +136,14 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
     check_num_classes(num_classes, binary_head)
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must lie in [0, 1); got {dropout!r}")
-    weights = _resolve_weights(backbone, weights)
+    weights = _resolve_weights(record, weights)
     seed_weights(seed)
 
     layers = keras.layers
     inputs = keras.Input((height, width, channels), name="image")
     x = GrayscaleToRGB(name="to_rgb")(inputs) if channels == 1 else inputs
     x = BackbonePreprocessing(backbone, name="backbone_preprocessing")(x)
-    features = _construct_backbone(backbone, x, (height, width, 3), weights).output
+    features = _construct_backbone(record, x, (height, width, 3), weights).output
     pool = layers.Flatten if head == "flatten" else layers.GlobalAveragePooling2D
     x = pool(name="head_pool")(features)
     x = layers.Dense(dense_units, activation="relu", name="head_dense")(x)
@@ -169,7 +155,10 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
     return model
 
 
-def _resolve_weights(backbone: str, weights):
+def _resolve_weights(record, weights):
+    if weights == "imagenet" and record.weight_file is None:
+        raise ValueError(f"backbone {record.name!r} has no ImageNet weights; pass weights=None or the path of "
+                         "its weights file")
     if weights is None or weights == "imagenet":
         return weights
     if not isinstance(weights, (str, os.PathLike)):
@@ -177,23 +166,24 @@ def _resolve_weights(backbone: str, weights):
     path = Path(weights).expanduser()
     if not path.is_file():
         raise ValueError(f"weights={str(weights)!r} does not exist; expected 'imagenet', None or the path "
-                         f"of a {backbone} no-top weights file such as {IMAGENET_WEIGHT_FILES[backbone]}")
+                         f"of a {record.name} no-top weights file"
+                         + (f" such as {record.weight_file}" if record.weight_file else ""))
     return str(path)
 
 
-def _construct_backbone(backbone: str, tensor, shape, weights) -> keras.Model:
-    """Call the keras.applications constructor on ``tensor`` so its layers join our graph."""
+def _construct_backbone(record, tensor, shape, weights) -> keras.Model:
+    """Call the record's (keras.applications) constructor on ``tensor`` so its layers join our graph."""
+    backbone, weight_file = record.name, record.weight_file
     try:
-        return _CONSTRUCTORS[backbone](include_top=False, weights=weights, input_tensor=tensor,
-                                       input_shape=shape)
+        return record.constructor(include_top=False, weights=weights, input_tensor=tensor, input_shape=shape)
     except Exception as error:
         if weights != "imagenet" or not _looks_like_download_failure(error):
             raise
         cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
         raise FileNotFoundError(
             f"Could not download the ImageNet weights for {backbone} ({error.__class__.__name__}: {error}). "
-            f"Offline, place the file {IMAGENET_WEIGHT_FILES[backbone]!r} in {cache}/ (Keras' cache), or pass "
-            f"weights='/path/to/{IMAGENET_WEIGHT_FILES[backbone]}', or weights=None for random init."
+            f"Offline, place the file {weight_file!r} in {cache}/ (Keras' cache), or pass "
+            f"weights='/path/to/{weight_file}', or weights=None for random init."
         ) from error
 
 
@@ -223,7 +213,7 @@ def resolve_fine_tune_at(model: keras.Model, fine_tune_at=None) -> int:
     inner = backbone_layers(model)
     names = [layer.name for layer in inner]
     if fine_tune_at is None:
-        default = FINE_TUNE_DEFAULT[backbone_name(model)]
+        default = backbone_record(backbone_name(model)).fine_tune_at
         if isinstance(default, tuple):
             return names.index(default[1]) + 1
         return names.index(default)
@@ -256,7 +246,7 @@ def set_trainable(model: keras.Model, mode: str, fine_tune_at=None) -> keras.Mod
     fine_tune_at : str, int or None, optional
         Where fine-tuning starts: a backbone layer name, or an index into the backbone's layers
         (negative counts from the end); None (default) is the first layer of the backbone's last
-        block (``FINE_TUNE_DEFAULT``). Ignored for ``"feature_extraction"``.
+        block (the backbone record's ``fine_tune_at``). Ignored for ``"feature_extraction"``.
 
     Returns
     -------

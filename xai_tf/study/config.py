@@ -148,7 +148,7 @@ def _unique(labels, what: str) -> None:
 
 
 def _check_model(entry, index: int) -> dict:
-    from xai_tf.runs import TRAIN_DEFAULTS
+    from xai_tf.runs import TRAIN_DEFAULTS, model_choices_help, model_names
 
     if not isinstance(entry, dict) or not entry.get("name"):
         raise TypeError(f"models[{index}] must be a mapping with a name; got {entry!r}")
@@ -163,6 +163,9 @@ def _check_model(entry, index: int) -> dict:
         return {"name": name, "path": str(entry["path"])}
     if "model" not in entry:
         raise ValueError(f"models[{index}] ({name}) needs `model:` (custom-v1, custom-v2 or a backbone) or `path:`")
+    if entry["model"] not in model_names():
+        raise ValueError(f"models[{index}] ({name}) model {entry['model']!r} is not valid; expected "
+                         f"{model_choices_help()}")
     per_data = sorted(set(entry) & set(NOT_PER_MODEL))
     if per_data:
         raise ValueError(f"models[{index}] ({name}) sets {per_data}: the study's `data` gives these to every model")
@@ -204,7 +207,7 @@ def check_config(raw: dict) -> dict:
     Raises
     ------
     ValueError
-        Naming the entry: an unknown key, method, denoiser, metric or option, a bad value, a
+        Naming the entry: an unknown key, model, method, denoiser, metric or option, a bad value, a
         ``data.source`` path that does not exist, a ``data.options`` key the source does not take, names
         that repeat, no model, method or metric, a model with both ``path`` and training settings
         (or neither ``model`` nor ``path``), or metrics that re-run the method next to a denoiser

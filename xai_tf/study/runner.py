@@ -223,6 +223,10 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                 else:
                     indices = split_of(folder, dataset, study["split"])[1]
                 del keras_model
+                # once per model: every unit refers to this one list (a file-based source's units carry only
+                # their own rows and the list's digest, so no unit is the size of the data set)
+                index_list = [int(i) for i in indices]
+                rows_digest = hashlib.sha256(np.asarray(indices, np.int64).tobytes()).hexdigest()[:16]
                 for method in study["methods"]:
                     for denoiser in study["denoisers"]:
                         cfg = cell_config(study, model, method, denoiser, data_fingerprint, indices)
@@ -243,13 +247,16 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                             group = groups.setdefault((model["name"], method["name"], chunk), {
                                 "model_path": str(Path(model["path"]).resolve()), "model_weights": model["weights"],
                                 "data": settings, "data_fingerprint": data_fingerprint,
-                                "indices": [int(i) for i in indices], "chunk": int(chunk),
+                                "chunk": int(chunk),
                                 "positions": [int(p) for p in positions], "method": method["method"],
                                 "params": method["params"], "denoisers": [], "metrics": study["metrics"],
                                 "options": study["options"], "seed": study["seed"],
                                 "batch_size": study["batch_size"], "targets": study["targets"], "cells": {}})
-                            if lazy is not None:
-                                group["data_source"] = lazy.describe()
+                            if lazy is not None:  # the chunk's rows only: a worker reads nothing else
+                                group.update(data_source=lazy.describe(), cell_rows=rows_digest,
+                                             cell_size=len(index_list), rows=[index_list[p] for p in positions])
+                            else:
+                                group["indices"] = index_list
                             group["denoisers"].append(denoiser)
                             group["cells"][denoiser["name"]] = digest
             by_hash = {cell["hash"]: cell for cell in cells}

@@ -125,6 +125,51 @@ class StudySource(ImageSource):
         rows = self.check_indices(np.asarray(rows, np.int64))
         return StudySource(self.base, self.size[0], self.color, rows if self.rows is None else self.rows[rows])
 
+    def positions_view(self, size: int) -> StudySource:
+        """A view of a cell's ``size`` positions whose source rows are given chunk by chunk (:meth:`fill`).
+
+        A study worker gets each unit's positions and their rows, never the cell's whole index list
+        (a unit as large as the data set would make a survey's study quadratic); reading a position
+        before its rows were given is an error, never a silent row 0.
+
+        Parameters
+        ----------
+        size : int
+            The cell's number of images.
+
+        Returns
+        -------
+        StudySource
+            An empty view: ``len`` is ``size``, nothing readable until :meth:`fill`.
+        """
+        view = StudySource(self.base, self.size[0], self.color, rows=np.zeros(int(size), np.int64))
+        view.filled = np.zeros(int(size), bool)
+        return view
+
+    def fill(self, positions, rows) -> None:
+        """Give the source rows of ``positions`` of a :meth:`positions_view`.
+
+        Parameters
+        ----------
+        positions : array-like of int, shape (M,)
+            Positions in the view.
+        rows : array-like of int, shape (M,)
+            Their rows in the source.
+
+        Raises
+        ------
+        ValueError
+            If this is not a positions view, the two lengths differ, or an index is out of range.
+        """
+        if getattr(self, "filled", None) is None:
+            raise ValueError("fill is for a positions_view; this view holds all its rows")
+        positions = self.check_indices(np.asarray(positions, np.int64))
+        rows = self.base.check_indices(np.asarray(rows, np.int64))
+        if len(positions) != len(rows):
+            raise ValueError(f"positions ({len(positions)}) and rows ({len(rows)}) must have the same length")
+        self.rows[positions] = rows
+        self.filled[positions] = True
+
     def read(self, indices):
         """Read the rows at ``indices`` from the base source (only those), converted as the study's images.
 
@@ -145,6 +190,10 @@ class StudySource(ImageSource):
         from xai_tf.data.imagefiles import resize, to_color
 
         indices = self.check_indices(indices)
+        filled = getattr(self, "filled", None)
+        if filled is not None and not filled[indices].all():
+            raise ValueError(f"positions {indices[~filled[indices]].tolist()[:5]} of this view were read before "
+                             "their source rows were given (fill)")
         images, labels, masks = self.base.read(indices if self.rows is None else self.rows[indices])
         self.rows_read += len(indices)
         if images.shape[1:3] != self.size:

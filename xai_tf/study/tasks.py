@@ -134,9 +134,10 @@ def score_task(unit: dict) -> dict:
     ----------
     unit : dict
         ``model_path``, ``model_weights`` (fingerprint), ``data`` (load settings), ``data_fingerprint``,
-        optionally ``data_source`` (a file-based source's description, ``xai_tf.study.sources``: then
-        only the chunk's rows are read, never the whole set), ``indices`` (the cell's images: indices
-        into the data set), ``chunk``, ``positions`` (the
+        ``indices`` (the cell's images: indices into the data set), or for a file-based source
+        ``data_source`` (its description, ``xai_tf.study.sources``), ``cell_rows`` (a digest of the
+        cell's indices), ``cell_size`` and ``rows`` (the chunk's rows in the source: only these are
+        read, and no unit carries the whole cell), ``chunk``, ``positions`` (the
         chunk's positions in ``indices``), ``method``, ``params``, ``denoisers`` (``[{"name",
         "denoiser", "params"}]``), ``metrics``, ``options``, ``seed``, ``batch_size``, ``targets``.
 
@@ -151,18 +152,23 @@ def score_task(unit: dict) -> dict:
 
     model = load_model(unit["model_path"], unit["model_weights"])
     if unit.get("data_source") is not None:  # a file-based source: the chunk's rows only, read by the scorer
-        dataset = load_source(unit["data_source"], unit["data_fingerprint"])
+        source = load_source(unit["data_source"], unit["data_fingerprint"])
+        # the cell's positions, filled with their source rows as this worker's units arrive (one view per cell)
+        view = cached(("cell", unit["data_fingerprint"], unit["cell_rows"]),
+                      lambda: source.positions_view(unit["cell_size"]))
+        view.fill(unit["positions"], unit["rows"])
+        cell, make_data = unit["cell_rows"], lambda: view
     else:
         dataset = load_data(unit["data"], unit["data_fingerprint"])
-    indices = np.asarray(unit["indices"], dtype=np.int64)
+        indices = np.asarray(unit["indices"], dtype=np.int64)
+        cell, make_data = unit["indices"], lambda: dataset.subset(indices)
 
     def make_scorer():
-        subset = dataset.subset(indices)  # a StudySource's subset maps the cell's positions to source rows
-        return UnitScorer(model, subset, unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
+        return UnitScorer(model, make_data(), unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
                            {unit["method"]: unit["params"]}, unit["targets"])
 
     scorer_key = ("scorer", unit["model_path"], unit["model_weights"], unit["data_fingerprint"],
-                  json.dumps([unit["indices"], unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
+                  json.dumps([cell, unit["metrics"], unit["options"], unit["seed"], unit["batch_size"],
                               unit["method"], unit["params"], unit["targets"]], sort_keys=True))
     scorer = cached(scorer_key, make_scorer)
     work = Unit(int(unit["chunk"]), unit["method"], np.asarray(unit["positions"], dtype=np.int64))

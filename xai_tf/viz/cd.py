@@ -77,13 +77,18 @@ def cd_diagram(average_ranks: dict, cd: float, path=None, *, title: str = "", dp
     rows = max(half, k - half)
     groups = cliques(ranks, cd) if cd is not None and np.isfinite(cd) else []
     height = 1.05 + 0.28 * rows + 0.12 * len(groups)
-    figure = new_figure(7.0, height, dpi=dpi)
+    font = points(13, dpi)
+    # room for the longest "name (rank)" label on each side (about 0.6 em per character), so no label
+    # is cut at the figure's edge; the rank axis keeps its 3.9 inches
+    label = max(len(f"{name} ({rank:.2f})") for name, rank in ranks.items()) * 0.6 * font / 72.0 + 0.35
+    width = max(7.0, 3.92 + 2 * label)
+    figure = new_figure(width, height, dpi=dpi)
     axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
     axes.set_axis_off()
     axes.set_xlim(0.0, 1.0)
     axes.set_ylim(height, 0.0)  # inches from the top
-    font = points(13, dpi)
-    left, right, axis_y = 0.22, 0.78, 0.75
+    left, axis_y = max(0.22, label / width), 0.75
+    right = 1.0 - left
 
     def x_of(rank: float) -> float:
         return left + (right - left) * (rank - low) / max(high - low, 1)

@@ -8,11 +8,11 @@ before scoring it. Each is one call here, by name or by function::
     clean = xai_tf.denoise.tv(maps, weight=0.2)   # the same filter, with its real signature
     xai_tf.denoise.methods()                      # the registered names: ('tv', 'bilateral', ...)
 
-The package: :mod:`~xai_tf.denoising.records` (:class:`DenoiserRecord`, ``register``,
-``unregister``, ``list_denoisers``), :mod:`~xai_tf.denoising.filters` (the filters on the [0, 1]
-working scale, libraries used as they are), :mod:`~xai_tf.denoising.convention` (the value
+The package: ``xai_tf.denoising.records`` (:class:`DenoiserRecord`, ``register``,
+``unregister``, ``list_denoisers``), ``xai_tf.denoising.filters`` (the filters on the [0, 1]
+working scale, libraries used as they are), ``xai_tf.denoising.convention`` (the value
 convention for signed and scaled maps, input checks, the thread pool over the batch) and
-:mod:`~xai_tf.denoising.denoisers` (one public function per built-in denoiser and the table of
+``xai_tf.denoising.denoisers`` (one public function per built-in denoiser and the table of
 their records). A new denoiser is one record in that table, or ``register(record)`` at run time.
 """
 from __future__ import annotations

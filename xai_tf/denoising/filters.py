@@ -7,24 +7,22 @@ its input's shape; the value convention and the batch are :mod:`xai_tf.denoising
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
-import pywt
-from scipy import ndimage
-from skimage.restoration import (
-    denoise_nl_means,
-    denoise_tv_chambolle,
-    denoise_wavelet,
-    estimate_sigma,
-)
+
+# The libraries are imported in the filters that use them: `xai-tf --help` lists the denoisers from
+# their records without paying for OpenCV, scikit-image and SciPy's statistics (~0.8 s).
 
 
 def total_variation(x: np.ndarray, *, weight: float, max_num_iter: int) -> np.ndarray:
+    from skimage.restoration import denoise_tv_chambolle
+
     channel_axis = -1 if x.ndim == 3 else None
     return denoise_tv_chambolle(x, weight=weight, max_num_iter=max_num_iter, channel_axis=channel_axis)
 
 
 def bilateral(x: np.ndarray, *, d: int, sigma_color: float, sigma_space: float) -> np.ndarray:
+    import cv2
+
     # sigma_color is on the 8-bit scale (paper 002's OpenCV call on uint8 images); filtering the
     # 0..255 float copy keeps that meaning without rounding the map to 256 levels.
     def filter_channels(channels: np.ndarray) -> np.ndarray:
@@ -37,6 +35,9 @@ def bilateral(x: np.ndarray, *, d: int, sigma_color: float, sigma_space: float) 
 
 
 def median(x: np.ndarray, *, size: int) -> np.ndarray:
+    import cv2
+    from scipy import ndimage
+
     channels = x[..., None] if x.ndim == 2 else x
     out = np.empty_like(channels)
     for c in range(channels.shape[-1]):
@@ -55,10 +56,14 @@ def has_finest_detail(plane: np.ndarray, wavelet: str) -> bool:
     none (a constant map, or a ramp for smooth wavelets) it takes the median of nothing and warns.
     Checking first keeps that warning out (``warnings.catch_warnings`` is not thread-safe).
     """
+    import pywt
+
     return bool(np.any(pywt.dwtn(plane, wavelet)["dd"]))
 
 
 def wavelet_shrinkage(x: np.ndarray, *, wavelet: str, mode: str, method: str, wavelet_levels: int | None) -> np.ndarray:
+    from skimage.restoration import denoise_wavelet
+
     if x.ndim == 3:  # channel by channel, as scikit-image's channel_axis does, each with its own noise estimate
         return np.stack([wavelet_shrinkage(x[..., c], wavelet=wavelet, mode=mode, method=method,
                                         wavelet_levels=wavelet_levels) for c in range(x.shape[-1])], axis=-1)
@@ -70,6 +75,8 @@ def wavelet_shrinkage(x: np.ndarray, *, wavelet: str, mode: str, method: str, wa
 
 
 def non_local_means(x: np.ndarray, *, patch_size: int, search_window: int, h: float | None) -> np.ndarray:
+    from skimage.restoration import denoise_nl_means, estimate_sigma
+
     channel_axis = -1 if x.ndim == 3 else None
     if h is None:
         # scikit-image's recommended cut-off for the fast algorithm: 0.8 x the estimated noise sigma,
@@ -86,12 +93,16 @@ def non_local_means(x: np.ndarray, *, patch_size: int, search_window: int, h: fl
 
 
 def gaussian(x: np.ndarray, *, sigma: float, truncate: float) -> np.ndarray:
+    from scipy import ndimage
+
     sigmas = sigma if x.ndim == 2 else (sigma, sigma, 0.0)  # images: smooth space, not across channels
     return ndimage.gaussian_filter(x, sigma=sigmas, truncate=truncate, mode="reflect")
 
 
 def wavelet_name(value, name):
     """A parameter check: ``value`` names a discrete PyWavelets wavelet."""
+    import pywt
+
     if not isinstance(value, str) or value not in pywt.wavelist(kind="discrete"):
         raise ValueError(f"{name}={value!r} is not a discrete PyWavelets wavelet; e.g. 'db1', 'db2', 'sym4'")
     return value

@@ -11,7 +11,7 @@ for Infidelity, whose default is ``normalise=False`` anyway); ``"black"`` is eac
 (Quantus' ``"black"`` is ``arr.min()``, not 0); a feature is a pixel with all its channels (Quantus
 flattens channels into separate features with the map repeated over them, so it equals this on
 single-channel images). Ties in a map's order (Quantus' ``np.argsort`` is not stable) follow the
-option ``ties`` (:mod:`xai_tf.metrics.ties`; Faithfulness Correlation has no order, see below).
+option ``ties`` (``xai_tf.metrics.ties``; Faithfulness Correlation has no order, see below).
 Scores are the target probability where Quantus' default is ``softmax=True`` (Pixel-Flipping,
 Monotonicity) and the target logit where it is ``softmax=False`` (Faithfulness Correlation,
 Infidelity); for a single sigmoid unit the probability is ``p`` / ``1 - p`` and the logit
@@ -104,7 +104,7 @@ def ordered_curves(model, images, maps, targets=None, *, features_in_step: int =
     ties : {"block", "reference"}
         Tied ranking values (default ``"block"``: a step inside a tied group is the linear
         interpolation between the states before and after the group; ``"reference"``: row-major
-        order), see :mod:`xai_tf.metrics.ties`.
+        order), see ``xai_tf.metrics.ties``.
 
     Returns
     -------

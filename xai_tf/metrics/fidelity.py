@@ -12,7 +12,7 @@ pass for all perturbations of a chunk, ``batch_size`` copies at a time).
   baseline ``0.0``; step ``k`` perturbs ``floor(k * max_pixels / steps)`` pixels
   (``np.linspace(..., dtype=int32)``); all channels of a pixel go together. Ties: Xplique ranks
   with ``np.argsort(map)[::-1]`` (not stable, its order of equal values depends on NumPy's sort and
-  the CPU); here the option ``ties`` (:mod:`xai_tf.metrics.ties`) decides: ``"block"`` (default) a
+  the CPU); here the option ``ties`` (``xai_tf.metrics.ties``) decides: ``"block"`` (default) a
   step inside a tied group is interpolated between the states before and after the whole group
   (the expectation over tie orders for a linear score), ``"reference"`` row-major order. Maps
   without ties give Xplique's values exactly under both.
@@ -92,7 +92,7 @@ def causal_curves(model, images, maps, targets=None, *, mode: str = "deletion", 
     ties : {"block", "reference"}
         Tied map values (default ``"block"``: a step inside a tied group is the linear
         interpolation between the states before and after the group; ``"reference"``: row-major
-        order), see :mod:`xai_tf.metrics.ties`.
+        order), see ``xai_tf.metrics.ties``.
 
     Returns
     -------
@@ -166,7 +166,7 @@ class CausalMetric(CurveMetric):
     :math:`\frac{1}{\mathrm{steps}} \sum_k (s_k + s_{k+1}) / 2`. Lower is better for Deletion
     (the probability falls fast when the important pixels go), higher for Insertion. The curves
     are stored as ``curve_<mode>`` and aggregated in the summary (see
-    :class:`~xai_tf.metrics.CurveMetric`). Ties (option ``ties``, :mod:`xai_tf.metrics.ties`):
+    :class:`~xai_tf.metrics.CurveMetric`). Ties (option ``ties``, ``xai_tf.metrics.ties``):
     by default a step that falls inside a group of equal map values is the linear interpolation
     between the probabilities with the whole group kept and removed, the expectation over the
     orders of the tied pixels for a linear score; ``ties="reference"`` orders them row-major.

@@ -4,7 +4,7 @@
 The image is cut into superpixels (default: scikit-image's SLIC with its defaults and
 ``start_label=0``, as Quantus; or given ``segments``); segments are ranked by the mean of the map over
 them (Quantus' defaults ``abs=False, normalise=True``; ties by segment number, not the pixel rule of
-:mod:`xai_tf.metrics.ties`: each segment's fill depends on the segments removed before it) and removed one after
+``xai_tf.metrics.ties``: each segment's fill depends on the segments removed before it) and removed one after
 another, cumulatively, each filled with the mean of the image as it is at that step (Quantus'
 ``"mean"`` baseline, recomputed on the perturbed array at every step). The curve is the target
 probability after each removal divided by the probability of the original image; the score is the

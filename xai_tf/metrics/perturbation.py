@@ -139,7 +139,7 @@ def importance_ranks(maps: np.ndarray, descending: bool = True) -> np.ndarray:
     ``descending`` (default): the largest value first. Ties keep row-major order (a stable sort),
     the same on every machine (NumPy's default ``argsort`` is not stable and its order of ties
     depends on the CPU's SIMD sort); the ranked metrics' ``ties="block"`` rule
-    (:mod:`xai_tf.metrics.ties`) only evaluates cuts that keep tied groups whole, so this order
+    (``xai_tf.metrics.ties``) only evaluates cuts that keep tied groups whole, so this order
     matters only under ``ties="reference"``.
     """
     n = len(maps)

@@ -395,7 +395,7 @@ def _threshold_masks(maps: np.ndarray, seeds: np.ndarray, thresholds: np.ndarray
 
     Order-free on ties: a mask is a threshold on the values, so a group of equal values is kept or
     blurred as a whole (the kept share may exceed ``t``); no order of the tied pixels enters, so SIC
-    and AIC need no ``ties`` option (:mod:`xai_tf.metrics.ties`).
+    and AIC need no ``ties`` option (``xai_tf.metrics.ties``).
     """
     flat = maps.reshape(len(maps), -1).astype(np.float32)
     quantiles = np.quantile(flat, 1.0 - thresholds, axis=1).T            # (B, T)

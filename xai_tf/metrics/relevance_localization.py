@@ -12,7 +12,7 @@ neither ratio below) and ``s`` the ground-truth mask (``K`` = its pixel count):
 
 All three: higher = better; NaN for an empty mask (Quantus). Ties: Quantus ranks with
 ``np.argsort(-a)`` (not stable, its order of equal values depends on the CPU). Here the option
-``ties`` (:mod:`xai_tf.metrics.ties`) decides: ``"block"`` (default) gives the expected value over
+``ties`` (``xai_tf.metrics.ties``) decides: ``"block"`` (default) gives the expected value over
 random orders of the tied pixels, exactly (the group ``[a, b)`` straddling the cut ``K`` counts each
 of its pixels with weight ``(K - a) / (b - a)``); ``"reference"`` takes them in row-major order (a
 stable sort). Both equal Quantus on maps without ties. Boxes ``(y0, x0, y1, x1)`` (end-exclusive)

@@ -17,7 +17,7 @@ Noise: image ``i`` draws from ``rng_for(seed, i)``, percentage after percentage 
 pixel indices; identical on single-channel images). The imputation is a sparse solve per image and
 percentage on the CPU (as Quantus); the model then scores all imputed copies of a chunk batched.
 
-Ties (option ``ties``, :mod:`xai_tf.metrics.ties`; Quantus' ``np.argsort`` is not stable): by
+Ties (option ``ties``, ``xai_tf.metrics.ties``; Quantus' ``np.argsort`` is not stable): by
 default a percentage whose cut falls inside a group of equal map values reads the curve
 interpolated between the images with the whole group kept and imputed (so the curve may take
 values between 0 and 1 there); ``"reference"`` imputes the group's first pixels in row-major order.

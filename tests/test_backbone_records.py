@@ -202,8 +202,8 @@ def test_bad_records_are_refused(change, error, message):
 
 # ------------------------------------------------------------------------------------------ the readers
 def test_the_help_lists_the_table_without_tensorflow_and_the_records_when_loaded():
-    source = (Path(runs.__file__).parent / "models" / "backbones.py").read_text()
-    assert runs._table_names(source) == NAMES  # what `xai-tf train --help` lists before TensorFlow loads
+    source = runs.training._BACKBONE_TABLE.read_text()
+    assert runs.training._table_names(source) == NAMES  # what `xai-tf train --help` lists before TensorFlow loads
     assert runs.backbone_names() == models.list_backbones()
     assert runs.model_choices_help().endswith("or a backbone: " + ", ".join(models.list_backbones()))
     assert runs.VIT_MODELS == tuple(f"vit-{variant}" for variant in models.VIT_VARIANTS)

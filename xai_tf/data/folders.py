@@ -87,19 +87,10 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
     BadFileError
         (A ValueError) for the first unreadable image or missing mask, unless ``skip_bad=True``.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"root={str(root)!r} is not a folder; expected a folder with one sub-folder per class")
-    check_choice(color, "color", COLORS)
-    check_choice(normalize, "normalize", ("dtype", "minmax"))
+    root = checked_root(root, color, normalize)
     size = image_size_arg(image_size)
     masks_root, per_class_name = _masks_location(root, masks_dir)
-    class_dirs = sorted((path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")
-                         and (masks_root is None or path.resolve() != masks_root.resolve())),
-                        key=lambda path: path.name)
-    if not class_dirs:
-        raise ValueError(f"root={str(root)!r} has no sub-folders; expected one sub-folder per class "
-                         "(root/<class name>/<images>)")
+    class_dirs = class_folders(root, exclude=masks_root)
 
     class_names, label_of = class_labels(root, class_dirs, classes)
     files, labels, skipped = [], [], []
@@ -143,6 +134,27 @@ def load_image_folder(root, image_size=None, color: str = "auto", masks_dir=None
         skipped=skipped,
         info={"loader": "image_folder", "root": str(root), "conversions": conversions},
     )
+
+
+def checked_root(root, color: str, normalize: str) -> Path:
+    """``root`` as a Path once it is a folder and ``color``/``normalize`` are known values (ValueError naming them)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"root={str(root)!r} is not a folder; expected a folder with one sub-folder per class")
+    check_choice(color, "color", COLORS)
+    check_choice(normalize, "normalize", ("dtype", "minmax"))
+    return root
+
+
+def class_folders(root: Path, exclude: Path | None = None) -> list[Path]:
+    """The class sub-folders of ``root``, sorted by name, at least one (hidden ones and ``exclude`` left out)."""
+    class_dirs = sorted((path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")
+                         and (exclude is None or path.resolve() != exclude.resolve())),
+                        key=lambda path: path.name)
+    if not class_dirs:
+        raise ValueError(f"root={str(root)!r} has no sub-folders; expected one sub-folder per class "
+                         "(root/<class name>/<images>)")
+    return class_dirs
 
 
 def class_labels(root: Path, class_dirs: list[Path], classes) -> tuple[tuple[str, ...], list[int]]:

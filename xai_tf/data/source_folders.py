@@ -6,12 +6,8 @@ decoded only for the rows read, with the same reader, resizing and colour conver
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from xai_tf._checks import check_choice
-from xai_tf.data.folders import class_labels, image_files
+from xai_tf.data.folders import checked_root, class_folders, class_labels, image_files
 from xai_tf.data.imagefiles import (
-    COLORS,
     IMAGE_SUFFIXES,
     BadFileError,
     image_size_arg,
@@ -60,16 +56,9 @@ class FolderSource(FileSource):
                  skip_bad: bool = False):
         from PIL import Image, UnidentifiedImageError
 
-        root = Path(root)
-        if not root.is_dir():
-            raise ValueError(f"root={str(root)!r} is not a folder; expected a folder with one sub-folder per class")
-        check_choice(color, "color", COLORS)
-        check_choice(normalize, "normalize", ("dtype", "minmax"))
+        root = checked_root(root, color, normalize)
         size = image_size_arg(image_size)
-        class_dirs = sorted((path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")),
-                            key=lambda path: path.name)
-        if not class_dirs:
-            raise ValueError(f"root={str(root)!r} has no sub-folders; expected one sub-folder per class")
+        class_dirs = class_folders(root)
         names, label_of = class_labels(root, class_dirs, classes)
         self.files, self.labels = [], []
         for label, class_dir in zip(label_of, class_dirs):

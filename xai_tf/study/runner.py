@@ -169,6 +169,7 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
         data_fingerprint = fingerprint([dataset.images, dataset.labels])
     else:
         dataset, data_fingerprint, full_fingerprints = lazy, lazy.fingerprint(), {}
+    description = None if lazy is None else lazy.describe()  # what every unit names to its worker
     check_data(study["metrics"], study["options"], dataset, "the study's data")
     for model in study["models"]:
         if "path" in model and not Path(model["path"]).is_file():
@@ -226,7 +227,8 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                 # once per model: every unit refers to this one list (a file-based source's units carry only
                 # their own rows and the list's digest, so no unit is the size of the data set)
                 index_list = [int(i) for i in indices]
-                rows_digest = hashlib.sha256(np.asarray(indices, np.int64).tobytes()).hexdigest()[:16]
+                rows_digest = None if lazy is None else \
+                    hashlib.sha256(np.asarray(indices, np.int64).tobytes()).hexdigest()[:16]
                 for method in study["methods"]:
                     for denoiser in study["denoisers"]:
                         cfg = cell_config(study, model, method, denoiser, data_fingerprint, indices)
@@ -253,7 +255,7 @@ def run(config, out=None, dask=None, *, verbose: int = 1, on_result=None) -> dic
                                 "options": study["options"], "seed": study["seed"],
                                 "batch_size": study["batch_size"], "targets": study["targets"], "cells": {}})
                             if lazy is not None:  # the chunk's rows only: a worker reads nothing else
-                                group.update(data_source=lazy.describe(), cell_rows=rows_digest,
+                                group.update(data_source=description, cell_rows=rows_digest,
                                              cell_size=len(index_list), rows=[index_list[p] for p in positions])
                             else:
                                 group["indices"] = index_list

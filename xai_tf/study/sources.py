@@ -106,6 +106,7 @@ class StudySource(ImageSource):
             channels = 3
         self.base, self.size, self.color = base, (int(image_size), int(image_size)), color
         self.rows = None if rows is None else base.check_indices(np.asarray(rows, np.int64))
+        self.filled = None  # a positions_view's record of the positions given so far (fill)
         count = len(base) if self.rows is None else len(self.rows)
         super().__init__(count, (*self.size, channels), base.class_names, has_masks=base.has_masks)
 
@@ -143,7 +144,7 @@ class StudySource(ImageSource):
             An empty view: ``len`` is ``size``, nothing readable until :meth:`fill`.
         """
         view = StudySource(self.base, self.size[0], self.color, rows=np.zeros(int(size), np.int64))
-        view.filled = np.zeros(int(size), bool)
+        view.filled = np.zeros(int(size), bool)  # the positions whose rows were given
         return view
 
     def fill(self, positions, rows) -> None:
@@ -161,7 +162,7 @@ class StudySource(ImageSource):
         ValueError
             If this is not a positions view, the two lengths differ, or an index is out of range.
         """
-        if getattr(self, "filled", None) is None:
+        if self.filled is None:
             raise ValueError("fill is for a positions_view; this view holds all its rows")
         positions = self.check_indices(np.asarray(positions, np.int64))
         rows = self.base.check_indices(np.asarray(rows, np.int64))
@@ -190,9 +191,8 @@ class StudySource(ImageSource):
         from xai_tf.data.imagefiles import resize, to_color
 
         indices = self.check_indices(indices)
-        filled = getattr(self, "filled", None)
-        if filled is not None and not filled[indices].all():
-            raise ValueError(f"positions {indices[~filled[indices]].tolist()[:5]} of this view were read before "
+        if self.filled is not None and not self.filled[indices].all():
+            raise ValueError(f"positions {indices[~self.filled[indices]].tolist()[:5]} of this view were read before "
                              "their source rows were given (fill)")
         images, labels, masks = self.base.read(indices if self.rows is None else self.rows[indices])
         self.rows_read += len(indices)

@@ -33,7 +33,7 @@ import numpy as np
 
 import xai_tf
 from xai_tf.metrics import pic
-from xai_tf.metrics.pic import draw_random_masks
+from xai_tf.metrics.information_curves.pic_options import draw_random_masks
 
 METHODS = ("xrai", "scorecam", "occlusion", "smoothgrad", "integrated_gradients", "vanilla_gradient", "gradcam",
            "gradcam_pp", "guided_backprop", "random")

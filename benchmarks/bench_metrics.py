@@ -32,7 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
-from xai_tf.metrics import axiomatic, faithfulness, fidelity, irof, road
+from xai_tf.metrics.axiomatic import axioms
+from xai_tf.metrics.faithfulness import correlation, fidelity, infidelity, irof, pixel_flipping, road
 from xai_tf.metrics.perturbation import fill_values, importance_ranks, perturbed_scores
 
 
@@ -164,15 +165,15 @@ BATCHED = {
     "deletion": lambda m, x, a, y, b: fidelity.causal_curves(m, x, a, y, batch_size=b),
     "insertion": lambda m, x, a, y, b: fidelity.causal_curves(m, x, a, y, mode="insertion", batch_size=b),
     "mufidelity": lambda m, x, a, y, b: fidelity.mu_fidelity(m, x, a, y, batch_size=b),
-    "faithfulness_correlation": lambda m, x, a, y, b: faithfulness.faithfulness_correlation(m, x, a, y, batch_size=b),
-    "pixel_flipping": lambda m, x, a, y, b: faithfulness.ordered_curves(m, x, a, y, batch_size=b),
-    "monotonicity": lambda m, x, a, y, b: faithfulness.ordered_curves(m, x, a, y, insert=True, batch_size=b),
-    "non_sensitivity": lambda m, x, a, y, b: axiomatic.non_sensitivity(m, x, a, y, batch_size=b),
-    "infidelity": lambda m, x, a, y, b: faithfulness.infidelity(m, x, a, y, batch_size=b),
+    "faithfulness_correlation": lambda m, x, a, y, b: correlation.faithfulness_correlation(m, x, a, y, batch_size=b),
+    "pixel_flipping": lambda m, x, a, y, b: pixel_flipping.ordered_curves(m, x, a, y, batch_size=b),
+    "monotonicity": lambda m, x, a, y, b: pixel_flipping.ordered_curves(m, x, a, y, insert=True, batch_size=b),
+    "non_sensitivity": lambda m, x, a, y, b: axioms.non_sensitivity(m, x, a, y, batch_size=b),
+    "infidelity": lambda m, x, a, y, b: infidelity.infidelity(m, x, a, y, batch_size=b),
     "irof": lambda m, x, a, y, b: irof.irof_curves(m, x, a, y, batch_size=b),
     "road": lambda m, x, a, y, b: road.road_curves(m, x, a, y, batch_size=b),
     "average_drop_increase_gain": lambda m, x, a, y, b: fidelity.average_drop_increase_gain(m, x, a, y, batch_size=b),
-    "completeness": lambda m, x, a, y, b: axiomatic.completeness(m, x, a, y, batch_size=b),
+    "completeness": lambda m, x, a, y, b: axioms.completeness(m, x, a, y, batch_size=b),
 }
 #: Model calls per image of each metric at its defaults, for ``size`` px images (IROF: SLIC's ~100 segments).
 COPIES = {
@@ -252,7 +253,7 @@ def main(argv=None):
                 pixels = size * size
                 if args.pixel_flipping_full:
                     seconds = timed(lambda inputs=(model, images[:1], maps[:1], targets[:1]):
-                                    faithfulness.ordered_curves(*inputs, batch_size=args.batch_size))
+                                    pixel_flipping.ordered_curves(*inputs, batch_size=args.batch_size))
                     print(f"Pixel-Flipping 224 px, 1 pixel per step ({pixels} copies), 1 image, batched: "
                           f"{seconds:.1f} s")
                 else:

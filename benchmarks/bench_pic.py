@@ -52,9 +52,10 @@ import keras
 import numpy as np
 
 import xai_tf
-from xai_tf.metrics import blur as blurring
-from xai_tf.metrics import information
-from xai_tf.metrics.pic import PAIR_THRESHOLDS, draw_random_masks, pic
+from xai_tf.metrics.information_curves import blur as blurring
+from xai_tf.metrics.information_curves import information
+from xai_tf.metrics.information_curves.pic import pic
+from xai_tf.metrics.information_curves.pic_options import PAIR_THRESHOLDS, draw_random_masks
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "retina", "hubble_deep_field")
 
@@ -396,8 +397,8 @@ FIRST_CALL = """
 import sys, time
 import numpy as np
 clock = time.perf_counter()
-from xai_tf.metrics import blur
-from xai_tf.metrics.pic import PAIR_THRESHOLDS, draw_random_masks
+from xai_tf.metrics.information_curves import blur
+from xai_tf.metrics.information_curves.pic_options import PAIR_THRESHOLDS, draw_random_masks
 imported = time.perf_counter() - clock
 size = int(sys.argv[1])
 rng = np.random.default_rng(0)

@@ -223,7 +223,7 @@ def _values_figure(rows: list[dict], columns: list[str], metric, path: Path) -> 
 def _metric_examples(model, test, folder: Path, work: Path) -> dict:
     import xai_tf
     from xai_tf.evaluation.summary import read_shards
-    from xai_tf.metrics.protocol import CurveMetric
+    from xai_tf.metrics.curve_metric import CurveMetric
     from xai_tf.metrics.registry import METRICS
 
     data = test.subset(np.arange(min(SCORED_IMAGES, len(test))))

@@ -18,6 +18,7 @@ import backbone_tables
 import denoiser_tables
 import examples
 import execute_notebooks
+import source_tables
 import which_method
 
 DOCS = Path(__file__).resolve().parent
@@ -170,7 +171,7 @@ def console(command: str, arguments: list[str]) -> str:
         If the command line parser rejects the arguments (a page would show a wrong command).
     """
     from xai_tf.cli import build_parser
-    from xai_tf.evaluation import build_parser as build_evaluate_parser
+    from xai_tf.cli.evaluate import build_parser as build_evaluate_parser
 
     parser, argv = ((build_evaluate_parser(), arguments) if command == "evaluate"
                     else (build_parser(), [command, *arguments]))
@@ -324,7 +325,8 @@ transformers' methods, family "attention", on a small Vision Transformer: see th
 
 
 def _metric_page(metric, example: dict, tests, settings: dict) -> str:
-    from xai_tf.metrics.protocol import CurveMetric, Metric
+    from xai_tf.metrics.curve_metric import CurveMetric
+    from xai_tf.metrics.protocol import Metric
 
     cls = type(metric)
     options = "\n".join(f"- `{option.name}` (default `{option.default!r}`; flag `{option.cli_flag}`): {option.help}"
@@ -534,6 +536,7 @@ def generate() -> None:
     _write(GENERATED / "denoisers_table.md", denoiser_tables.denoisers_table())
     _write(GENERATED / "which_method_evidence.md", which_method.evidence(found))
     _write(GENERATED / "backbones_table.md", backbone_tables.backbones_table())
+    _write(GENERATED / "sources_table.md", source_tables.sources_table())
     api_pages()
     execute_notebooks.render(GENERATED / "notebooks")
     for kind in ("methods", "metrics"):  # pages of names no longer registered

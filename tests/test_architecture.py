@@ -12,9 +12,12 @@ from conftest import tiny_cnn
 
 from xai_tf import data as xai_data
 from xai_tf.callbacks import PICCallback
-from xai_tf.evaluation import build_parser, cli_main, evaluate, pic_results
-from xai_tf.metrics.pic import draw_random_masks, pic
-from xai_tf.metrics.protocol import Metric, Option, number
+from xai_tf.cli.evaluate import build_parser, cli_main
+from xai_tf.evaluation import evaluate, pic_results
+from xai_tf.metrics.information_curves.pic import pic
+from xai_tf.metrics.information_curves.pic_options import draw_random_masks
+from xai_tf.metrics.options import Option, number
+from xai_tf.metrics.protocol import Metric
 from xai_tf.metrics.registry import METRICS, register, unregister
 from xai_tf.models.head import head_of
 
@@ -123,8 +126,8 @@ def test_head_targets_checks_range_and_broadcasts_one_class(data):
     with pytest.raises(ValueError, match="one class per image"):
         head.targets(data.images, [0, 1])
     # the metrics that used to broadcast targets without a range check now go through the head
-    from xai_tf.metrics.randomization import randomization_check
-    from xai_tf.metrics.sensitivity import max_sensitivity
+    from xai_tf.metrics.randomisation.model_randomization import randomization_check
+    from xai_tf.metrics.robustness.sensitivity import max_sensitivity
 
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 2\]"):
         max_sensitivity(model, data.images, "vanilla_gradient", targets=5, n_samples=1)

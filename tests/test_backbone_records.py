@@ -118,15 +118,9 @@ def test_toy_backbone_through_the_command_line(toy, tmp_path, capsys):
     assert runs.cam_layer_of(keras.models.load_model(out / "model.keras")) == "toy_conv2"
 
 
-def test_toy_backbone_through_a_study_yaml(toy, tmp_path, monkeypatch):
-    from xai_tf.study import tasks
-
-    # a study trains each model in a fresh Python process: a plug-in backbone is registered there too, as a
-    # plug-in module imported in every process would be
-    register_there = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                      "from test_backbone_records import TOY; from xai_tf import models; "
-                      "models.register_backbone(TOY); ")
-    monkeypatch.setattr(tasks, "TRAIN_SCRIPT", register_there + tasks.TRAIN_SCRIPT)
+def test_toy_backbone_through_a_study_yaml(toy, tmp_path):
+    # a study trains each model in a fresh Python process; the model's task carries the record registered
+    # here (tests/test_study_backbones.py tests how), so no plug-in module is needed
     config = tmp_path / "toy.yaml"
     config.write_text("name: toy\n"
                       "data: {source: synthetic, n: 40, image_size: 32, seed: 0}\n"

@@ -18,7 +18,7 @@ from PIL import Image
 import xai_tf
 from xai_tf.callbacks import MetricCallback, PICCallback, SaliencyCallback
 from xai_tf.data import LabelledImages
-from xai_tf.metrics.pic import pic
+from xai_tf.metrics.information_curves.pic import pic
 from xai_tf.metrics.registry import METRICS
 from xai_tf.viz import method_grid, overlay
 

@@ -9,6 +9,7 @@ import pytest
 
 import xai_tf
 from xai_tf import cli, runs
+from xai_tf.cli.train import settings_of
 
 
 def test_train_on_synthetic_writes_model_history_and_report(tmp_path, capsys):
@@ -32,7 +33,7 @@ def test_train_on_synthetic_writes_model_history_and_report(tmp_path, capsys):
 def test_train_with_denoise_trains_on_the_denoised_images():
     args = cli.build_parser().parse_args(["train", "--n", "6", "--image-size", "32", "--denoise", "gaussian",
                                           "--out", "unused"])
-    denoised = runs.training_data(cli.settings_of(args), verbose=0)
+    denoised = runs.training_data(settings_of(args), verbose=0)
     raw = xai_tf.data.load("synthetic", n=6, image_size=32, seed=0)
     np.testing.assert_array_equal(denoised.images, xai_tf.denoise(raw.images, "gaussian"))
     assert not np.array_equal(denoised.images, raw.images)
@@ -80,6 +81,13 @@ def test_explain_writes_maps_images_and_grid_for_a_saved_model(tmp_path):
     width, height = Image.open(out / "grid.png").size
     # 3 columns (input + 2 methods) x 3 rows of 140 px cells, then method_grid's colour-bar band
     assert width == 3 * 140 and 3 * 140 < height < 4 * 140
+    # the command is one library call: the Python recipe writes the same maps and records its own arguments
+    again = runs.explain_run(tmp_path / "tiny.keras", tmp_path / "api", data="synthetic", n=10, image_size=32,
+                             methods="gradcam,vanilla_gradient", limit=3, denoise="tv", verbose=0)
+    assert again == tmp_path / "api"
+    np.testing.assert_array_equal(np.load(again / "maps.npz")["gradcam"], maps["gradcam"])
+    recorded = json.loads((again / "explain.json").read_text())["arguments"]
+    assert recorded["model"] == str(tmp_path / "tiny.keras") and recorded["limit"] == 3 and "arguments" not in recorded
 
 
 def test_explain_rejects_unknown_methods_and_missing_models(tmp_path, capsys):
@@ -106,7 +114,7 @@ def test_train_without_n_uses_the_documented_default(tmp_path, capsys):
     # the README's first example, without --n (it failed with "n must be an integer; got None")
     args = cli.build_parser().parse_args(["train", "--data", "synthetic", "--model", "custom-v2", "--epochs", "10",
                                           "--out", "unused"])
-    assert cli.settings_of(args)["n"] == runs.TRAIN_DEFAULTS["n"] == 600
+    assert settings_of(args)["n"] == runs.TRAIN_DEFAULTS["n"] == 600
     out = tmp_path / "run"
     assert cli.main(["train", "--data", "synthetic", "--image-size", "32", "--model", "custom-v1", "--epochs", "1",
                      "--no-augment", "--out", str(out), "--verbose", "0"]) == 0

@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from xai_tf import _cli_startup
+from xai_tf.cli import startup
+from xai_tf.runs import per_class
 
 HELP_COMMANDS = [[], ["--help"], ["train", "--help"], ["explain", "--help"], ["data", "--help"], ["data", "list"],
                  ["demo", "--help"], ["study", "--help"], ["compare", "--help"], ["report", "--help"]]
@@ -57,7 +58,7 @@ def test_help_and_data_list_never_import_tensorflow_or_keras(tmp_path):
 
 
 def test_tensorflow_starts_quietly_and_keras_bars_are_off_when_not_a_terminal(tmp_path):
-    code = ("from xai_tf import _cli_startup; _cli_startup.prepare([]); _cli_startup.start_tensorflow(False)\n"
+    code = ("from xai_tf.cli import startup; startup.prepare([]); startup.start_tensorflow(False)\n"
             "import keras, numpy as np\n"
             "model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n"
             "model.predict(np.zeros((64, 2)), batch_size=8, verbose=1)\n"
@@ -73,25 +74,25 @@ def test_tensorflow_starts_quietly_and_keras_bars_are_off_when_not_a_terminal(tm
 
 def test_tf_log_is_taken_off_the_line_and_lets_the_log_through(monkeypatch):
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
-    argv, loud = _cli_startup.prepare(["--tf-log", "explain", "--help"])
+    argv, loud = startup.prepare(["--tf-log", "explain", "--help"])
     assert argv == ["explain", "--help"] and loud
     import os
 
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL")
-    argv, loud = _cli_startup.prepare(["explain", "--help"])
+    argv, loud = startup.prepare(["explain", "--help"])
     assert not loud and os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
 
 
 def test_limit_takes_an_even_number_per_class_seeded():
     labels = np.array([0] * 10 + [1] * 10 + [2] * 2)
-    chosen = _cli_startup.per_class(labels, 8, seed=0)
+    chosen = per_class(labels, 8, seed=0)
     assert np.bincount(labels[chosen]).tolist() == [3, 3, 2] and np.all(np.diff(chosen) > 0)
-    fewer = _cli_startup.per_class(labels, 12, seed=0)  # class 2 has 2: the others fill up
+    fewer = per_class(labels, 12, seed=0)  # class 2 has 2: the others fill up
     assert np.bincount(labels[fewer]).tolist() == [5, 5, 2]
-    assert _cli_startup.per_class(labels, 40, seed=0).tolist() == list(range(22))
-    np.testing.assert_array_equal(chosen, _cli_startup.per_class(labels, 8, seed=0))
-    assert any(not np.array_equal(chosen, _cli_startup.per_class(labels, 8, seed=s)) for s in (1, 2, 3))
+    assert per_class(labels, 40, seed=0).tolist() == list(range(22))
+    np.testing.assert_array_equal(chosen, per_class(labels, 8, seed=0))
+    assert any(not np.array_equal(chosen, per_class(labels, 8, seed=s)) for s in (1, 2, 3))
 
 
 @pytest.mark.parametrize("all_excluded", [True, False])
@@ -131,7 +132,7 @@ def test_evaluate_help_reads_the_metric_catalogue_without_tensorflow(tmp_path, m
 
 
 def test_the_metric_catalogue_is_the_live_registry_and_follows_its_sources(tmp_path, monkeypatch):
-    from xai_tf.evaluation import catalogue
+    from xai_tf.cli import catalogue
 
     monkeypatch.setenv("XAI_TF_CACHE", str(tmp_path))
     live = catalogue.live_catalogue()
@@ -139,6 +140,6 @@ def test_the_metric_catalogue_is_the_live_registry_and_follows_its_sources(tmp_p
     written = tmp_path / f"metric-catalogue-{catalogue.source_key()}.json"
     assert json.loads(written.read_text()) == live
     # an edited metric source gives another key, so a stale catalogue is never read
-    monkeypatch.setattr(catalogue, "SOURCES", ("metrics", "evaluation/meta.py", "evaluation/cli.py"))
+    monkeypatch.setattr(catalogue, "SOURCES", ("metrics", "evaluation/meta.py", "cli/evaluate.py"))
     assert catalogue.source_key() != written.stem.rsplit("-", 1)[1]
     assert live["meta"]["perturbations"] >= 1 and len(live["meta"]["model_noise"]) == 2

@@ -94,7 +94,8 @@ METHOD_DEFAULTS = {
     "fem": {"k": (2.0, f"{XPLIQUE}: FEM k=2 (Fuad et al. 2020)"), "upsample": BICUBIC},
     "normgrad": {
         "variant": ("conv1x1", "paper 003: NormGrad conv1x1 (Rebuffi et al. 2020 default)"),
-        "layers": (None, "xai-tf: None = the single layer= (paper 003's single-layer NormGrad)")},
+        "layers": (None, "xai-tf: None = the single layer= (paper 003's single-layer NormGrad)"),
+        "upsample": BILINEAR},
     "occlusion": {
         "window": (15, "paper 001: occlusion 15x15 window"),
         "stride": (5, "paper 001: stride 5"),
@@ -137,7 +138,8 @@ METHOD_DEFAULTS = {
         "upsample": BICUBIC},
     "attention_rollout": {
         "head_fusion": ("mean", "Abnar & Zuidema 2020 attention rollout: heads averaged (jacobgil/vit-explain)"),
-        "extra_tokens": (None, "xai-tf: None = read from the model (class/distillation tokens)")},
+        "extra_tokens": (None, "xai-tf: None = read from the model (class/distillation tokens)"),
+        "upsample": BILINEAR},
     "transformer_attribution": {
         "extra_tokens": (None, "xai-tf: None = read from the model (class/distillation tokens)")},
 }

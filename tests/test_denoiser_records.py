@@ -183,9 +183,9 @@ def test_toy_denoiser_in_the_docs_table(box):
 
 
 def test_register_refuses_a_duplicate_and_bad_records(box):
-    with pytest.raises(ValueError, match="'box' is registered already"):
+    with pytest.raises(ValueError, match="'box' is already registered; unregister\\('box'\\) first"):
         register(BOX)
-    with pytest.raises(ValueError, match="'tv' is registered already"):
+    with pytest.raises(ValueError, match="'tv' is already registered"):
         register(describe_denoisers()["tv"])
     with pytest.raises(TypeError, match="record must be a DenoiserRecord"):
         register({"name": "dict"})
@@ -201,8 +201,7 @@ def test_register_refuses_a_duplicate_and_bad_records(box):
         DenoiserRecord("bad", box_filter, {"size": Parameter(3, positive_number)}, window_parameters=("width",))
     with pytest.raises(TypeError, match="linear must be True or False"):
         DenoiserRecord("bad", box_filter, linear="yes")
-    with pytest.raises(ValueError, match="name='nothing' is not valid"):
-        unregister("nothing")
+    assert unregister("nothing") is None  # a name not registered is ignored, as for every kind
 
 
 def test_unregistering_a_built_in_removes_it_until_registered_again():

@@ -87,12 +87,12 @@ def documented_raises(obj) -> set[str]:
 def test_the_public_api_list_covers_the_packages_methods_metrics_runs_and_cli():
     names = set(PUBLIC)
     for expected in ("xai_tf.explain", "xai_tf.evaluate", "xai_tf.denoise", "xai_tf.explainers.cam.gradcam",
-                     "xai_tf.explainers.rise.rise", "xai_tf.metrics.fidelity.CausalMetric",
+                     "xai_tf.explainers.rise.rise", "xai_tf.metrics.faithfulness.fidelity.CausalMetric",
                      "xai_tf.metrics.Metric", "xai_tf.metrics.Metric.score", "xai_tf.runs.train", "xai_tf.cli.main",
-                     "xai_tf.evaluation.cli_main", "xai_tf.callbacks.MetricCallback", "xai_tf.viz.overlay"):
+                     "xai_tf.cli.evaluate.cli_main", "xai_tf.callbacks.MetricCallback", "xai_tf.viz.overlay"):
         assert expected in names
     # an override is documented by the class that declares it
-    assert "xai_tf.metrics.fidelity.CausalMetric.score" not in names
+    assert "xai_tf.metrics.faithfulness.fidelity.CausalMetric.score" not in names
 
 
 def test_the_raises_rule_reads_what_escapes_the_function():

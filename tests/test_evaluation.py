@@ -11,7 +11,8 @@ import pytest
 from conftest import tiny_cnn
 
 from xai_tf import data as xai_data
-from xai_tf.evaluation import cli_main, evaluate, merge
+from xai_tf.cli.evaluate import cli_main
+from xai_tf.evaluation import evaluate, merge
 
 METHODS = "gradcam,random"
 METRICS = "sic,aic,max_sensitivity,xai_entropy,pointing_game,randomization"
@@ -37,7 +38,7 @@ def setup(tmp_path_factory):
 KILL_AT = 3
 KILL_AFTER_UNITS = """
 import os, signal, sys
-from xai_tf.evaluation import cli_main
+from xai_tf.cli.evaluate import cli_main
 from xai_tf.evaluation.store import Store
 written = []
 def write_unit(self, unit, rows, arrays):
@@ -62,8 +63,8 @@ def _sorted(rows):
 
 def test_sigkill_then_resume_equals_uninterrupted_run(setup):
     root, _, _, _ = setup
-    # ``python -m xai_tf.evaluation`` is ``xai-tf evaluate`` (xai_tf.cli forwards to the same cli_main)
-    command = [sys.executable, "-m", "xai_tf.evaluation", "--model", str(root / "model.keras"), *CLI_OPTIONS]
+    # ``python -m xai_tf.cli.evaluate`` is ``xai-tf evaluate`` (xai_tf.cli forwards to the same cli_main)
+    command = [sys.executable, "-m", "xai_tf.cli.evaluate", "--model", str(root / "model.keras"), *CLI_OPTIONS]
     uninterrupted, killed = root / "uninterrupted", root / "killed"
     assert cli_main(command[3:] + ["--out", str(uninterrupted)]) == 0  # the same CLI, in this process
 

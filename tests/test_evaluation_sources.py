@@ -113,7 +113,7 @@ def test_a_bad_row_stops_at_its_chunk_with_the_file_named(setup, tmp_path):
 def test_cli_data_routes_hdf5_and_fits_to_lazy_sources(setup, tmp_path, capsys):
     from astropy.io import fits
 
-    from xai_tf.evaluation import cli_main
+    from xai_tf.cli.evaluate import cli_main
 
     model_path = tmp_path / "model.keras"
     setup["model"].save(model_path)
@@ -168,7 +168,7 @@ def test_zarr_store_gives_byte_identical_results_from_the_api_and_the_cli(setup,
     pytest.importorskip("zarr", reason="zarr is not installed (pip install xai-tf[zarr])")
     from test_zarr_source import write_zarr
 
-    from xai_tf.evaluation import cli_main
+    from xai_tf.cli.evaluate import cli_main
 
     data = setup["data"]
     store = write_zarr(tmp_path / "digits.zarr", data.images, data.labels, NAMES, chunks=5)
@@ -212,8 +212,9 @@ def _fits_command(setup, tmp_path):
 
 
 def test_fits_flags_on_the_command_line_are_the_sources_options(setup, tmp_path):
-    from xai_tf.evaluation.cli import build_parser
-    from xai_tf.evaluation.data_sources import fits_options, lazy_source_for_model
+    from xai_tf.cli.data_flags import fits_options
+    from xai_tf.cli.evaluate import build_parser
+    from xai_tf.runs import lazy_source_for_model
 
     data = setup["data"]
     root, model_path, flags = _fits_command(setup, tmp_path)
@@ -246,7 +247,7 @@ def test_fits_flags_on_the_command_line_are_the_sources_options(setup, tmp_path)
 
 def test_evaluate_command_passes_the_fits_flags(setup, tmp_path):
     from xai_tf import cli
-    from xai_tf.evaluation import cli as evaluation_cli
+    from xai_tf.cli import evaluate as evaluation_cli
 
     data = setup["data"]
     root, model_path, flags = _fits_command(setup, tmp_path)

@@ -310,3 +310,25 @@ def test_normgrad_conv1x1_by_hand(softmax_cnn, images):
     multi = explain(softmax_cnn, images[:2], "normgrad", [1, 2], layers=["conv1", "last_conv"], verbose=0)
     single_first = explain(softmax_cnn, images[:2], "normgrad", [1, 2], layer="conv1", verbose=0)
     np.testing.assert_allclose(multi, single_first * maps, atol=1e-5)
+
+
+def test_normgrad_upsample_default_is_the_old_bilinear_map_and_another_method_differs(softmax_cnn, images):
+    from xai_tf.explainers import normgrad
+    from xai_tf.explainers.base import upsample
+
+    request = _request(softmax_cnn, images[:2], "last_conv")
+    request.targets = np.array([1, 2])
+    (acts,), (grads,) = layer_gradients(request, ("last_conv",))
+    layer_maps = normgrad.normgrad_layer_maps(acts.astype(np.float64), grads.astype(np.float64), "conv1x1")
+    layer_maps = layer_maps.astype(np.float32)
+
+    def scaled(*method):  # no method: the call normgrad made before upsample= (base.upsample's default)
+        return np.ones((2, 32, 32), np.float32) * normgrad._min_max(upsample(layer_maps, (32, 32), *method).numpy())
+
+    default = explain(softmax_cnn, images[:2], "normgrad", [1, 2], verbose=0)
+    np.testing.assert_array_equal(default, scaled())
+    nearest = explain(softmax_cnn, images[:2], "normgrad", [1, 2], upsample="nearest", verbose=0)
+    assert nearest.shape == default.shape == (2, 32, 32) and not np.allclose(nearest, default)
+    np.testing.assert_array_equal(nearest, scaled("nearest"))
+    with pytest.raises(ValueError, match="upsample='cubic' is not valid"):
+        explain(softmax_cnn, images[:2], "normgrad", upsample="cubic", verbose=0)

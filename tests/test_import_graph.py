@@ -32,7 +32,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     found: set[str] = set()
 
     def add(target: str) -> None:
-        while target and target not in known:  # "xai_tf.metrics.pic.pic" -> "xai_tf.metrics.pic"
+        while target and target not in known:  # "xai_tf.metrics.chunk.Chunk" -> "xai_tf.metrics.chunk"
             target = target.rpartition(".")[0]
         if target and target != name:
             found.add(target)

@@ -11,7 +11,8 @@ from conftest import tiny_cnn
 
 from xai_tf import data as xai_data
 from xai_tf.evaluation import evaluate
-from xai_tf.metrics.protocol import CurveMetric, Option, count, trapezoid_rows
+from xai_tf.metrics.curve_metric import CurveMetric, trapezoid_rows
+from xai_tf.metrics.options import Option, count
 from xai_tf.metrics.registry import METRICS, register, unregister
 
 
@@ -99,8 +100,8 @@ def test_every_registered_metric_declares_direction_kind_and_notes():
 
 
 def test_sic_aggregate_curves_is_the_pic_median_curve():
-    from xai_tf.metrics.pic_curves import PicResult
-    from xai_tf.metrics.protocol import Chunk
+    from xai_tf.metrics.chunk import Chunk
+    from xai_tf.metrics.information_curves.curves import PicResult
 
     model = tiny_cnn(input_shape=(32, 32, 1), num_classes=2)
     images = np.random.default_rng(0).random((3, 32, 32, 1), dtype=np.float32)

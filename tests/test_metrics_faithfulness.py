@@ -8,15 +8,11 @@ import pytest
 from conftest import tiny_cnn
 from scipy import stats
 
-from xai_tf.metrics.faithfulness import (
-    MONOTONICITY,
-    PIXEL_FLIPPING,
-    faithfulness_correlation,
-    infidelity,
-    ordered_curves,
-    sufficiency,
-)
-from xai_tf.metrics.protocol import Chunk
+from xai_tf.metrics.chunk import Chunk
+from xai_tf.metrics.faithfulness.correlation import faithfulness_correlation
+from xai_tf.metrics.faithfulness.infidelity import infidelity
+from xai_tf.metrics.faithfulness.pixel_flipping import MONOTONICITY, PIXEL_FLIPPING, ordered_curves
+from xai_tf.metrics.faithfulness.sufficiency import sufficiency
 
 
 def grey_images(n, size=16, seed=0):

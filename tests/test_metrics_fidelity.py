@@ -9,7 +9,8 @@ import pytest
 from conftest import random_images, tiny_cnn, tiny_nested
 from scipy import stats
 
-from xai_tf.metrics.fidelity import (
+from xai_tf.metrics.chunk import Chunk
+from xai_tf.metrics.faithfulness.fidelity import (
     AVERAGE_DROP,
     DELETION,
     INSERTION,
@@ -19,7 +20,6 @@ from xai_tf.metrics.fidelity import (
     mean_trapezoid,
     mu_fidelity,
 )
-from xai_tf.metrics.protocol import Chunk
 
 
 def class_probability(model, images, targets):

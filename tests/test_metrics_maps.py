@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xai_tf.metrics.complexity import (
+from xai_tf.metrics.chunk import Chunk
+from xai_tf.metrics.complexity.quantus_complexity import (
     COMPLEXITY,
     EFFECTIVE_COMPLEXITY,
     complexity,
     effective_complexity,
     sparseness,
 )
-from xai_tf.metrics.protocol import Chunk
-from xai_tf.metrics.relevance_localization import (
+from xai_tf.metrics.localisation.relevance import (
     RELEVANCE_MASS_ACCURACY,
     TOP_K_INTERSECTION,
     boxes_to_masks,

@@ -10,11 +10,11 @@ from conftest import tiny_cnn
 from skimage.metrics import structural_similarity
 
 from xai_tf import explain
-from xai_tf.metrics.axiomatic import completeness, non_sensitivity
-from xai_tf.metrics.focus import FOCUS, focus_of_maps, mosaics, shrink
-from xai_tf.metrics.protocol import Chunk
-from xai_tf.metrics.random_logit import random_logit
-from xai_tf.metrics.robustness import avg_sensitivity, local_lipschitz_estimate
+from xai_tf.metrics.axiomatic.axioms import completeness, non_sensitivity
+from xai_tf.metrics.chunk import Chunk
+from xai_tf.metrics.localisation.focus import FOCUS, focus_of_maps, mosaics, shrink
+from xai_tf.metrics.randomisation.random_logit import random_logit
+from xai_tf.metrics.robustness.quantus_robustness import avg_sensitivity, local_lipschitz_estimate
 
 
 def grey(n, size=16, seed=0):

@@ -7,7 +7,7 @@ from conftest import random_images, tiny_cnn
 from xai_tf import data as xai_data
 from xai_tf import explain
 from xai_tf.metrics import randomization_check
-from xai_tf.metrics.randomization import head_layers, map_similarities, randomized_copy
+from xai_tf.metrics.randomisation.model_randomization import head_layers, map_similarities, randomized_copy
 
 
 @pytest.fixture(scope="module")

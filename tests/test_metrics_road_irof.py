@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from conftest import tiny_cnn
 
-from xai_tf.metrics.irof import IROF, area_over_curves, irof_curves, superpixels
-from xai_tf.metrics.protocol import Chunk
-from xai_tf.metrics.road import ROAD, noisy_linear_imputation, road_curves
+from xai_tf.metrics.chunk import Chunk
+from xai_tf.metrics.faithfulness.irof import IROF, area_over_curves, irof_curves, superpixels
+from xai_tf.metrics.faithfulness.road import ROAD, noisy_linear_imputation, road_curves
 
 WEIGHTS = {(1, 1): 1 / 12, (0, 1): 1 / 6, (-1, 1): 1 / 12, (1, -1): 1 / 12, (0, -1): 1 / 6, (-1, -1): 1 / 12,
            (1, 0): 1 / 6, (-1, 0): 1 / 6}

@@ -10,7 +10,7 @@ from conftest import tiny_cnn
 
 from xai_tf import data as xai_data
 from xai_tf.evaluation import evaluate
-from xai_tf.metrics.protocol import CurveMetric
+from xai_tf.metrics.curve_metric import CurveMetric
 from xai_tf.metrics.registry import METRICS
 
 NEW = ["deletion", "insertion", "mufidelity", "faithfulness_correlation", "monotonicity", "pixel_flipping", "road",

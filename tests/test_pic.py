@@ -15,9 +15,11 @@ import pytest
 import tensorflow as tf
 from scipy.ndimage import gaussian_filter
 
-from xai_tf.metrics import blur as blurring
-from xai_tf.metrics import information
-from xai_tf.metrics.pic import PAIR_THRESHOLDS, PicResult, draw_random_masks, pic
+from xai_tf.metrics.information_curves import blur as blurring
+from xai_tf.metrics.information_curves import information
+from xai_tf.metrics.information_curves.curves import PicResult
+from xai_tf.metrics.information_curves.pic import pic
+from xai_tf.metrics.information_curves.pic_options import PAIR_THRESHOLDS, draw_random_masks
 from xai_tf.viz.curves import plot_pic
 
 SIZE = 32
@@ -65,6 +67,13 @@ def informative_maps(images, region):
     maps = np.stack([gaussian_filter(image.mean(-1), 2) for image in images]).astype(np.float32)
     maps[:, top:bottom, left:right] += 1.0
     return maps
+
+
+def region_case(n, size, region, seed):
+    """A model that scores ``region``, ``n`` blob images of ``size`` pixels and their informative maps."""
+    model = region_model(size, region)
+    images = blob_images(n, size, region, seed=seed)
+    return model, images, informative_maps(images, region)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +230,7 @@ def test_fast_blur_equals_exact_on_real_images_up_to_cocircular_diagonals(height
 def test_grid_delaunay_is_a_delaunay_triangulation_of_the_rectangle():
     # Every triangle positive, together they tile the image rectangle, and no point lies strictly
     # inside any triangle's circumcircle (brute force), on masks from empty to full, 2x2 to 33x40.
-    from xai_tf.metrics.delaunay import grid_delaunay
+    from xai_tf.metrics.information_curves.delaunay import grid_delaunay
 
     rng = np.random.default_rng(7)
     for height, width in [(2, 2), (2, 9), (3, 5), (20, 28), (33, 40)]:
@@ -259,13 +268,18 @@ def test_fast_blur_triangulators_agree_with_exact_alike():
         assert np.all(np.any(fast != exact, axis=-1).mean(axis=(1, 2)) <= 0.1), triangulator
 
 
+def _three_masks(seed):
+    """One 72x80 RGB 8-bit image and three masks keeping about 1%, 20% and 60% of its pixels."""
+    rng = np.random.default_rng(seed)
+    images = (rng.random((1, 72, 80, 3)) * 255).astype(np.uint8)
+    masks = rng.random((3, 72, 80)) < np.array([0.01, 0.2, 0.6])[:, None, None]
+    return images, masks, np.zeros(3, np.int64)
+
+
 def test_fast_blur_compares_with_triangle_when_installed():
     if blurring.triangle is None:
         pytest.skip("the optional triangle package is not installed (pip install 'xai-tf[triangle]')")
-    rng = np.random.default_rng(6)
-    images = (rng.random((1, 72, 80, 3)) * 255).astype(np.uint8)
-    masks = rng.random((3, 72, 80)) < np.array([0.01, 0.2, 0.6])[:, None, None]
-    index = np.zeros(3, np.int64)
+    images, masks, index = _three_masks(6)
     grid = blurring.blur_fast(images, masks, index)
     with_triangle = blurring.blur_fast(images, masks, index, triangulator="triangle")
     # Both are Delaunay triangulations of the same points: they differ only on co-circular diagonals.
@@ -276,10 +290,7 @@ def test_fast_blur_fallbacks_without_numba_or_triangle(monkeypatch):
     # Without numba the NumPy rasteriser gives the same values (same integer arithmetic) and the
     # support is triangulated by Qhull; without Triangle nothing changes by default, and asking
     # for it says how to install it.
-    rng = np.random.default_rng(4)
-    images = (rng.random((1, 72, 80, 3)) * 255).astype(np.uint8)
-    masks = rng.random((3, 72, 80)) < np.array([0.01, 0.2, 0.6])[:, None, None]
-    index = np.zeros(3, np.int64)
+    images, masks, index = _three_masks(4)
     compiled = blurring.blur_fast(images, masks, index)
     qhull = blurring.blur_fast(images, masks, index, triangulator="qhull")
     kept = blurring.with_corners(masks)
@@ -320,10 +331,7 @@ def test_default_thresholds_are_pairs_notebook_set(model, images):
 
 
 def test_informative_map_beats_its_reverse():
-    size, region = 48, (12, 36, 12, 36)
-    model = region_model(size, region)
-    images = blob_images(8, size, region, seed=3)
-    maps = informative_maps(images, region)
+    model, images, maps = region_case(8, 48, (12, 36, 12, 36), seed=3)
     first = pic(model, images, maps, blur="fast", min_pred_value=0.5, verbose=0)
     reverse = pic(model, images, -maps, blur="fast", min_pred_value=0.5, verbose=0)
     assert first.num_included >= 3 and np.array_equal(first.included, reverse.included)
@@ -332,10 +340,7 @@ def test_informative_map_beats_its_reverse():
 
 
 def test_fast_agrees_with_exact_on_smooth_images():
-    size, region = 64, (16, 48, 16, 48)
-    model = region_model(size, region)
-    images = blob_images(5, size, region, seed=0)
-    maps = informative_maps(images, region)
+    model, images, maps = region_case(5, 64, (16, 48, 16, 48), seed=0)
     exact = pic(model, images, maps, blur="exact", min_pred_value=0.5, verbose=0)
     fast = pic(model, images, maps, blur="fast", min_pred_value=0.5, verbose=0)
     # The fully blurred images (1% random seeds) are the same under both fills up to co-circular
@@ -509,7 +514,7 @@ def test_metrics_pic_is_the_function_even_after_the_submodule_was_imported():
     import importlib
 
     import xai_tf
-    importlib.import_module("xai_tf.metrics.pic")
+    importlib.import_module("xai_tf.metrics.information_curves.pic")
     from xai_tf.metrics import pic as imported
 
     assert callable(xai_tf.metrics.pic) and callable(imported)

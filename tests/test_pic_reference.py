@@ -12,9 +12,9 @@ import pytest
 from saliency.metrics import pic as reference
 from test_pic import REGION, SIZE, blob_images, region_model
 
-from xai_tf.metrics import blur as blurring
-from xai_tf.metrics import information
-from xai_tf.metrics.pic import pic
+from xai_tf.metrics.information_curves import blur as blurring
+from xai_tf.metrics.information_curves import information
+from xai_tf.metrics.information_curves.pic import pic
 
 THRESHOLDS = (0.005, 0.02, 0.05, 0.1, 0.21, 0.34, 0.5, 0.75)
 

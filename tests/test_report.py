@@ -6,7 +6,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 import yaml
 from conftest import tiny_cnn
 from PIL import Image
+from test_report_layout import dump_dom
 
 from xai_tf.report import ReportConfigError, build
 from xai_tf.report.builder import SECTIONS
@@ -43,7 +43,8 @@ def _write_run(folder: Path, model, history: dict, report: dict) -> None:
 def project(tmp_path_factory):
     """A tiny finished project: a training run, `xai-tf explain` output and an evaluation runner folder."""
     from xai_tf import models
-    from xai_tf.cli import build_parser, run_explain
+    from xai_tf.cli import build_parser
+    from xai_tf.cli.explain import run_explain
     from xai_tf.data import load
     from xai_tf.evaluation import evaluate
 
@@ -248,11 +249,7 @@ def test_results_of_another_configuration_are_refused(project, tmp_path):
 
 def _dump_dom(path: Path, profile: Path) -> str:
     # A 1280 px wide window: the report's 1200 px column fits, so "wider than the page" means wider than it
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--window-size=1280,2000", f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom",
-               path.resolve().as_uri()]
-    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
+    return dump_dom(path, profile, window="1280,2000", budget_ms=10000, browser=CHROMIUM, flags=("--disable-quic",))
 
 
 # The skip sits on the test (a skipif on a helper does nothing: the test then ran [None, ...]); where

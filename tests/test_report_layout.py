@@ -181,11 +181,14 @@ def test_the_css_keeps_the_tables_within_the_page_and_cells_on_one_line(page):
     assert re.search(r"body \{[^}]*max-width: 1200px", style)  # the text column CHAR_BUDGET is sized for
 
 
-def _dump_dom(path: Path, profile: Path) -> str:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+def dump_dom(path: Path, profile: Path, *, window: str = "1400,1000", budget_ms: int = 5000, browser=CHROMIUM,
+             flags: tuple[str, ...] = ()) -> str:
+    """The DOM headless ``browser`` renders from ``path`` in a ``window`` ("width,height") after ``budget_ms``
+    of virtual time (also used by test_report.py, with its own window and flags)."""
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", *flags, "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--window-size=1400,1000", f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom",
-               path.resolve().as_uri()]
+               f"--window-size={window}", f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+               "--dump-dom", path.resolve().as_uri()]
     return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
 
 
@@ -193,7 +196,7 @@ def _dump_dom(path: Path, profile: Path) -> str:
                                              "1400 px rendering of the Findings table is checked only structurally")
 def test_the_findings_tables_fit_1400_px_in_headless_chromium(page, tmp_path):
     path, _ = page
-    dom = _dump_dom(path, tmp_path / "profile")
+    dom = dump_dom(path, tmp_path / "profile")
     assert 'data-findings-too-wide="0"' in dom  # every Findings table within the page
     lines = float(re.search(r'data-findings-row-lines="([\d.]+)"', dom).group(1))
     assert 0.5 < lines <= 3.0  # no row taller than 3 lines of text

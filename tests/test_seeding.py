@@ -28,7 +28,7 @@ from conftest import tiny_cnn
 
 import xai_tf
 from xai_tf.explainers import explain, list_methods
-from xai_tf.metrics.protocol import Chunk
+from xai_tf.metrics.chunk import Chunk
 from xai_tf.metrics.registry import METRICS, default_options
 
 SIZE = 16
@@ -217,7 +217,7 @@ def test_metric_same_seed_same_values_at_every_batch_size(model, name, no_global
 def test_randomization_copies_are_seeded(model):
     # (no global-generator guard here: Keras' own clone draws an unused initial seed from Python's
     # stream while rebuilding the layers; the weights are then redrawn from rng_for(seed, ...))
-    from xai_tf.metrics.randomization import randomized_copy
+    from xai_tf.metrics.randomisation.model_randomization import randomized_copy
     first, again, other = (randomized_copy(model, "full", seed=s) for s in (2, 2, 3))
     for a, b, c in zip(first.get_weights(), again.get_weights(), other.get_weights()):
         np.testing.assert_array_equal(a, b)

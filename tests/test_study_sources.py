@@ -110,9 +110,9 @@ def test_a_unit_carries_its_own_rows_not_the_cell(setup, monkeypatch, tmp_path):
     study.run(setup["config"], out=tmp_path / "units", verbose=0)
     assert len(seen) == 2 * (N // CHUNK)
     for unit in seen:
-        assert "indices" not in unit and unit["cell_size"] == N
-        assert unit["rows"] == unit["positions"] and len(unit["rows"]) == CHUNK  # split all: row = position
-    assert len({unit["cell_rows"] for unit in seen}) == 1
+        assert isinstance(unit, tasks.ScoreTask) and unit.indices is None and unit.cell_size == N
+        assert unit.rows == unit.positions and len(unit.rows) == CHUNK  # split all: row = position
+    assert len({unit.cell_rows for unit in seen}) == 1
     view = study_sources.open_study_data(study.check_config(setup["config"])["data"]).positions_view(N)
     with pytest.raises(ValueError, match="read before their source rows were given"):
         view.read([0])

@@ -12,7 +12,7 @@ from test_explain import FAST
 
 from xai_tf import metrics
 from xai_tf.explainers import explain, list_methods
-from xai_tf.metrics.fidelity import causal_curves
+from xai_tf.metrics.faithfulness.fidelity import causal_curves
 from xai_tf.models.binding import bind
 from xai_tf.targets import Classes, Custom, Detection, Regression, Segmentation, parse_target
 

@@ -21,12 +21,12 @@ import pytest
 from conftest import tiny_cnn
 
 from xai_tf.evaluation.config import check_options
-from xai_tf.metrics.faithfulness import ordered_curves
-from xai_tf.metrics.fidelity import causal_curves, mean_trapezoid
+from xai_tf.metrics.faithfulness.fidelity import causal_curves, mean_trapezoid
+from xai_tf.metrics.faithfulness.pixel_flipping import ordered_curves
+from xai_tf.metrics.faithfulness.road import noisy_linear_imputation, road_curves
+from xai_tf.metrics.information_curves.pic import _threshold_masks
+from xai_tf.metrics.localisation.relevance import relevance_rank_accuracy, top_k_intersection
 from xai_tf.metrics.perturbation import importance_ranks, target_scores
-from xai_tf.metrics.pic import _threshold_masks
-from xai_tf.metrics.relevance_localization import relevance_rank_accuracy, top_k_intersection
-from xai_tf.metrics.road import noisy_linear_imputation, road_curves
 from xai_tf.metrics.ties import TIES, cut_bounds, plan_curve, tie_fractions
 from xai_tf.report.findings import compute_findings
 

@@ -132,6 +132,25 @@ def test_attention_rollout_equals_a_hand_computation(fusion):
                                                        head_fusion=fusion, verbose=0))
 
 
+def test_attention_rollout_upsample_default_is_the_old_bilinear_map_and_another_method_differs():
+    from xai_tf.explainers import attention
+    from xai_tf.explainers.base import Request, adapter_for, upsample
+
+    model = small_vit()
+    images = real_images()
+    request = Request(adapter=adapter_for(model), images=images, targets=np.zeros(len(images), np.int64),
+                      batch_size=64, verbose=0, seed=0, method="attention_rollout")
+    captured, _ = attention.captured_attention(request, slice(0, len(images)))
+    grid = attention.rollout(captured)[:, 0, 1:].reshape(len(images), 4, 4).astype(np.float32)  # class token
+    default = xai_tf.explain(model, images, "attention_rollout", verbose=0)
+    np.testing.assert_array_equal(default, upsample(grid, (SIZE, SIZE)).numpy())  # the readout before upsample=
+    nearest = xai_tf.explain(model, images, "attention_rollout", upsample="nearest", verbose=0)
+    assert nearest.shape == default.shape == (len(images), SIZE, SIZE) and not np.allclose(nearest, default)
+    np.testing.assert_array_equal(nearest, upsample(grid, (SIZE, SIZE), "nearest").numpy())
+    with pytest.raises(ValueError, match="upsample='cubic' is not valid"):
+        xai_tf.explain(model, images, "attention_rollout", upsample="cubic", verbose=0)
+
+
 def vit_regressor(depth):
     """The small ViT with a linear one-unit head on its class token: a regressor."""
     model = small_vit(depth=depth, seed=depth)

@@ -43,12 +43,13 @@ MODULES = {
     "xai_tf/explainers/global_sensitivity.py": ["tests/test_explain_estimators.py -k 'sobol or hsic'"],
     "xai_tf/metrics/perturbation.py": ["tests/test_ties.py", "tests/test_metrics_fidelity.py",
                                        "tests/test_option_ranges.py -k baseline"],
-    "xai_tf/metrics/faithfulness.py": ["tests/test_metrics_faithfulness.py",
+    "xai_tf/metrics/faithfulness/pixel_flipping.py": ["tests/test_metrics_faithfulness.py",
                                        "tests/test_option_ranges.py -k 'faithfulness or pixel_flipping'"],
-    "xai_tf/metrics/fidelity.py": ["tests/test_metrics_fidelity.py"],
-    "xai_tf/metrics/relevance_localization.py": ["tests/test_ties.py", "tests/test_metrics_localization.py"],
-    "xai_tf/metrics/complexity.py": ["tests/test_metrics_maps.py", "tests/test_metrics_sensitivity.py -k entropy"],
-    "xai_tf/metrics/robustness.py": ["tests/test_metrics_method.py -k 'sensitivity or lipschitz'",
+    "xai_tf/metrics/faithfulness/fidelity.py": ["tests/test_metrics_fidelity.py"],
+    "xai_tf/metrics/localisation/relevance.py": ["tests/test_ties.py", "tests/test_metrics_localization.py"],
+    "xai_tf/metrics/complexity/quantus_complexity.py": ["tests/test_metrics_maps.py",
+                                                        "tests/test_metrics_sensitivity.py -k entropy"],
+    "xai_tf/metrics/robustness/quantus_robustness.py": ["tests/test_metrics_method.py -k 'sensitivity or lipschitz'",
                                      "tests/test_seeding.py -k 'sensitivity or lipschitz'"],
 }
 

@@ -1,7 +1,7 @@
 """The text of a method listing (``xai-tf explain --help``, ``describe_methods``), written once.
 
 Plain formatting of a method record's fields (a mapping), with no import of the records' module:
-``xai_tf.explainers.registry`` formats its live records with it, and ``xai_tf._cli_startup``
+``xai_tf.explainers.registry`` formats its live records with it, and ``xai_tf.cli.startup``
 formats the records it reads from the registry's source without TensorFlow.
 """
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Public means: every name in ``__all__`` of ``xai_tf`` and of each subpackage (functions, classes and
 the public methods those classes define), every registered saliency method's function, every
-registered metric's class, the functions of :mod:`xai_tf.runs` and of the command line
-:mod:`xai_tf.cli` (``xai-tf evaluate`` is ``xai_tf.evaluation.cli_main``).
+registered metric's class, the functions of :mod:`xai_tf.runs` and of the command line's modules
+(:mod:`xai_tf.cli`: one per command; ``xai-tf evaluate`` is ``xai_tf.cli.evaluate.cli_main``).
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from collections.abc import Iterator
 import xai_tf
 
 #: Modules whose own public functions are public although no ``__all__`` lists them.
-MODULES_BY_FUNCTION = ("xai_tf.runs", "xai_tf.cli")
+MODULES_BY_FUNCTION = ("xai_tf.runs", "xai_tf.cli.program", "xai_tf.cli.train", "xai_tf.cli.data",
+                       "xai_tf.cli.explain", "xai_tf.cli.evaluate", "xai_tf.cli.meta_evaluate", "xai_tf.cli.compare",
+                       "xai_tf.cli.study", "xai_tf.cli.report", "xai_tf.cli.demo", "xai_tf.cli.data_flags")
 
 
 def packages() -> list[str]:

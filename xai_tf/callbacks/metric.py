@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from xai_tf._checks import check_names
+from xai_tf._docstrings import fill_doc
 from xai_tf._random import kept_global_random_state
 from xai_tf.callbacks.probes import ProbeCallback, read_probes
 from xai_tf.models.binding import bind
@@ -35,6 +36,25 @@ def _probe_data(images: np.ndarray, labels, masks, boxes, class_names=None):
         top = int(labels.max()) if labels.size and np.issubdtype(labels.dtype, np.integer) else 0
         class_names = tuple(str(label) for label in range(max(top + 1, 1)))
     return LabelledImages(images=images, labels=labels, class_names=class_names, masks=masks, boxes=boxes)
+
+
+#: The numpydoc Parameters of ``log_key`` and ``tag`` (here and in ``PICCallback``): what is logged
+#: (``key``, described by ``key_doc``) and for which method; then the Returns type, whose description
+#: each docstring gives on the line after the placeholder.
+KEY_DOCS = """
+Parameters
+----------
+{key} : str
+    {key_doc}
+method : str
+    A saliency method name, e.g. ``"gradcam"``.
+
+Returns
+-------
+str
+"""
+COLUMN_KEYS = KEY_DOCS.format(key="column",
+                              key_doc='A result column of a metric (``metric.columns(options)``), e.g. ``"deletion"``.')
 
 
 class MetricCallback(ProbeCallback):
@@ -137,36 +157,20 @@ class MetricCallback(ProbeCallback):
         self.last_epoch: int | None = None
 
     @staticmethod
+    @fill_doc(keys=COLUMN_KEYS)
     def log_key(column: str, method: str) -> str:
         """The ``logs`` key of one column's value for one method, e.g. ``deletion_gradcam``.
 
-        Parameters
-        ----------
-        column : str
-            A result column of a metric (``metric.columns(options)``), e.g. ``"deletion"``.
-        method : str
-            A saliency method name, e.g. ``"gradcam"``.
-
-        Returns
-        -------
-        str
+        {keys}
             ``"<column>_<method>"``, the key the value gets in Keras' ``logs`` and in ``history``.
         """
         return f"{column}_{method}"
 
+    @fill_doc(keys=COLUMN_KEYS)
     def tag(self, column: str, method: str) -> str:
         """The TensorBoard tag of one column's value for one method, e.g. ``metrics/deletion/gradcam``.
 
-        Parameters
-        ----------
-        column : str
-            A result column of a metric (``metric.columns(options)``), e.g. ``"deletion"``.
-        method : str
-            A saliency method name, e.g. ``"gradcam"``.
-
-        Returns
-        -------
-        str
+        {keys}
             ``"metrics/<column>/<method>"``, the tag of the scalar summary written to ``log_dir``.
         """
         return f"metrics/{column}/{method}"

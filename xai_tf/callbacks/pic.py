@@ -11,9 +11,13 @@ import warnings
 import numpy as np
 
 from xai_tf._checks import check_names
-from xai_tf.callbacks.metric import MetricCallback
+from xai_tf._docstrings import fill_doc
+from xai_tf.callbacks.metric import KEY_DOCS, MetricCallback
 
 __all__ = ["PICCallback"]
+
+#: ``log_key``'s and ``tag``'s Parameters (an AUC's kind, and the method) and Returns type.
+KIND_KEYS = KEY_DOCS.format(key="kind", key_doc='``"sic"`` or ``"aic"``.')
 
 
 class PICCallback(MetricCallback):
@@ -51,7 +55,7 @@ class PICCallback(MetricCallback):
         table) or ``"exact"`` (PAIR's fill on every kept pixel, value for value, slower).
     thresholds : sequence of float, optional
         Increasing fractions in (0, 1) of pixels revealed; default PAIR's 13
-        (``xai_tf.metrics.pic.PAIR_THRESHOLDS``).
+        (``xai_tf.metrics.information_curves.pic_options.PAIR_THRESHOLDS``).
     seed : int, optional
         Seed of the evaluation unit (stochastic methods: ``chunk_seed(seed, 0)``) and of PIC's random
         masks (the same masks every epoch and for every method, so AUCs compare); default 0.
@@ -105,7 +109,7 @@ class PICCallback(MetricCallback):
                  entropy: str = "shannon", blur: str = "fast", thresholds=None, seed: int = 0, targets=None,
                  method_params=None, *, min_pred_value: float = 0.8, random_mask_fraction: float = 0.01,
                  aggregate: str = "median", num_data_points: int = 1000, batch_size: int = 64):
-        from xai_tf.metrics.pic import KINDS, PICOptions
+        from xai_tf.metrics.information_curves.pic_options import KINDS, PICOptions
 
         kinds = check_names(kind, "kind", KINDS)
         settings = PICOptions(entropy=entropy, blur=blur, thresholds=thresholds, min_pred_value=min_pred_value,
@@ -122,36 +126,20 @@ class PICCallback(MetricCallback):
         self.results: dict[str, dict] = {}
 
     @staticmethod
+    @fill_doc(keys=KIND_KEYS)
     def log_key(kind: str, method: str) -> str:
         """The ``logs`` key of one AUC, e.g. ``sic_auc_gradcam``.
 
-        Parameters
-        ----------
-        kind : str
-            ``"sic"`` or ``"aic"``.
-        method : str
-            A saliency method name, e.g. ``"gradcam"``.
-
-        Returns
-        -------
-        str
+        {keys}
             ``"<kind>_auc_<method>"``, the key the AUC gets in Keras' ``logs`` and in ``history``.
         """
         return f"{kind}_auc_{method}"
 
+    @fill_doc(keys=KIND_KEYS)
     def tag(self, kind: str, method: str) -> str:
         """The TensorBoard tag of one AUC, e.g. ``pic/sic/gradcam``.
 
-        Parameters
-        ----------
-        kind : str
-            ``"sic"`` or ``"aic"``.
-        method : str
-            A saliency method name, e.g. ``"gradcam"``.
-
-        Returns
-        -------
-        str
+        {keys}
             ``"pic/<kind>/<method>"``, the tag of the scalar summary written to ``log_dir``.
         """
         return f"pic/{kind}/{method}"
@@ -190,7 +178,7 @@ class PICCallback(MetricCallback):
             AUCs and exclusion reasons, and the aggregated curve and its ``auc`` (NaN when every
             probe image was excluded).
         """
-        from xai_tf.metrics.pic import draw_random_masks
+        from xai_tf.metrics.information_curves.pic_options import draw_random_masks
         from xai_tf.metrics.registry import METRICS
 
         n, height, width = self.images.shape[:3]
@@ -226,7 +214,7 @@ class PICCallback(MetricCallback):
 def _reaggregated(result, settings, masks):
     """``result`` (a runner-stored ``PicResult``: median over 1000-point curves) with ``settings``'
     ``num_data_points`` and ``aggregate``, and the random ``masks`` it was scored with."""
-    from xai_tf.metrics.pic import aggregate_curves, pic_curve
+    from xai_tf.metrics.information_curves.curves import aggregate_curves, pic_curve
 
     curve_x, curves, aucs = result.curve_x, result.curves, result.aucs
     if len(curve_x) != settings.num_data_points + 1:

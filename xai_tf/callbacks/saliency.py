@@ -78,13 +78,10 @@ class SaliencyCallback(ProbeCallback):
         self.denoise = denoise
         if (self.log_dir is not None or self.out_dir is not None) and self.images.shape[-1] not in (1, 3):
             raise ValueError(f"images must have 1 or 3 channels to be drawn; got {self.images.shape[-1]}")
-        from xai_tf.viz.overlays import get_colormap
+        from xai_tf.viz.overlays import check_alpha, get_colormap
 
         get_colormap(cmap)  # a bad colormap fails now, not after the first epoch
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
-                or not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be a number in [0, 1] (heatmap opacity); got {alpha!r}")
-        self.cmap, self.alpha = cmap, float(alpha)
+        self.cmap, self.alpha = cmap, check_alpha(alpha)
         self.last_maps: dict[str, np.ndarray] = {}
         self.last_epoch: int | None = None
 

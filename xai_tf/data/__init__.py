@@ -3,7 +3,8 @@
 Every loader returns a ``LabelledImages`` (NHWC float32 in [0, 1], int64 labels, optional masks and
 boxes). ``load("synthetic" | path)`` picks the loader; ``as_tf_dataset`` feeds ``model.fit``.
 ``open(path | array | tf.data.Dataset)`` returns a lazy ``ImageSource`` instead (image folders, FITS
-cutouts, HDF5, zarr, ``.npy`` memmaps, ``tf.data``) that reads only the rows asked for.
+cutouts, HDF5, zarr, ``.npy`` memmaps, ``tf.data``) that reads only the rows asked for. Every format
+a path may hold is one ``SourceRecord`` (``list_sources``; ``register_source`` adds one).
 """
 from xai_tf._lazy import lazy_exports
 
@@ -31,11 +32,17 @@ _EXPORTS = {
     "FitsSource": "source_fits",
     "TFDatasetSource": "source_tf",
     "open": "opening",
+    "SourceRecord": "records",
+    "register_source": "records",
+    "unregister_source": "records",
+    "list_sources": "records",
+    "source_record": "records",
 }
 __all__ = [
     "ArraySource", "BadFileError", "FitsSource", "FolderSource", "ForbiddenPickleError", "HDF5Source", "ImageSource",
-    "LabelledImages", "NumpySource", "TFDatasetSource", "VerifyReport", "ZarrSource", "as_tf_dataset", "list_manifests",
-    "load", "load_figshare_mat", "load_image_folder", "load_manifest", "load_mirabest", "load_object_cxr", "open",
-    "synthetic_radio_galaxies", "verify_manifest",
+    "LabelledImages", "NumpySource", "SourceRecord", "TFDatasetSource", "VerifyReport", "ZarrSource", "as_tf_dataset",
+    "list_manifests", "list_sources", "load", "load_figshare_mat", "load_image_folder", "load_manifest",
+    "load_mirabest", "load_object_cxr", "open", "register_source", "source_record", "synthetic_radio_galaxies",
+    "unregister_source", "verify_manifest",
 ]
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,10 +1,9 @@
 """``load(source)``: one entry point that picks the right loader from what is at a path.
 
-This is what ``xai-tf train --data synthetic|PATH`` calls. Detection order for a path:
-MiraBest batches (``data_batch_*`` / ``test_batch``, directly or in ``batches/``), figshare ``.mat``
-files, an Object-CXR CSV (header ``image_name,annotation``, given directly or found in the folder),
-then a class-folder tree, then an HDF5 file, a ``.npy`` array or a folder of FITS cutouts (read whole
-through their lazy sources, ``xai_tf.data.open``).
+This is what ``xai-tf train --data synthetic|PATH`` calls. Which loader reads a path is decided by
+the format records (:mod:`xai_tf.data.records`): the formats with a whole-set loader first (MiraBest
+batches, Object-CXR, figshare, class-folder trees), then those read whole through their lazy
+sources (``xai_tf.data.open``: HDF5, ``.npy``, zarr, FITS); see :func:`load`.
 """
 from __future__ import annotations
 
@@ -14,25 +13,25 @@ from pathlib import Path
 import numpy as np
 
 from xai_tf._checks import check_choice
-from xai_tf.data.figshare import is_figshare_dir, load_figshare_mat
-from xai_tf.data.folders import is_image_folder, load_image_folder
+from xai_tf._docstrings import fill_doc
 from xai_tf.data.labelled import LabelledImages
-from xai_tf.data.mirabest import is_mirabest, load_mirabest
-from xai_tf.data.object_cxr import load_object_cxr
-from xai_tf.data.opening import load_source, source_kind
+from xai_tf.data.opening import load_source
+from xai_tf.data.records import detection_text, expected_text, load_records
 from xai_tf.data.synthetic import synthetic_radio_galaxies
 
 SYNTHETIC_DEFAULT_N = 600
 
 
+@fill_doc(load_order=detection_text(load_records()))
 def load(source, **options) -> LabelledImages:
     """Load a data set from ``"synthetic"`` or a path, dispatching on what is there.
 
-    This is what ``xai-tf train --data synthetic|PATH`` calls. Detection order for a path: MiraBest
-    batches (``data_batch_*`` / ``test_batch``, directly or in ``batches/``), an Object-CXR CSV
-    (header ``image_name,annotation``, given directly or found in the folder), figshare ``.mat``
-    files, then a class-folder tree, then what :func:`~xai_tf.data.open` reads (an HDF5 file, a
-    ``.npy`` array, a folder of FITS cutouts), read whole.
+    This is what ``xai-tf train --data synthetic|PATH`` calls. A path is read by the first
+    registered format (:func:`~xai_tf.data.list_sources`) whose predicate accepts it, those with a
+    whole-set loader first, then those read whole through their lazy source
+    (:func:`~xai_tf.data.open`); the built-in ones, in order:
+
+    {load_order}
 
     Parameters
     ----------
@@ -83,21 +82,14 @@ def load(source, **options) -> LabelledImages:
     path = Path(source)
     if not path.exists():
         raise ValueError(f"source={str(source)!r} is neither 'synthetic' nor an existing path")
-    if is_mirabest(path):
-        return _call(load_mirabest, "MiraBest batches", options, path_or_dir=path)
-    csv_path = _object_cxr_csv(path, options.pop("split", None))
-    if csv_path is not None:
-        images_dir = options.pop("images_dir", None) or _object_cxr_images(csv_path)
-        return _call(load_object_cxr, "Object-CXR", options, images_dir=images_dir, csv_path=csv_path)
-    if is_figshare_dir(path):
-        return _call(load_figshare_mat, "figshare .mat files", options, dir_or_files=path)
-    if is_image_folder(path):
-        return _call(load_image_folder, "class-folder tree", options, root=path)
-    if source_kind(path) is not None:  # an HDF5 file, a .npy array or a folder of FITS cutouts, read whole
-        return load_source(path, **options)
-    raise ValueError(f"source={str(source)!r}: found no data set there; expected MiraBest batches, figshare .mat "
-                     "files, an Object-CXR CSV with its images, one sub-folder of images per class, an HDF5 file, "
-                     "a .npy array or a folder of FITS cutouts")
+    for record in load_records():
+        if not record.detects(path):
+            continue
+        if record.loader is None:  # a lazy source, read whole
+            return load_source(path, **options)
+        fixed = record.loader_arguments(path, options)
+        return _call(record.loader, record.title, options, **fixed)
+    raise ValueError(f"source={str(source)!r}: found no data set there; expected {expected_text(load_records())}")
 
 
 def _call(loader, kind: str, options: dict, **fixed):
@@ -107,33 +99,3 @@ def _call(loader, kind: str, options: dict, **fixed):
         raise TypeError(f"option(s) {', '.join(unknown)} not understood by the {kind} loader "
                         f"{loader.__name__}; it takes: {', '.join(accepted)}")
     return loader(**fixed, **options)
-
-
-def _is_object_cxr_csv(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            header = handle.readline().strip().lower().replace(" ", "")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return header in ("image_name,annotation", "image_path,annotation")
-
-
-def _object_cxr_csv(path: Path, split) -> Path | None:
-    if path.is_file():
-        return path if path.suffix.lower() == ".csv" and _is_object_cxr_csv(path) else None
-    candidates = sorted(csv for csv in path.glob("*.csv") if _is_object_cxr_csv(csv))
-    if split is not None:
-        chosen = [csv for csv in candidates if csv.stem == split]
-        if not chosen:
-            raise ValueError(f"split={split!r}: no {split}.csv with Object-CXR annotations in {path}")
-        return chosen[0]
-    if len(candidates) > 1:
-        raise ValueError(f"{path} holds several Object-CXR CSVs ({', '.join(csv.name for csv in candidates)}); "
-                         f"pass split= one of {', '.join(csv.stem for csv in candidates)}")
-    return candidates[0] if candidates else None
-
-
-def _object_cxr_images(csv_path: Path) -> Path:
-    """The challenge layout keeps ``train.csv`` beside ``train/``; else the CSV's own folder."""
-    sibling = csv_path.with_suffix("")
-    return sibling if sibling.is_dir() else csv_path.parent

@@ -191,3 +191,67 @@ def _shape_box(points: np.ndarray, height: int, width: int):
     y0, x0 = max(y0, 0), max(x0, 0)
     y1, x1 = min(y1, height), min(x1, width)
     return (int(y0), int(x0), int(y1), int(x1)) if y1 > y0 and x1 > x0 else None
+
+
+def is_object_cxr(path) -> bool:
+    """True for an Object-CXR CSV (header ``image_name,annotation``) or a folder holding at least one."""
+    path = Path(path)
+    if path.is_file():
+        return path.suffix.lower() == ".csv" and _is_annotation_csv(path)
+    return path.is_dir() and any(_is_annotation_csv(csv_path) for csv_path in path.glob("*.csv"))
+
+
+def object_cxr_arguments(path, options: dict) -> dict:
+    """``load_object_cxr``'s ``images_dir``, ``csv_path`` for ``path`` (takes ``split``, ``images_dir`` from options).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An Object-CXR CSV, or a folder holding one (or several: ``options["split"]`` names which).
+    options : dict
+        The caller's options; ``split`` and ``images_dir`` are removed from it (``images_dir``
+        default: the folder named like the CSV beside it, such as ``train/`` beside ``train.csv``,
+        else the CSV's own folder).
+
+    Returns
+    -------
+    dict
+        ``{"images_dir": ..., "csv_path": ...}``.
+
+    Raises
+    ------
+    ValueError
+        If a folder holds several Object-CXR CSVs and no ``split``, or no ``<split>.csv``.
+    """
+    csv_path = _annotation_csv(Path(path), options.pop("split", None))
+    return {"images_dir": options.pop("images_dir", None) or _images_beside(csv_path), "csv_path": csv_path}
+
+
+def _is_annotation_csv(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            header = handle.readline().strip().lower().replace(" ", "")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return header in ("image_name,annotation", "image_path,annotation")
+
+
+def _annotation_csv(path: Path, split) -> Path:
+    if path.is_file():
+        return path
+    candidates = sorted(csv_path for csv_path in path.glob("*.csv") if _is_annotation_csv(csv_path))
+    if split is not None:
+        chosen = [csv_path for csv_path in candidates if csv_path.stem == split]
+        if not chosen:
+            raise ValueError(f"split={split!r}: no {split}.csv with Object-CXR annotations in {path}")
+        return chosen[0]
+    if len(candidates) > 1:
+        raise ValueError(f"{path} holds several Object-CXR CSVs ({', '.join(found.name for found in candidates)}); "
+                         f"pass split= one of {', '.join(found.stem for found in candidates)}")
+    return candidates[0]
+
+
+def _images_beside(csv_path: Path) -> Path:
+    """The challenge layout keeps ``train.csv`` beside ``train/``; else the CSV's own folder."""
+    sibling = csv_path.with_suffix("")
+    return sibling if sibling.is_dir() else csv_path.parent

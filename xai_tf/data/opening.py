@@ -1,52 +1,74 @@
 """``open(spec)``: the lazy source for a path, an array, a ``tf.data.Dataset`` or a source's description.
 
 ``xai_tf.data.load`` reads a whole data set into a ``LabelledImages``; ``xai_tf.data.open`` returns an
-:class:`~xai_tf.data.ImageSource` that reads rows only when asked (``read(indices)``). Detection
-order for a path: an HDF5 file (``.h5``, ``.hdf5``, ``.he5``), a ``.npy`` file or a folder with
-``images.npy``, a zarr directory store (a folder with ``zarr.json`` or ``.zgroup``: ``.zarr``), a
-folder of FITS cutouts (class sub-folders, or flat with a catalogue CSV), then a
-class-folder tree of image files.
+:class:`~xai_tf.data.ImageSource` that reads rows only when asked (``read(indices)``). Which source
+reads a path is decided by the format records (:mod:`xai_tf.data.records`): the first whose
+predicate accepts it, among those with a lazy source, in their order (see :func:`open`).
 """
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf.data.labelled import LabelledImages
-from xai_tf.data.source_arrays import ArraySource, HDF5Source, NumpySource
-from xai_tf.data.source_fits import FitsSource, fits_files, is_fits
-from xai_tf.data.source_folders import FolderSource
-from xai_tf.data.source_zarr import ZarrSource, is_zarr
+from xai_tf.data.records import RECORDS, detection_text, expected_text, lazy_records
+from xai_tf.data.source_arrays import HDF5_SUFFIXES, ArraySource  # noqa: F401  (HDF5_SUFFIXES: kept importable here)
 from xai_tf.data.sources import ImageSource
 
-#: The sources a description (``ImageSource.describe()``) can name, by ``"kind"``.
-KINDS = {"hdf5": HDF5Source, "npy": NumpySource, "zarr": ZarrSource, "folder": FolderSource, "fits": FitsSource}
-HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
+
+class _Kinds(Mapping):
+    """Read-only live view ``{name: source class}`` of the formats with a lazy source (the former dict)."""
+
+    def __getitem__(self, kind):
+        record = RECORDS.get(kind)
+        if record is None or record.source is None:
+            raise KeyError(kind)
+        return record.source
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([record.name for record in lazy_records()])
+
+    def __len__(self) -> int:
+        return len(lazy_records())
 
 
+#: The sources a description (``ImageSource.describe()``) can name, by ``"kind"``: the records', live.
+KINDS: Mapping[str, type] = _Kinds()
+
+#: The built-in formats ``open`` tries on a path, in order (the records' own words).
+OPEN_ORDER = detection_text(lazy_records())
+#: What ``open``'s ``**options`` go to: every built-in lazy source's options, for its docstring.
+OPEN_OPTIONS = textwrap.fill(
+    "Passed to the source's constructor: " + ", ".join(
+        f":class:`~xai_tf.data.{record.source.__name__}` "
+        f"({', '.join(f'``{name}``' for name in record.options if name != 'skip_bad')})" for record in lazy_records())
+    + ", :class:`~xai_tf.data.TFDatasetSource` (``class_names``, ``max_images``); every source takes ``skip_bad`` "
+      "(default False).", 96)
+
+
+@fill_doc(open_order=OPEN_ORDER, open_options=OPEN_OPTIONS)
 def open(spec, **options) -> ImageSource:
     """Open a data set lazily: the images are read only when a chunk of them is asked for.
+
+    A path is read by the first registered format (:func:`~xai_tf.data.list_sources`) with a lazy
+    source whose predicate accepts it; the built-in ones, in order:
+
+    {open_order}
 
     Parameters
     ----------
     spec : str, pathlib.Path, dict, ImageSource, LabelledImages, numpy.ndarray or tf.data.Dataset
-        A path (an HDF5 file ``.h5`` / ``.hdf5``; a ``.npy`` images file or a folder holding
-        ``images.npy``; a zarr directory store ``.zarr``; a folder of FITS cutouts, in class
-        sub-folders or flat with a catalogue (CSV or FITS table); a class-folder tree of image
-        files, as :func:`~xai_tf.data.load_image_folder` reads);
+        A path of one of the formats above (a class-folder tree as
+        :func:`~xai_tf.data.load_image_folder` reads it);
         a source's ``describe()`` dictionary (how a Dask worker reopens the client's source); a
         source (returned as is); a ``LabelledImages`` or an images array (wrapped, in memory); or a
         finite ``tf.data.Dataset`` (read through once into an on-disk index).
     **options
-        Passed to the source's constructor: :class:`~xai_tf.data.HDF5Source` (``images``,
-        ``labels``, ``masks``, ``class_names``) and :class:`~xai_tf.data.ZarrSource` (the same),
-        :class:`~xai_tf.data.NumpySource` (``labels``,
-        ``class_names``, ``masks``), :class:`~xai_tf.data.FitsSource` (``catalogue``,
-        ``file_column``, ``label_column``, ``classes``, ``image_size``, ``normalize``, ``sigma``,
-        ``nan``, ``hdu``), :class:`~xai_tf.data.FolderSource` (``image_size``, ``color``,
-        ``normalize``, ``classes``), :class:`~xai_tf.data.TFDatasetSource` (``class_names``,
-        ``max_images``); every source takes ``skip_bad`` (default False).
+        {open_options}
 
     Returns
     -------
@@ -90,14 +112,22 @@ def open(spec, **options) -> ImageSource:
         raise ValueError(f"spec={str(spec)!r} does not exist")
     kind = source_kind(path)
     if kind is None:
-        raise ValueError(f"spec={str(spec)!r}: found no data set a source reads; expected an HDF5 file, a .npy file "
-                         "(or a folder with images.npy), a zarr store, a folder of FITS cutouts or one sub-folder of "
-                         "images per class")
+        raise ValueError(f"spec={str(spec)!r}: found no data set a source reads; expected "
+                         f"{expected_text(lazy_records())}")
     return KINDS[kind](path, **options)
 
 
+#: ``source_kind``'s Returns text, naming the built-in kinds.
+KIND_RETURNS = textwrap.fill(
+    "The name of the first format with a lazy source whose predicate accepts ``path``, in the records' order "
+    "(built in: " + ", ".join('``"' + record.name + '"``' for record in lazy_records()) + "), or None when no source "
+    "reads it.",
+    96)
+
+
+@fill_doc(kinds=KIND_RETURNS)
 def source_kind(path) -> str | None:
-    """The kind of source ``open`` picks for ``path`` (a key of ``KINDS``), or None.
+    """The kind of source ``open`` picks for ``path`` (a key of ``KINDS``: a record's name), or None.
 
     Parameters
     ----------
@@ -107,35 +137,23 @@ def source_kind(path) -> str | None:
     Returns
     -------
     str or None
-        ``"hdf5"``, ``"npy"``, ``"zarr"``, ``"fits"``, ``"folder"``, or None when no source reads it.
+        {kinds}
     """
-    from xai_tf.data.folders import is_image_folder
-
     path = Path(path)
-    if path.is_file():
-        if path.suffix.lower() in HDF5_SUFFIXES:
-            return "hdf5"
-        return "npy" if path.suffix.lower() == ".npy" else None
-    if not path.is_dir():
-        return None
-    if (path / "images.npy").is_file():
-        return "npy"
-    if is_zarr(path):
-        return "zarr"
-    subfolders = [child for child in path.iterdir() if child.is_dir() and not child.name.startswith(".")]
-    # FITS cutouts in class folders, or flat (the catalogue, a CSV or a FITS table, is FitsSource's to find)
-    if any(fits_files(child) for child in subfolders) or any(is_fits(child) for child in path.iterdir()):
-        return "fits"
-    return "folder" if is_image_folder(path) else None
+    for record in lazy_records():
+        if record.detects(path):
+            return record.name
+    return None
 
 
 def load_source(path, image_size=None, color=None, skip_bad: bool = False, verbose: int = 1, **options):
-    """Read an HDF5 file, a ``.npy`` array, a zarr store or a FITS folder whole (``xai_tf.data.load`` on one).
+    """Read a lazy source's data set whole (``xai_tf.data.load`` on an HDF5 file, a ``.npy`` array, a zarr store...).
 
     Parameters
     ----------
     path : str or pathlib.Path
-        A path :func:`source_kind` reads as ``"hdf5"``, ``"npy"``, ``"zarr"`` or ``"fits"``.
+        A path :func:`source_kind` names (``"hdf5"``, ``"npy"``, ``"zarr"``, ``"fits"``, or a
+        registered format that has no whole-set loader).
     image_size : None, int or tuple of (int, int), optional
         None (default: as stored) or the size every image is resized to (bilinear, antialiased).
     color : {None, "auto", "grayscale", "rgb"}, optional
@@ -155,8 +173,9 @@ def load_source(path, image_size=None, color=None, skip_bad: bool = False, verbo
     from xai_tf.data.imagefiles import describe_conversions, image_size_arg, resize, to_color
 
     size = image_size_arg(image_size)
-    if source_kind(path) == "fits" and size is not None:
-        options["image_size"] = size  # cutouts are resized after scaling, by the source
+    kind = source_kind(path)
+    if size is not None and kind is not None and "image_size" in RECORDS[kind].options:
+        options["image_size"] = size  # a source that resizes does it itself (FITS: after scaling each cutout)
     dataset = open(path, skip_bad=skip_bad, **options).to_labelled()
     images = list(dataset.images)
     conversions = describe_conversions(images, size, color or "auto")

@@ -10,8 +10,26 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf.data.imagefiles import BadFileError
 from xai_tf.data.sources import ImageSource
+
+#: The file suffixes read as HDF5 (``HDF5Source``).
+HDF5_SUFFIXES = (".h5", ".hdf5", ".he5")
+
+
+def is_hdf5(path) -> bool:
+    """True for a file whose suffix is an HDF5 one (``.h5``, ``.hdf5``, ``.he5``; any case)."""
+    path = Path(path)
+    return path.is_file() and path.suffix.lower() in HDF5_SUFFIXES
+
+
+def is_npy(path) -> bool:
+    """True for a ``.npy`` file, or a folder holding ``images.npy`` (``NumpySource``'s layouts)."""
+    path = Path(path)
+    if path.is_file():
+        return path.suffix.lower() == ".npy"
+    return path.is_dir() and (path / "images.npy").is_file()
 
 
 def _check_images_array(images, where: str):
@@ -119,18 +137,7 @@ class ArraySource(ImageSource):
         return rows
 
     def where(self, index: int) -> str:
-        """Name row ``index``: ``<store>#<index>`` (see :meth:`~xai_tf.data.ImageSource.where`).
-
-        Parameters
-        ----------
-        index : int
-            A row.
-
-        Returns
-        -------
-        str
-            ``"<name>#<index>"``.
-        """
+        """Row ``index``'s name in messages: ``"<name>#<index>"`` (see :meth:`~xai_tf.data.ImageSource.where`)."""
         return f"{self.name}#{index}"
 
     def _metadata(self):
@@ -216,6 +223,25 @@ class NumpySource(ArraySource):
         return {"kind": "npy", "path": str(self.path), **self._options}
 
 
+#: The options HDF5Source and ZarrSource share (numpydoc), for a store of ``{array}``s in a ``{container}``.
+STORE_OPTIONS = """
+images : str, optional
+    Name of the images {array}, ``(N, H, W)`` or ``(N, H, W, C)`` (default ``"images"``). Float
+    pixels must lie in [0, 1]; integer pixels are divided by their type's maximum.
+labels : str or None, optional
+    Name of the labels {array}, shape (N,) (default ``"labels"``; when absent, every image is
+    class 0).
+masks : str, optional
+    Name of a masks {array}, (N, H, W); default None (one named ``"masks"`` is used when
+    present).
+class_names : sequence of str, optional
+    One name per class; default the ``class_names`` attribute of the images {array} or of the
+    {container}, else ``"0" ... str(max label)``.
+skip_bad : bool, optional
+    Pass over bad rows in ``read_good`` (default False); see :class:`~xai_tf.data.ImageSource`.
+"""
+
+
 class StoreSource(ArraySource):
     """Named arrays in a store opened once per process (an HDF5 file, a zarr group): HDF5Source and ZarrSource.
 
@@ -284,6 +310,7 @@ class StoreSource(ArraySource):
         return {"kind": self.kind, "path": str(self.path), **self._options}
 
 
+@fill_doc(store_options=STORE_OPTIONS.format(array="dataset", container="file"))
 class HDF5Source(StoreSource):
     """An HDF5 file's image dataset (h5py), read a chunk of rows at a time; the file is opened per process.
 
@@ -291,19 +318,7 @@ class HDF5Source(StoreSource):
     ----------
     path : str or pathlib.Path
         The ``.h5`` / ``.hdf5`` file.
-    images : str, optional
-        Name of the images dataset, ``(N, H, W)`` or ``(N, H, W, C)`` (default ``"images"``).
-    labels : str or None, optional
-        Name of the labels dataset, shape (N,) (default ``"labels"``; when absent, every image is
-        class 0).
-    masks : str, optional
-        Name of a masks dataset, (N, H, W); default None (a dataset named ``"masks"`` is used when
-        present).
-    class_names : sequence of str, optional
-        One name per class; default the ``class_names`` attribute of the images dataset or of the
-        file, else ``"0" ... str(max label)``.
-    skip_bad : bool, optional
-        Pass over bad rows in ``read_good`` (default False).
+    {store_options}
 
     Raises
     ------

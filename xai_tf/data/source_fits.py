@@ -43,6 +43,16 @@ def fits_files(folder: Path) -> list[Path]:
                    and not any(part.startswith(".") for part in path.relative_to(folder).parts)), key=natural_key)
 
 
+def is_fits_folder(path) -> bool:
+    """True for a folder of FITS cutouts: a sub-folder (not hidden) holding FITS files, or FITS files at its top."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    subfolders = [child for child in path.iterdir() if child.is_dir() and not child.name.startswith(".")]
+    # in class folders, or flat (the catalogue, a CSV or a FITS table, is FitsSource's to find)
+    return any(fits_files(child) for child in subfolders) or any(is_fits(child) for child in path.iterdir())
+
+
 def read_cutout(path, hdu=None) -> np.ndarray:
     """The 2-D image of one FITS file as float64 (memory-mapped when uncompressed); BadFileError if none."""
     from astropy.io import fits

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xai_tf._docstrings import fill_doc
 from xai_tf.data.imagefiles import BadFileError
-from xai_tf.data.source_arrays import StoreSource
+from xai_tf.data.source_arrays import STORE_OPTIONS, StoreSource
 
 #: The metadata files of a zarr group or array (format 3, then format 2).
 METADATA_FILES = ("zarr.json", ".zgroup", ".zarray", ".zattrs")
@@ -35,6 +36,7 @@ def _import_zarr():
     return zarr
 
 
+@fill_doc(store_options=STORE_OPTIONS.format(array="array", container="group"))
 class ZarrSource(StoreSource):
     """A zarr directory store's image array, read a chunk of rows at a time; the store is opened per process.
 
@@ -42,20 +44,7 @@ class ZarrSource(StoreSource):
     ----------
     path : str or pathlib.Path
         The ``.zarr`` folder: a zarr group (format 2 or 3) holding the arrays below.
-    images : str, optional
-        Name of the images array, ``(N, H, W)`` or ``(N, H, W, C)`` (default ``"images"``). Float
-        pixels must lie in [0, 1]; integer pixels are divided by their type's maximum.
-    labels : str or None, optional
-        Name of the labels array, shape (N,) (default ``"labels"``; when absent, every image is
-        class 0).
-    masks : str, optional
-        Name of a masks array, (N, H, W); default None (an array named ``"masks"`` is used when
-        present).
-    class_names : sequence of str, optional
-        One name per class; default the ``class_names`` attribute of the images array or of the
-        group, else ``"0" ... str(max label)``.
-    skip_bad : bool, optional
-        Pass over bad rows in ``read_good`` (default False); see :class:`~xai_tf.data.ImageSource`.
+    {store_options}
 
     Raises
     ------

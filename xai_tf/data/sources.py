@@ -19,11 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf.data.imagefiles import BadFileError
 from xai_tf.data.labelled import LabelledImages
 
 #: Rows read at a time by ``to_labelled`` and ``fingerprint(full=True)``.
 READ_BLOCK = 256
+
+#: The rows ``read`` and ``read_good`` take (numpydoc Parameters section).
+ROWS_PARAMETER = """
+Parameters
+----------
+indices : array-like of int, shape (M,)
+    Rows to read, each in [0, N - 1].
+"""
 
 
 class ImageSource:
@@ -110,13 +119,11 @@ class ImageSource:
             raise ValueError(f"indices must lie in [0, {self.count - 1}]; got [{indices.min()}, {indices.max()}]")
         return indices.astype(np.int64)
 
+    @fill_doc(rows=ROWS_PARAMETER)
     def read(self, indices):
         """Read the rows at ``indices``: every one of them, or a named error.
 
-        Parameters
-        ----------
-        indices : array-like of int, shape (M,)
-            Rows to read, each in [0, N - 1].
+        {rows}
 
         Returns
         -------
@@ -139,13 +146,11 @@ class ImageSource:
                 raise outcome
         return self._stack(outcomes)
 
+    @fill_doc(rows=ROWS_PARAMETER)
     def read_good(self, indices):
         """Read the rows at ``indices`` that can be read (``skip_bad=True``), recording the others.
 
-        Parameters
-        ----------
-        indices : array-like of int, shape (M,)
-            Rows to read, each in [0, N - 1].
+        {rows}
 
         Returns
         -------
@@ -317,18 +322,7 @@ class FileSource(ImageSource):
     _options: list
 
     def where(self, index: int) -> str:
-        """Name row ``index``: its file (see :meth:`~xai_tf.data.ImageSource.where`).
-
-        Parameters
-        ----------
-        index : int
-            A row.
-
-        Returns
-        -------
-        str
-            The image file's path.
-        """
+        """Row ``index``'s name in messages: its image file's path (see :meth:`~xai_tf.data.ImageSource.where`)."""
         return str(self.files[index])
 
     def _metadata(self):

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from xai_tf._checks import check_choice, check_positive
+from xai_tf._docstrings import fill_doc
+from xai_tf._registry import REGISTER_RETURNS, UNREGISTER_DOC, Registry
 
 #: Names a denoiser may not take: a study's cell without a denoiser is called ``none``.
 RESERVED = ("none",)
@@ -173,10 +175,11 @@ class DenoiserRecord:
                                  f"needs {key} <= {min(height, width)} (a larger window leaves the maps unchanged)")
 
 
-#: name -> record, in the order listed; read through the functions below.
-RECORDS: dict[str, DenoiserRecord] = {}
+#: The registered denoisers by name, in order (the built-in ones are added by ``denoisers.py``).
+RECORDS: Registry[DenoiserRecord] = Registry("denoiser", DenoiserRecord)
 
 
+@fill_doc(returns=REGISTER_RETURNS.format(kind="denoiser", record="DenoiserRecord"))
 def register(record: DenoiserRecord) -> DenoiserRecord:
     """Add a denoiser: ``xai_tf.denoise``, ``--denoise``, studies and the docs' table then know it.
 
@@ -185,47 +188,15 @@ def register(record: DenoiserRecord) -> DenoiserRecord:
     record : DenoiserRecord
         The denoiser (its fields are checked when it is made).
 
-    Returns
-    -------
-    DenoiserRecord
-        ``record``.
-
-    Raises
-    ------
-    TypeError
-        If ``record`` is not a :class:`DenoiserRecord`.
-    ValueError
-        If a denoiser of that name is registered already (:func:`unregister` it first).
+    {returns}
     """
-    if not isinstance(record, DenoiserRecord):
-        raise TypeError(f"record must be a DenoiserRecord; got {type(record).__name__}")
-    if record.name in RECORDS:
-        raise ValueError(f"a denoiser named {record.name!r} is registered already; unregister({record.name!r}) "
-                         "first to replace it")
-    RECORDS[record.name] = record
-    return record
+    return RECORDS.add(record)
 
 
-def unregister(name: str) -> DenoiserRecord:
-    """Remove a denoiser by name, built-in ones included; nothing restores it but :func:`register`.
-
-    Parameters
-    ----------
-    name : str
-        The record's name.
-
-    Returns
-    -------
-    DenoiserRecord
-        The record removed: ``register(unregister(name))`` puts it back (at the end of the list).
-
-    Raises
-    ------
-    ValueError
-        If no denoiser has that name.
-    """
-    check_choice(name, "name", tuple(RECORDS))
-    return RECORDS.pop(name)
+@fill_doc(unregister=UNREGISTER_DOC.format(kind="denoiser", record="DenoiserRecord"))
+def unregister(name: str) -> DenoiserRecord | None:
+    """{unregister}"""
+    return RECORDS.remove(name)
 
 
 def list_denoisers() -> tuple[str, ...]:

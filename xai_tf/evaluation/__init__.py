@@ -37,9 +37,9 @@ rows, arrays), ``runner`` (``evaluate``), ``summary`` (data only; figures by ``x
 ``comparison.json``/``comparison.csv``; its statistics are ``statistics``'), ``meta`` (can the
 metric be trusted: ``meta_evaluate``, MetaQuantus' noise-resilience and adversary-reactivity tests,
 written to ``meta_evaluation.json``/``.csv``; ``meta_shards``: its runs in shards),
-``parameterisation`` (how the method rankings move when one metric option changes), ``data_sources``
-(the CLI's ``--data`` read lazily), ``skipping`` (``skipped.json``), ``catalogue`` (the metric names
-and flags ``--help`` lists without TensorFlow), ``cli``. Metrics come from
+``parameterisation`` (how the method rankings move when one metric option changes), ``skipping``
+(``skipped.json``). Its command line (``xai-tf evaluate``, ``meta-evaluate``, ``compare``) is
+``xai_tf.cli``'s. Metrics come from
 ``xai_tf.metrics.registry.METRICS`` (the metric protocol); files are written and fingerprinted by
 ``xai_tf._io``.
 """
@@ -58,10 +58,8 @@ _EXPORTS = {
     "Unit": "units",
     "UnitScorer": "units",
     "build_config": "config",
-    "build_parser": "cli",
     "check_options": "config",
     "chunk_seed": "units",
-    "cli_main": "cli",
     "compare": "compare",
     "critical_difference": "statistics",
     "evaluate": "runner",
@@ -79,8 +77,8 @@ _EXPORTS = {
     "summarize": "summary",
 }
 
-__all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "Unit", "UnitScorer", "build_config", "build_parser",
-           "check_options", "chunk_seed", "cli_main", "compare", "critical_difference", "evaluate", "fingerprint",
+__all__ = ["CONFIG", "RESULTS", "EvaluationError", "Store", "Unit", "UnitScorer", "build_config",
+           "check_options", "chunk_seed", "compare", "critical_difference", "evaluate", "fingerprint",
            "holm", "merge", "meta_consistency", "meta_evaluate", "parameterisation", "parse_shard", "pending_units",
            "pic_results", "plan_units", "read_results", "shard_chunks", "summarize"]
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

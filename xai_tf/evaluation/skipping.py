@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from xai_tf._docstrings import fill_doc
 from xai_tf._io import write_json
-from xai_tf.evaluation.units import Unit
+from xai_tf.evaluation.units import SCORED, Unit
 
 SKIPPED = "skipped.json"
 
@@ -109,20 +110,12 @@ class SkippingScorer:
                 kept.append(Unit(unit.chunk, unit.method, indices))
         return kept
 
+    @fill_doc(scored=SCORED.format(rows="One row per readable image (empty when none was).",
+                                   arrays="Their arrays (``indices`` are the readable images')."))
     def score(self, unit: Unit) -> tuple[list[dict], dict]:
         """Score the unit's readable images; list the others in ``skipped.json`` first.
 
-        Parameters
-        ----------
-        unit : Unit
-            The chunk and method.
-
-        Returns
-        -------
-        rows : list of dict
-            One row per readable image (empty when none was).
-        arrays : dict of str to numpy.ndarray
-            Their arrays (``indices`` are the readable images').
+        {scored}
         """
         kept = self.scorer.readable(unit.indices)
         found = {index: value for index, value in self.scorer.data.skipped.items() if index not in self.skipped}

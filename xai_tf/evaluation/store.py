@@ -25,12 +25,21 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf._io import write_atomic
 from xai_tf._versions import package_versions
 
 RESULTS = "results.jsonl"
 CONFIG = "config.json"
 LOCK = ".lock"
+
+#: The numpydoc entries of the two arguments that name one unit's arrays file.
+UNIT_KEY = """
+chunk : int
+    The chunk number.
+method : str
+    The method's name.
+"""
 
 
 class EvaluationError(ValueError):
@@ -300,15 +309,13 @@ class Store:
                 handle.flush()
                 os.fsync(handle.fileno())
 
+    @fill_doc(unit_key=UNIT_KEY)
     def array_path(self, chunk: int, method: str) -> Path:
         """Give the path of one unit's arrays file.
 
         Parameters
         ----------
-        chunk : int
-            The chunk number.
-        method : str
-            The method's name.
+        {unit_key}
 
         Returns
         -------
@@ -317,6 +324,7 @@ class Store:
         """
         return self.arrays / f"chunk{chunk:06d}_{method}.npz"
 
+    @fill_doc(unit_key=UNIT_KEY)
     def read_arrays(self, chunk: int, method: str, indices: np.ndarray) -> dict | None:
         """Read one unit's arrays back, or None when they must be (re)computed.
 
@@ -325,10 +333,7 @@ class Store:
 
         Parameters
         ----------
-        chunk : int
-            The chunk number.
-        method : str
-            The method's name.
+        {unit_key}
         indices : numpy.ndarray, shape (B,)
             The image indices the unit must hold.
 
@@ -353,15 +358,13 @@ class Store:
             return None
         return arrays
 
+    @fill_doc(unit_key=UNIT_KEY)
     def write_arrays(self, chunk: int, method: str, arrays: dict) -> None:
         """Write one unit's arrays as a compressed ``.npz``, atomically (:meth:`array_path`).
 
         Parameters
         ----------
-        chunk : int
-            The chunk number.
-        method : str
-            The method's name.
+        {unit_key}
         arrays : dict of str to numpy.ndarray
             The arrays to store (no object arrays: they are read back with ``allow_pickle=False``).
         """

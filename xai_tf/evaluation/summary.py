@@ -8,7 +8,7 @@ the registered metrics), ``images``, ``complete``, ``shards``, ``table`` (``{met
 value, column_std, column_n}}``: the mean over images, or the metric's own summary: AIC/SIC give the
 AUC of the aggregated median curve, as PAIR and paper 004), ``curves`` (``{column: {method: {"x",
 "curve", "images", "direction", "label", "ylabel"}}}``: the aggregated curve of every curve metric,
-``xai_tf.metrics.protocol.CurveMetric``) and the metrics' details
+``xai_tf.metrics.curve_metric.CurveMetric``) and the metrics' details
 (``summary[metric.details_key][column][method]``: ``pic`` holds AIC/SIC's AUC, included and
 evaluated images), and, when a ranked metric was scored, ``tie_fraction`` (``{method: mean over
 images of the rows' tie_fraction}``: how much of the maps is tied, a diagnostic, not a metric column).
@@ -23,10 +23,24 @@ from pathlib import Path
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf._io import csv_text, write_atomic, write_json
 from xai_tf.evaluation.shards import parse_shard, shard_chunks
 from xai_tf.evaluation.store import EvaluationError, Store, plain_rows, read_config
-from xai_tf.metrics.protocol import CurveMetric
+from xai_tf.metrics.curve_metric import CurveMetric
+
+#: The numpydoc entry of the folders every reader here takes.
+FOLDERS = """
+folders : list of path
+    Evaluation folders (one run, or its shards).
+"""
+#: What the readers that only read stored results (:func:`pic_results`, :func:`read_results`) raise.
+READ_ERRORS = """
+ValueError
+    If ``folders`` is empty.
+EvaluationError
+    If the folders are not evaluation folders holding disjoint shards of one configuration.
+"""
 
 
 def columns_of(config: dict) -> list[tuple[str, object]]:
@@ -72,13 +86,13 @@ def read_shards(folders) -> tuple[dict, list[dict], list[Store]]:
     return {**base, "shards": shards}, rows, stores
 
 
+@fill_doc(folders=FOLDERS)
 def summarize(folders, write_to=None) -> dict:
     """Summary of one or more evaluation folders (shards of one configuration); see the module docstring.
 
     Parameters
     ----------
-    folders : list of path
-        Evaluation folders (one run, or its shards).
+    {folders}
     write_to : path, optional
         Folder for ``summary.json``, ``table.csv`` and one ``curve_<column>.png`` per curve column.
 
@@ -135,13 +149,13 @@ def summarize(folders, write_to=None) -> dict:
     return summary
 
 
+@fill_doc(folders=FOLDERS, read_errors=READ_ERRORS)
 def pic_results(folders, kind: str) -> dict:
     """Read the AIC or SIC results of every method, merged over the folders' stored chunks.
 
     Parameters
     ----------
-    folders : list of path
-        Evaluation folders (one run, or its shards).
+    {folders}
     kind : {"sic", "aic"}
         Which PIC metric.
 
@@ -153,10 +167,7 @@ def pic_results(folders, kind: str) -> dict:
 
     Raises
     ------
-    ValueError
-        If ``folders`` is empty.
-    EvaluationError
-        If the folders are not evaluation folders holding disjoint shards of one configuration.
+    {read_errors}
     """
     from xai_tf.metrics.registry import METRICS
 
@@ -173,13 +184,13 @@ def pic_results(folders, kind: str) -> dict:
     return results
 
 
+@fill_doc(folders=FOLDERS, read_errors=READ_ERRORS)
 def read_results(folders) -> dict:
     """Read everything an evaluation scored, for findings: rows, maps, image indices and masks.
 
     Parameters
     ----------
-    folders : list of path
-        Evaluation folders (one run, or its shards).
+    {folders}
 
     Returns
     -------
@@ -192,10 +203,7 @@ def read_results(folders) -> dict:
 
     Raises
     ------
-    ValueError
-        If ``folders`` is empty.
-    EvaluationError
-        If the folders are not evaluation folders holding disjoint shards of one configuration.
+    {read_errors}
     """
     config, rows, stores = read_shards(folders)
     maps, indices, masks = {}, None, None

@@ -27,9 +27,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf._random import seed_for
 from xai_tf.evaluation.config import TARGETS
 from xai_tf.evaluation.shards import shard_chunks
+
+#: The numpydoc sections of a ``score(unit)`` (:meth:`UnitScorer.score`, the skipping scorer's): ``.format``
+#: fills in what the rows and arrays are (a second line of either is indented by 4 in the text given).
+SCORED = """
+Parameters
+----------
+unit : Unit
+    The chunk and method.
+
+Returns
+-------
+rows : list of dict
+    {rows}
+arrays : dict of str to numpy.ndarray
+    {arrays}
+"""
+#: The numpydoc entry of the positions a scorer reads or explains.
+POSITIONS = """
+indices : numpy.ndarray, shape (B,)
+    The images' positions in the data set.
+"""
 
 
 @dataclass(frozen=True)
@@ -162,6 +184,7 @@ class UnitScorer:
         self._last_rows = None
         self._prefetched = {}  # {key: future} of the chunks read in the background (prefetch)
 
+    @fill_doc(positions=POSITIONS)
     def rows(self, indices: np.ndarray):
         """Read the images (labels, masks, boxes) at ``indices`` once; the unit's steps share the read.
 
@@ -171,8 +194,7 @@ class UnitScorer:
 
         Parameters
         ----------
-        indices : numpy.ndarray, shape (B,)
-            The images' positions in the data set.
+        {positions}
 
         Returns
         -------
@@ -232,7 +254,7 @@ class UnitScorer:
             A re-initialised copy of the model (the model itself is untouched).
         """
         if mode not in self._randomized:
-            from xai_tf.metrics.randomization import randomized_copy
+            from xai_tf.metrics.randomisation.model_randomization import randomized_copy
             self._randomized[mode] = randomized_copy(self.model, mode, self.seed)
         return self._randomized[mode]
 
@@ -257,13 +279,13 @@ class UnitScorer:
             self._last_rows = (kept.tobytes(), ChunkRows(images=images, labels=labels, masks=masks))
         return kept
 
+    @fill_doc(positions=POSITIONS)
     def targets(self, indices: np.ndarray) -> np.ndarray:
         """Give the classes explained on the images at ``indices``.
 
         Parameters
         ----------
-        indices : numpy.ndarray, shape (B,)
-            The images' positions in the data set.
+        {positions}
 
         Returns
         -------
@@ -303,22 +325,15 @@ class UnitScorer:
         return explain(self.model, self.rows(unit.indices).images, unit.method, targets, batch_size=self.batch_size,
                        verbose=0, seed=chunk_seed(self.seed, unit.chunk), **params)
 
+    @fill_doc(scored=SCORED.format(
+        rows="One JSON row per image (``image``, ``method``, ``chunk``, ``target``, ``label`` and\n"
+             "    the metrics' columns).",
+        arrays="The arrays stored beside them (``indices``, ``targets``, ``maps``, ground-truth\n"
+               "    ``masks`` when the data has them, the metrics' arrays)."))
     def score(self, unit: Unit) -> tuple[list[dict], dict]:
         """Score one unit: explain its images, then score the maps (:meth:`score_maps`).
 
-        Parameters
-        ----------
-        unit : Unit
-            The chunk and method.
-
-        Returns
-        -------
-        rows : list of dict
-            One JSON row per image (``image``, ``method``, ``chunk``, ``target``, ``label`` and
-            the metrics' columns).
-        arrays : dict of str to numpy.ndarray
-            The arrays stored beside them (``indices``, ``targets``, ``maps``, ground-truth
-            ``masks`` when the data has them, the metrics' arrays).
+        {scored}
         """
         targets = self.targets(unit.indices)
         return self.score_maps(unit, targets, self.explain(unit, targets))
@@ -345,7 +360,7 @@ class UnitScorer:
             ``targets``, ``maps``, ground-truth ``masks`` when the data has them, the metrics' arrays).
         """
         from xai_tf.evaluation.store import json_value
-        from xai_tf.metrics.protocol import Chunk
+        from xai_tf.metrics.chunk import Chunk
         from xai_tf.metrics.ties import TIES, tie_fractions
 
         indices = unit.indices

@@ -17,7 +17,8 @@ identity:
   ``R <- R + Ā R``.
 
 The map is the class token's row of ``R`` over the patch tokens, reshaped to the patch grid and
-upsampled bilinearly (half-pixel centres) to the image, as the CAM family. Extra tokens (class,
+upsampled bilinearly (half-pixel centres) to the image, as the CAM family (attention rollout's
+``upsample=`` picks another ``tf.image.resize`` method). Extra tokens (class,
 distillation, register tokens) sit before the patch tokens; their number is inferred
 (``xai_tf.models.tokens.token_grid``) or given as ``extra_tokens=``. A model without extra
 tokens (a pooled head) has no class token: the rows of all tokens are averaged instead.
@@ -28,12 +29,38 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_choice, check_positive
-from xai_tf.explainers.base import Request, chunks, upsample
+from xai_tf._docstrings import fill_doc
+from xai_tf.explainers.base import Request, check_upsample, chunks
+from xai_tf.explainers.base import upsample as resize_maps
+from xai_tf.explainers.docblocks import UPSAMPLE_BILINEAR
 from xai_tf.models import tokens
 from xai_tf.models.binding import bind
 from xai_tf.models.loading import as_keras_model
 
 HEAD_FUSIONS = ("mean", "max", "min")
+
+#: The docstring blocks of the two attention methods (``xai_tf._docstrings.fill_doc``).
+_ATTENTION = {
+    "request": """
+request : xai_tf.explainers.base.Request
+    The sanitised call built by :func:`xai_tf.explain` on a transformer (a model with
+    ``keras.layers.MultiHeadAttention`` layers): images ``(N, H, W, C)`` float32 in [0, 1],
+    targets ``(N,)`` (the explained class, or any other target; attention rollout ignores them),
+    ``batch_size``.
+""",
+    "extra_tokens": """
+extra_tokens : int, optional
+    Tokens before the patch tokens (class, distillation, register tokens); None (default)
+    infers it (``xai_tf.models.tokens.token_grid``: one of 0, 1, 2, 4, 5 leaving a grid
+    of the image's aspect ratio).
+""",
+    "raises": """
+ValueError
+    If the model has no attention layer, its attention layers are not self-attention over one
+    token count, or the token count is not ``extra_tokens`` plus a grid of the image's aspect
+    ratio.
+""",
+}
 
 
 def captured_attention(request: Request, rows: slice, *, gradients: bool = False):
@@ -116,14 +143,26 @@ def _check_model(request: Request, extra_tokens):
         check_positive(extra_tokens, "extra_tokens", integer=True, allow_zero=True)
 
 
-def relevance_to_maps(request: Request, relevance: np.ndarray, extra_tokens) -> np.ndarray:
+def relevance_to_maps(request: Request, relevance: np.ndarray, extra_tokens, upsample: str = "bilinear") -> np.ndarray:
     """Rows of ``relevance`` ``(n, T, T)`` read out as maps ``(n, H, W)``: the class token's row over
-    the patch tokens (the mean row without extra tokens), as the patch grid, upsampled bilinearly."""
+    the patch tokens (the mean row without extra tokens), as the patch grid, upsampled (bilinearly by
+    default, :func:`xai_tf.explainers.base.upsample`)."""
     size = request.images.shape[1:3]
     extra, height, width = tokens.token_grid(relevance.shape[-1], size, extra_tokens)
     rows = relevance[:, 0] if extra else relevance.mean(axis=1)
     grid = rows[:, extra:].reshape(len(relevance), height, width).astype(np.float32)
-    return upsample(grid, size).numpy()
+    return resize_maps(grid, size, upsample).numpy()
+
+
+def _relevance_maps(request: Request, extra_tokens, relevance_of, *, gradients: bool = False,
+                    upsample: str = "bilinear") -> np.ndarray:
+    """Maps ``(N, H, W)`` of ``relevance_of(attention, gradients) -> (n, T, T)`` on the captured attention
+    (and its gradients when ``gradients``), chunk by chunk of ``batch_size`` images."""
+    parts = []
+    for rows in request.progress(chunks(len(request.images), request.batch_size)):
+        attention, grads = captured_attention(request, rows, gradients=gradients)
+        parts.append(relevance_to_maps(request, relevance_of(attention, grads), extra_tokens, upsample))
+    return np.concatenate(parts)
 
 
 def rollout(attention: list[np.ndarray], head_fusion: str = "mean") -> np.ndarray:
@@ -148,28 +187,25 @@ def gradient_weighted_relevance(attention: list[np.ndarray], gradients: list[np.
     return relevance
 
 
-def attention_rollout(request: Request, *, head_fusion: str = "mean", extra_tokens: int | None = None) -> np.ndarray:
+@fill_doc(**_ATTENTION, upsample=UPSAMPLE_BILINEAR)
+def attention_rollout(request: Request, *, head_fusion: str = "mean", extra_tokens: int | None = None,
+                      upsample: str = "bilinear") -> np.ndarray:
     """Attention rollout (Abnar & Zuidema 2020): attention multiplied through the layers, residual included.
 
     Per self-attention layer, in the order the layers run, the heads' attention probabilities are
     fused (``head_fusion``), the identity is added for the residual connection and each row is
     normalised to sum 1; the layers' matrices are multiplied, ``R = Â_L ... Â_1``. The map is the
-    class token's row of ``R`` over the patch tokens (module docstring), upsampled bilinearly to
-    the image. Class-agnostic: every target gives the same map.
+    class token's row of ``R`` over the patch tokens (module docstring), upsampled to the image
+    (bilinearly by default, ``upsample``). Class-agnostic: every target gives the same map.
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain` on a transformer (a model with
-        ``keras.layers.MultiHeadAttention`` layers): images ``(N, H, W, C)`` float32 in [0, 1],
-        targets ``(N,)``, ``batch_size``.
+    {request}
     head_fusion : {"mean", "max", "min"}, optional
         How the heads of a layer are combined (default "mean", the paper's; max and min are the
         variants of the widely used ``vit-explain`` code).
-    extra_tokens : int, optional
-        Tokens before the patch tokens (class, distillation, register tokens); None (default)
-        infers it (``xai_tf.models.tokens.token_grid``: one of 0, 1, 2, 4, 5 leaving a grid
-        of the image's aspect ratio).
+    {extra_tokens}
+    {upsample}
 
     Returns
     -------
@@ -179,24 +215,22 @@ def attention_rollout(request: Request, *, head_fusion: str = "mean", extra_toke
 
     Raises
     ------
+    {raises}
     ValueError
-        If the model has no attention layer, its attention layers are not self-attention over one
-        token count, the token count is not ``extra_tokens`` plus a grid of the image's aspect
-        ratio, or ``head_fusion`` is unknown.
+        If ``head_fusion`` is unknown or ``upsample`` is not a ``tf.image.resize`` method.
 
     References
     ----------
     S. Abnar and W. Zuidema, "Quantifying Attention Flow in Transformers", ACL, 2020.
     """
     check_choice(head_fusion, "head_fusion", HEAD_FUSIONS)
+    check_upsample(upsample)
     _check_model(request, extra_tokens)
-    parts = []
-    for rows in request.progress(chunks(len(request.images), request.batch_size)):
-        attention, _ = captured_attention(request, rows)
-        parts.append(relevance_to_maps(request, rollout(attention, head_fusion), extra_tokens))
-    return np.concatenate(parts)
+    return _relevance_maps(request, extra_tokens, lambda attention, _: rollout(attention, head_fusion),
+                           upsample=upsample)
 
 
+@fill_doc(**_ATTENTION)
 def transformer_attribution(request: Request, *, extra_tokens: int | None = None) -> np.ndarray:
     """Gradient-weighted attention relevance (Chefer, Gur & Wolf 2021) for the target score.
 
@@ -208,13 +242,8 @@ def transformer_attribution(request: Request, *, extra_tokens: int | None = None
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain` on a transformer (a model with
-        ``keras.layers.MultiHeadAttention`` layers): images ``(N, H, W, C)`` float32 in [0, 1],
-        targets ``(N,)`` (the explained class, or any other target), ``batch_size``.
-    extra_tokens : int, optional
-        Tokens before the patch tokens; None (default) infers it
-        (``xai_tf.models.tokens.token_grid``).
+    {request}
+    {extra_tokens}
 
     Returns
     -------
@@ -223,10 +252,7 @@ def transformer_attribution(request: Request, *, extra_tokens: int | None = None
 
     Raises
     ------
-    ValueError
-        If the model has no attention layer, its attention layers are not self-attention over one
-        token count, or the token count is not ``extra_tokens`` plus a grid of the image's aspect
-        ratio.
+    {raises}
 
     References
     ----------
@@ -234,8 +260,4 @@ def transformer_attribution(request: Request, *, extra_tokens: int | None = None
     Bi-Modal and Encoder-Decoder Transformers", ICCV, 2021.
     """
     _check_model(request, extra_tokens)
-    parts = []
-    for rows in request.progress(chunks(len(request.images), request.batch_size)):
-        attention, gradients = captured_attention(request, rows, gradients=True)
-        parts.append(relevance_to_maps(request, gradient_weighted_relevance(attention, gradients), extra_tokens))
-    return np.concatenate(parts)
+    return _relevance_maps(request, extra_tokens, gradient_weighted_relevance, gradients=True)

@@ -16,8 +16,29 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request, image_step_chunks, reduce_channels
-from xai_tf.explainers.smoothing import check_smoothing, noise_option, smooth
+from xai_tf.explainers.docblocks import CHANNEL_REDUCTION_PATH, MAPS_RETURNS, REQUEST, REQUEST_SEEDED, section
+from xai_tf.explainers.smoothing import PAIR_NOISE, SMOOTHED_MAPS, check_smoothing, noise_option, smooth
+
+# -- Blur IG's docstring blocks (``xai_tf._docstrings.fill_doc``) -----------------------------------
+#: The blur path's parameters, PAIR's ``BlurIG`` defaults.
+_BLUR_PATH = """
+max_sigma : float, optional
+    Standard deviation in pixels of the most blurred image, where the path starts (default 50,
+    PAIR's); > 0.
+steps : int, optional
+    Blur levels along the path (default 100, PAIR's); one backward pass each.
+grad_step : float, optional
+    Sigma increment of the finite difference that estimates ``d blur / d sigma`` (default
+    0.01, PAIR's); > 0.
+sqrt : bool, optional
+    False (default, PAIR's): sigmas ``i max_sigma / steps`` for ``i = 0 .. steps`` (linear).
+    True: ``sqrt(i max_sigma / steps)`` (PAIR's square-root schedule, which ends at
+    ``sqrt(max_sigma)``).
+"""
+_XU_2020 = section("References",
+                   'S. Xu, S. Venugopalan and M. Sundararajan, "Attribution in Scale and Space", CVPR, 2020.')
 
 
 @functools.lru_cache(maxsize=1024)
@@ -101,6 +122,8 @@ def _check_blur(max_sigma, steps, grad_step):
     check_positive(grad_step, "grad_step")
 
 
+@fill_doc(parameters=section("Parameters", REQUEST, _BLUR_PATH, CHANNEL_REDUCTION_PATH), returns=MAPS_RETURNS,
+          references=_XU_2020)
 def blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad_step: float = 0.01,
             sqrt: bool = False, channel_reduction: str = "sum") -> np.ndarray:
     """Blur Integrated Gradients (Xu et al. 2020): integrate along a path of Gaussian blurs.
@@ -112,33 +135,9 @@ def blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad
     matrices. Defaults are PAIR's: max_sigma 50 px, 100 steps, finite-difference grad_step 0.01,
     linear sigmas.
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
-    max_sigma : float, optional
-        Standard deviation in pixels of the most blurred image, where the path starts (default 50,
-        PAIR's); > 0.
-    steps : int, optional
-        Blur levels along the path (default 100, PAIR's); one backward pass each.
-    grad_step : float, optional
-        Sigma increment of the finite difference that estimates ``d blur / d sigma`` (default
-        0.01, PAIR's); > 0.
-    sqrt : bool, optional
-        False (default, PAIR's): sigmas ``i max_sigma / steps`` for ``i = 0 .. steps`` (linear).
-        True: ``sqrt(i max_sigma / steps)`` (PAIR's square-root schedule, which ends at
-        ``sqrt(max_sigma)``).
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
-        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
-        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
-        default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+    {returns}
         With "sum" the map is signed: positive where the pixel's detail (what the blur removes)
         raises the target logit, negative where it lowers it; the sum approximates
         ``logit(x) - logit(blurred x)``. "abs_sum" and "l2" give magnitudes only (>= 0).
@@ -151,15 +150,15 @@ def blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad
         If ``max_sigma <= 0``, ``steps < 1``, ``grad_step <= 0`` or ``channel_reduction`` is not
         one of the four names.
 
-    References
-    ----------
-    S. Xu, S. Venugopalan and M. Sundararajan, "Attribution in Scale and Space", CVPR, 2020.
+    {references}
     """
     _check_blur(max_sigma, steps, grad_step)
     attributions = blur_attributions(request, request.images, request.targets, max_sigma, steps, grad_step, sqrt)
     return reduce_channels(attributions, channel_reduction)
 
 
+@fill_doc(parameters=section("Parameters", REQUEST_SEEDED, _BLUR_PATH, PAIR_NOISE, CHANNEL_REDUCTION_PATH),
+          returns=section("Returns", SMOOTHED_MAPS), references=_XU_2020)
 def smooth_blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 100, grad_step: float = 0.01,
                    sqrt: bool = False, n_samples: int = 25, stdev_spread: float = 0.15, noise: float | None = None,
                    magnitude: bool = True, channel_reduction: str = "sum") -> np.ndarray:
@@ -171,48 +170,10 @@ def smooth_blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 10
     ``magnitude``. Seeded by ``seed`` (:func:`xai_tf.explain`): the noise of
     image ``i`` is drawn from ``(seed, i)``, so maps do not depend on ``batch_size``.
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``seed``.
-    max_sigma : float, optional
-        Standard deviation in pixels of the most blurred image, where the path starts (default 50,
-        PAIR's); > 0.
-    steps : int, optional
-        Blur levels along the path (default 100, PAIR's); one backward pass each.
-    grad_step : float, optional
-        Sigma increment of the finite difference that estimates ``d blur / d sigma`` (default
-        0.01, PAIR's); > 0.
-    sqrt : bool, optional
-        False (default, PAIR's): sigmas ``i max_sigma / steps`` for ``i = 0 .. steps`` (linear).
-        True: ``sqrt(i max_sigma / steps)`` (PAIR's square-root schedule, which ends at
-        ``sqrt(max_sigma)``).
-    n_samples : int, optional
-        Noisy copies per image (default 25, PAIR's). At least 1.
-    stdev_spread : float, optional
-        Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
-        (default 0.15, PAIR's); >= 0.
-    noise : float, optional
-        Absolute noise standard deviation in pixel units, the same for every image (Xplique's
-        ``noise``; default None: ``stdev_spread`` applies). Give ``noise`` or a non-default
-        ``stdev_spread``, not both.
-    magnitude : bool, optional
-        Average the squared attributions (default True, PAIR's) instead of the signed ones.
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
-        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
-        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
-        default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
-        With ``magnitude=True`` (default) the map is the mean squared attribution, >= 0, larger =
-        more important. With ``magnitude=False`` and "sum" or "mean" it is signed as in
-        :func:`~xai_tf.explainers.blur.blur_ig`.
+    {returns}
+        :func:`~xai_tf.explainers.blur.blur_ig`'s.
 
     Raises
     ------
@@ -224,9 +185,7 @@ def smooth_blur_ig(request: Request, *, max_sigma: float = 50.0, steps: int = 10
         ``stdev_spread < 0``, ``noise < 0``, ``noise`` with a non-default ``stdev_spread``, or
         ``channel_reduction`` is not one of the four names.
 
-    References
-    ----------
-    S. Xu, S. Venugopalan and M. Sundararajan, "Attribution in Scale and Space", CVPR, 2020.
+    {references}
     """
     _check_blur(max_sigma, steps, grad_step)
     check_smoothing(n_samples, stdev_spread)

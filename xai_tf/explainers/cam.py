@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import (
     Request,
     check_upsample,
@@ -32,9 +33,36 @@ from xai_tf.explainers.base import (
 from xai_tf.explainers.base import (
     upsample as resize_maps,
 )
+from xai_tf.explainers.docblocks import REQUEST_LAYER, UPSAMPLE_BILINEAR, join, section
 from xai_tf.models import graph
 
 _EPSILON = 1e-7  # tf-keras-vis' (Keras') epsilon in the Score-CAM activation normalisation
+
+# -- the CAM family's docstring blocks (``xai_tf._docstrings.fill_doc``) ----------------------------
+#: The Returns entry of a CAM (maps >= 0).
+CAM_MAPS = """
+numpy.ndarray, shape (N, H, W), float32
+    One map per image, >= 0, larger = more important for the target class.
+"""
+#: The ValueError of a layer method without ``layer=`` on a model without convolution.
+NO_CONV_LAYER = """
+ValueError
+    If ``request.layer`` is None and the model has no convolution layer (the message lists
+    the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
+    method.
+"""
+#: Grad-CAM's paper (Grad-CAM, Guided Grad-CAM).
+GRADCAM_REFERENCE = """
+R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh and D. Batra, "Grad-CAM: Visual
+Explanations from Deep Networks via Gradient-based Localization", ICCV, 2017.
+"""
+#: The Parameters, Returns and Raises sections of a CAM whose only option is ``upsample``.
+_CAM_SECTIONS = join(section("Parameters", REQUEST_LAYER, UPSAMPLE_BILINEAR), "", section("Returns", CAM_MAPS), "",
+                     section("Raises", NO_CONV_LAYER))
+_SCORECAM_REFERENCE = section("References", """
+H. Wang, Z. Wang, M. Du, F. Yang, Z. Zhang, S. Ding, P. Mardziel and X. Hu, "Score-CAM:
+Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
+""")
 
 
 def cam_layer(request: Request) -> str:
@@ -51,6 +79,12 @@ def to_input_size(request: Request, maps: np.ndarray, upsample: str = "bilinear"
     return resize_maps(maps, request.images.shape[1:3], upsample).numpy()
 
 
+def _at_input_size(request: Request, layer_maps, upsample: str) -> np.ndarray:
+    """``layer_maps(request)`` ``(N, h, w)`` resized to the input with ``upsample`` (checked before the model runs)."""
+    check_upsample(upsample)
+    return to_input_size(request, layer_maps(request), upsample)
+
+
 def gradcam_layer_maps(request: Request) -> np.ndarray:
     """Grad-CAM at the layer's resolution ``(N, h, w)``: ``relu(sum_k mean(dS/dA_k) * A_k)``."""
     (acts,), (grads,) = layer_gradients(request, (cam_layer(request),))
@@ -58,47 +92,21 @@ def gradcam_layer_maps(request: Request) -> np.ndarray:
     return np.maximum((weights * acts).sum(axis=-1), 0.0)
 
 
+@fill_doc(sections=_CAM_SECTIONS, references=section("References", GRADCAM_REFERENCE))
 def gradcam(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     """Grad-CAM (Selvaraju et al. 2017) on the target logit, at ``layer`` (default: the last convolution).
 
     At the layer's resolution the map is ``relu(sum_k mean(dS/dA_k) * A_k)``: each channel ``A_k``
     of the layer's activations weighted by the spatial mean of the gradient of the target logit
     ``S`` with respect to it (the formula of tf-keras-vis and PAIR ``GradCam``). It is then
-    upsampled bilinearly with half-pixel centres to the input size (module docstring).
+    upsampled bilinearly with half-pixel centres to the input size (module docstring); it is 0
+    where the weighted channel sum is negative.
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
-        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
-    upsample : str, optional
-        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
-        centres, as the original Grad-CAM code and PAIR ``GradCam``) or another ``tf.image.resize`` method ("bicubic",
-        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
+    {sections}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W), float32
-        One map per image, >= 0, larger = more important for the target class; 0 where the
-        weighted channel sum is negative.
-
-    Raises
-    ------
-    ValueError
-        If ``request.layer`` is None and the model has no convolution layer (the message lists
-        the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
-        method.
-
-    References
-    ----------
-    R. R. Selvaraju, M. Cogswell, A. Das, R. Vedantam, D. Parikh and D. Batra, "Grad-CAM: Visual
-    Explanations from Deep Networks via Gradient-based Localization", ICCV, 2017.
+    {references}
     """
-    check_upsample(upsample)
-    return to_input_size(request, gradcam_layer_maps(request), upsample)
+    return _at_input_size(request, gradcam_layer_maps, upsample)
 
 
 def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
@@ -121,6 +129,7 @@ def gradcam_pp_layer_maps(request: Request) -> np.ndarray:
     return np.maximum((weights * acts).sum(axis=-1), 0.0).astype(np.float32)
 
 
+@fill_doc(sections=_CAM_SECTIONS)
 def gradcam_pp(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     """Grad-CAM++ (Chattopadhay et al. 2018) at ``layer`` (default: the last convolution).
 
@@ -131,38 +140,14 @@ def gradcam_pp(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     cancels in the alphas and only rescales the map, so it is left out (it overflows for large
     logits).
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
-        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
-    upsample : str, optional
-        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
-        centres, as the original Grad-CAM++ code) or another ``tf.image.resize`` method ("bicubic",
-        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
-
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W), float32
-        One map per image, >= 0, larger = more important for the target class.
-
-    Raises
-    ------
-    ValueError
-        If ``request.layer`` is None and the model has no convolution layer (the message lists
-        the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
-        method.
+    {sections}
 
     References
     ----------
     A. Chattopadhay, A. Sarkar, P. Howlader and V. N. Balasubramanian, "Grad-CAM++: Generalized
     Gradient-Based Visual Explanations for Deep Convolutional Networks", WACV, 2018.
     """
-    check_upsample(upsample)
-    return to_input_size(request, gradcam_pp_layer_maps(request), upsample)
+    return _at_input_size(request, gradcam_pp_layer_maps, upsample)
 
 
 def _masked_probability_function(request: Request):
@@ -217,6 +202,7 @@ def scorecam_layer_maps(request: Request, max_channels: int | None = None) -> np
     return np.maximum((acts * weights[:, None, None, :]).sum(axis=-1), 0.0)
 
 
+@fill_doc(sections=_CAM_SECTIONS, references=_SCORECAM_REFERENCE)
 def scorecam(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     """Score-CAM (Wang et al. 2020): channels weighted by the target probability of the image masked by each.
 
@@ -226,40 +212,15 @@ def scorecam(request: Request, *, upsample: str = "bilinear") -> np.ndarray:
     bilinearly to the input size. On a single sigmoid unit the probability is
     ``sigmoid(+-logit)``. One forward pass per channel and image (in ``batch_size`` chunks).
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
-        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
-    upsample : str, optional
-        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
-        centres, as the original Score-CAM code) or another ``tf.image.resize`` method ("bicubic",
-        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
+    {sections}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W), float32
-        One map per image, >= 0, larger = more important for the target class.
-
-    Raises
-    ------
-    ValueError
-        If ``request.layer`` is None and the model has no convolution layer (the message lists
-        the 4-D layers ``layer=`` could name), or ``upsample`` is not a ``tf.image.resize``
-        method.
-
-    References
-    ----------
-    H. Wang, Z. Wang, M. Du, F. Yang, Z. Zhang, S. Ding, P. Mardziel and X. Hu, "Score-CAM:
-    Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
+    {references}
     """
-    check_upsample(upsample)
-    return to_input_size(request, scorecam_layer_maps(request), upsample)
+    return _at_input_size(request, scorecam_layer_maps, upsample)
 
 
+@fill_doc(request=REQUEST_LAYER, upsample=UPSAMPLE_BILINEAR, returns=section("Returns", CAM_MAPS),
+          references=_SCORECAM_REFERENCE)
 def faster_scorecam(request: Request, *, max_channels: int = 10, upsample: str = "bilinear") -> np.ndarray:
     """Faster Score-CAM (tabayashi0117, in tf-keras-vis as ``max_N``): Score-CAM over the strongest channels.
 
@@ -269,24 +230,13 @@ def faster_scorecam(request: Request, *, max_channels: int = 10, upsample: str =
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
-        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    {request}
     max_channels : int, optional
         Channels kept per image (default 10, tf-keras-vis' example); all of them when the layer
         has no more. At least 1.
-    upsample : str, optional
-        How the layer-resolution map is resized to the input: "bilinear" (default; half-pixel
-        centres, as the original Score-CAM code) or another ``tf.image.resize`` method ("bicubic",
-        "nearest", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic";
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
+    {upsample}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W), float32
-        One map per image, >= 0, larger = more important for the target class.
+    {returns}
 
     Raises
     ------
@@ -296,11 +246,7 @@ def faster_scorecam(request: Request, *, max_channels: int = 10, upsample: str =
         If ``max_channels < 1``, ``upsample`` is not a ``tf.image.resize`` method, or
         ``request.layer`` is None and the model has no convolution layer.
 
-    References
-    ----------
-    H. Wang, Z. Wang, M. Du, F. Yang, Z. Zhang, S. Ding, P. Mardziel and X. Hu, "Score-CAM:
-    Score-Weighted Visual Explanations for Convolutional Neural Networks", CVPR Workshops, 2020.
+    {references}
     """
     check_positive(max_channels, "max_channels", integer=True)
-    check_upsample(upsample)
-    return to_input_size(request, scorecam_layer_maps(request, max_channels), upsample)
+    return _at_input_size(request, lambda request: scorecam_layer_maps(request, max_channels), upsample)

@@ -22,9 +22,11 @@ import warnings
 import numpy as np
 
 from xai_tf._checks import check_number
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request, check_upsample, chunks, layer_activations
 from xai_tf.explainers.base import upsample as resize_maps
 from xai_tf.explainers.cam import cam_layer
+from xai_tf.explainers.docblocks import REQUEST_LAYER, UPSAMPLE_BICUBIC
 
 
 def fem_layer_maps(activations: np.ndarray, k: float) -> np.ndarray:
@@ -36,21 +38,18 @@ def fem_layer_maps(activations: np.ndarray, k: float) -> np.ndarray:
     return (masks * means).sum(axis=-1)
 
 
+@fill_doc(request=REQUEST_LAYER, upsample=UPSAMPLE_BICUBIC)
 def fem(request: Request, *, k: float = 2.0, upsample: str = "bicubic") -> np.ndarray:
     """FEM (Fuad et al. 2020): k-sigma thresholded channels of a convolution layer weighted by their means.
 
     Parameters
     ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)``; ``request.layer`` (``explain(..., layer=)``) or the
-        last convolution. Targets are not used (FEM is class-agnostic).
-    k : float
+    {request}
+        The targets are not used (FEM is class-agnostic).
+    k : float, optional
         Standard deviations above the channel mean for a position to count (default 2, the paper's
         and Xplique's k-sigma rule); any real number.
-    upsample : str
-        How the layer-resolution map is resized to the image: "bicubic" (default, Xplique's) or
-        another ``tf.image.resize`` method ("bilinear" as the CAM family, "nearest", ...;
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
+    {upsample}
 
     Returns
     -------

@@ -23,8 +23,11 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request, check_upsample
+from xai_tf.explainers.docblocks import REQUEST, UPSAMPLE_BICUBIC, join, section
 from xai_tf.explainers.masking import (
+    SCORE,
     check_grid_size,
     check_score,
     grid_cells,
@@ -33,6 +36,27 @@ from xai_tf.explainers.masking import (
 )
 
 _EPSILON = 1e-12  # Xplique's floor of the output variance in the Jansen estimator
+#: The docstring blocks Sobol and HSIC share (``xai_tf._docstrings.fill_doc``): the options before
+#: ``n_designs``, and those after it with the start of the Returns section.
+_GRID = {"grid": join(REQUEST, """
+grid_size : int, optional
+    Cells per side (default 8, Xplique's and the Sobol paper's); at most ``min(H, W)``.
+"""), "scoring": join(SCORE, UPSAMPLE_BICUBIC, "", section("Returns", "numpy.ndarray, shape (N, H, W), float32"))}
+
+
+def _cell_attribution(request: Request, grid_size, n_designs, score: str, upsample: str, designs_of,
+                      estimate) -> np.ndarray:
+    """The pipeline Sobol and HSIC share: checked options, ``designs_of(cells, n_designs)`` ``(S, cells)``
+    over the grid cells (it checks ``n_designs`` its own way), their target scores ``(N, S)``, and
+    ``estimate(scores, designs)`` ``(N, cells)`` resized to the image ``(N, H, W)``."""
+    height, width = request.images.shape[1:3]
+    grid_size = check_grid_size(grid_size, height, width)
+    check_positive(n_designs, "n_designs", integer=True)
+    designs = designs_of(grid_size * grid_size, int(n_designs))
+    check_score(score)
+    check_upsample(upsample)
+    scores = segment_scores(request, grid_cells(height, width, grid_size), designs, score=score)
+    return resize_cells(estimate(scores, designs).reshape(-1, grid_size, grid_size), height, width, upsample)
 
 
 def sobol_designs(dimension: int, n_designs: int) -> np.ndarray:
@@ -62,31 +86,20 @@ def jansen_total_indices(scores: np.ndarray, n_designs: int, dimension: int) -> 
     return ((a[:, None, :] - c) ** 2).sum(axis=2) / (2.0 * n_designs * variance[:, None])
 
 
+@fill_doc(**_GRID)
 def sobol(request: Request, *, grid_size: int = 8, n_designs: int = 32, score: str = "probability",
           upsample: str = "bicubic") -> np.ndarray:
     """Sobol attribution (Fel et al. 2021): total Sobol indices of the grid cells for the target score.
 
     Parameters
     ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
-    grid_size : int
-        Cells per side (default 8, the paper's and Xplique's); at most ``min(H, W)``.
-    n_designs : int
+    {grid}
+    n_designs : int, optional
         Points of each Sobol matrix ``A`` and ``B``, a power of 2 (default 32, the paper's and
         Xplique's). Forward passes per image: ``n_designs * (grid_size**2 + 2)`` (2,112 by default).
-    score : {"probability", "logit"}
-        What is scored (default the class probability, module docstring).
-    upsample : str
-        How the grid of cell values is resized to the image: "bicubic" (default, Xplique's) or
-        another ``tf.image.resize`` method ("bilinear", "nearest" for flat cells, ...;
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
-
-    Returns
-    -------
-    ndarray
-        ``(N, H, W)`` total indices (>= 0) upsampled (bicubically by default: may dip slightly below 0
-        between cells).
+    {scoring}
+        Total indices (>= 0) upsampled (bicubically by default: may dip slightly below 0 between
+        cells).
 
     Raises
     ------
@@ -94,19 +107,15 @@ def sobol(request: Request, *, grid_size: int = 8, n_designs: int = 32, score: s
         ``n_designs`` not a power of 2; ``grid_size`` larger than the image; unknown ``score`` or
         ``upsample``.
     """
-    height, width = request.images.shape[1:3]
-    grid_size = check_grid_size(grid_size, height, width)
-    check_positive(n_designs, "n_designs", integer=True)
-    if n_designs & (n_designs - 1):
-        raise ValueError(f"n_designs must be a power of 2 (Sobol sequences are balanced on powers of 2); "
-                         f"got {n_designs}")
-    check_score(score)
-    check_upsample(upsample)
-    dimension = grid_size * grid_size
-    designs = sobol_designs(dimension, int(n_designs))
-    scores = segment_scores(request, grid_cells(height, width, grid_size), designs, score=score)
-    indices = jansen_total_indices(scores, int(n_designs), dimension)
-    return resize_cells(indices.reshape(-1, grid_size, grid_size), height, width, upsample)
+    def designs_of(dimension: int, n: int) -> np.ndarray:
+        if n & (n - 1):
+            raise ValueError(f"n_designs must be a power of 2 (Sobol sequences are balanced on powers of 2); "
+                             f"got {n_designs}")
+        return sobol_designs(dimension, n)
+
+    def estimate(scores: np.ndarray, designs: np.ndarray) -> np.ndarray:
+        return jansen_total_indices(scores, int(n_designs), designs.shape[1])
+    return _cell_attribution(request, grid_size, n_designs, score, upsample, designs_of, estimate)
 
 
 def hsic_binary_rbf(designs: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -130,46 +139,31 @@ def hsic_binary_rbf(designs: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return 2.0 * np.einsum("nd,nm,md->d", x, centred, x) / n
 
 
+@fill_doc(**_GRID)
 def hsic(request: Request, *, grid_size: int = 8, n_designs: int = 500, score: str = "probability",
          upsample: str = "bicubic") -> np.ndarray:
     """HSIC attribution (Novello, Fel & Vigouroux 2022): dependence of the target score on each grid cell.
 
     Parameters
     ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
-    grid_size : int
-        Cells per side (default 8, Xplique's); at most ``min(H, W)``.
-    n_designs : int
+    {grid}
+    n_designs : int, optional
         Binary designs (default 500, Xplique's): the first ``n_designs`` points of the
         ``grid_size**2``-dimensional Sobol sequence rounded to {0, 1} (Xplique's default sampler;
         the paper samples a Latin hypercube). One forward pass per design and image.
-    score : {"probability", "logit"}
-        What is scored (default the class probability, module docstring).
-    upsample : str
-        How the grid of cell values is resized to the image: "bicubic" (default, Xplique's) or
-        another ``tf.image.resize`` method ("bilinear", "nearest" for flat cells, ...;
-        ``xai_tf.explainers.base.UPSAMPLE_METHODS``).
-
-    Returns
-    -------
-    ndarray
-        ``(N, H, W)`` HSIC values (``hsic_binary_rbf``) upsampled (bicubically by default).
+    {scoring}
+        HSIC values (``hsic_binary_rbf``) upsampled (bicubically by default).
 
     Raises
     ------
     ValueError
         ``n_designs < 2``; ``grid_size`` larger than the image; unknown ``score`` or ``upsample``.
     """
-    height, width = request.images.shape[1:3]
-    grid_size = check_grid_size(grid_size, height, width)
-    check_positive(n_designs, "n_designs", integer=True)
-    if n_designs < 2:
-        raise ValueError(f"n_designs must be >= 2 (HSIC compares designs); got {n_designs}")
-    check_score(score)
-    check_upsample(upsample)
-    dimension = grid_size * grid_size
-    designs = tf.round(tf.math.sobol_sample(dimension, int(n_designs), dtype=tf.float32)).numpy()
-    scores = segment_scores(request, grid_cells(height, width, grid_size), designs, score=score)
-    values = np.stack([hsic_binary_rbf(designs, row) for row in scores])
-    return resize_cells(values.reshape(-1, grid_size, grid_size), height, width, upsample)
+    def designs_of(dimension: int, n: int) -> np.ndarray:
+        if n < 2:
+            raise ValueError(f"n_designs must be >= 2 (HSIC compares designs); got {n_designs}")
+        return tf.round(tf.math.sobol_sample(dimension, n, dtype=tf.float32)).numpy()
+
+    def estimate(scores: np.ndarray, designs: np.ndarray) -> np.ndarray:
+        return np.stack([hsic_binary_rbf(designs, row) for row in scores])
+    return _cell_attribution(request, grid_size, n_designs, score, upsample, designs_of, estimate)

@@ -15,10 +15,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request, input_gradients, reduce_channels
-from xai_tf.explainers.smoothing import noise_option, smooth
+from xai_tf.explainers.docblocks import (
+    CHANNEL_REDUCTION,
+    CHANNEL_REDUCTION_MEAN,
+    MAPS_RETURNS,
+    PLAIN_PARAMETERS,
+    PLAIN_RAISES,
+    REQUEST_SEEDED,
+    section,
+)
+from xai_tf.explainers.smoothing import (
+    N_SAMPLES,
+    PAIR_NOISE,
+    SMOOTHED_MAPS,
+    SMOOTHGRAD_REFERENCE,
+    XPLIQUE_NOISE,
+    noise_option,
+    smooth,
+)
+
+#: The docstring sections of the methods without options but ``channel_reduction``.
+_PLAIN = {"parameters": PLAIN_PARAMETERS, "returns": MAPS_RETURNS, "raises": PLAIN_RAISES}
 
 
+@fill_doc(**_PLAIN)
 def vanilla_gradient(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
     """Vanilla Gradient (Simonyan et al. 2014): the gradient of the target logit with respect to the pixels.
 
@@ -26,28 +48,14 @@ def vanilla_gradient(request: Request, *, channel_reduction: str = "sum") -> np.
     reduced over the colour channels. The definition is PAIR ``saliency``'s ``GradientSaliency``
     (module docstring).
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel gradients of a pixel become one value: "sum" (default; keeps the
-        sign), "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before
-        clipping), "l2" (Euclidean norm) or "mean" (Xplique's default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+    {returns}
         With "sum" or "mean" the map is signed: positive where raising the pixel value raises the
         target logit, negative where it lowers it; a larger magnitude means more influence.
         "abs_sum" and "l2" give magnitudes only (>= 0).
 
-    Raises
-    ------
-    ValueError
-        If ``channel_reduction`` is not one of the four names.
+    {raises}
 
     References
     ----------
@@ -57,34 +65,21 @@ def vanilla_gradient(request: Request, *, channel_reduction: str = "sum") -> np.
     return reduce_channels(input_gradients(request), channel_reduction)
 
 
+@fill_doc(**_PLAIN)
 def input_x_gradient(request: Request, *, channel_reduction: str = "sum") -> np.ndarray:
     """Input x Gradient (Shrikumar et al. 2016): each pixel value times its gradient.
 
     As in paper 001: the attribution of a pixel channel is ``x * d logit_target / d x``, reduced
     over the colour channels.
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
-        sign), "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before
-        clipping), "l2" (Euclidean norm) or "mean" (Xplique's default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+    {returns}
         With "sum" or "mean" the map is signed: positive where the pixel, to first order, raises the
         target logit, negative where it lowers it; black pixels (value 0) get 0. "abs_sum" and "l2"
         give magnitudes only (>= 0).
 
-    Raises
-    ------
-    ValueError
-        If ``channel_reduction`` is not one of the four names.
+    {raises}
 
     References
     ----------
@@ -103,6 +98,8 @@ def _gradients(request: Request):
     return attribute
 
 
+@fill_doc(parameters=section("Parameters", REQUEST_SEEDED, PAIR_NOISE, CHANNEL_REDUCTION),
+          returns=section("Returns", SMOOTHED_MAPS), references=section("References", SMOOTHGRAD_REFERENCE))
 def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0.15, noise: float | None = None,
                magnitude: bool = True, channel_reduction: str = "sum") -> np.ndarray:
     """SmoothGrad (Smilkov et al. 2017): input gradients averaged over noisy copies of the image.
@@ -112,37 +109,13 @@ def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0
     copies (squared when ``magnitude``) are averaged, then reduced over the colour channels.
     Definitions and defaults are PAIR ``saliency``'s (the paper used PAIR). Seeded by ``seed``
     (:func:`xai_tf.explain`): the noise of image ``i`` is drawn from ``(seed, i)``, so maps do not
-    depend on ``batch_size``.
+    depend on ``batch_size``. One backward pass per copy; ``stdev_spread=0`` gives the plain
+    gradient (squared when ``magnitude``).
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``seed``.
-    n_samples : int, optional
-        Noisy copies per image (default 25, PAIR's); one backward pass each. At least 1.
-    stdev_spread : float, optional
-        Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
-        (default 0.15, PAIR's); 0 gives the plain gradient (squared when ``magnitude``).
-    noise : float, optional
-        Absolute noise standard deviation in pixel units, the same for every image (Xplique's
-        ``noise``; default None: ``stdev_spread`` applies). Give ``noise`` or a non-default
-        ``stdev_spread``, not both.
-    magnitude : bool, optional
-        Average the squared gradients (default True, PAIR's) instead of the signed gradients.
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel averages of a pixel become one value: "sum" (default; keeps the sign),
-        "abs_sum" (sum of absolute values, PAIR's ``VisualizeImageGrayscale`` before clipping),
-        "l2" (Euclidean norm) or "mean" (Xplique's default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
-        With ``magnitude=True`` (default) the map is the mean squared gradient, >= 0, larger = more
-        influence. With ``magnitude=False`` and "sum" or "mean" it is signed: positive where raising
-        the pixel value raises the target logit on average over the noise.
+    {returns}
+        positive where raising the pixel value raises the target logit on average over the noise.
 
     Raises
     ------
@@ -152,41 +125,26 @@ def smoothgrad(request: Request, *, n_samples: int = 25, stdev_spread: float = 0
         If ``n_samples < 1``, ``stdev_spread < 0``, ``noise < 0``, ``noise`` given with a
         non-default ``stdev_spread``, or ``channel_reduction`` is not one of the four names.
 
-    References
-    ----------
-    D. Smilkov, N. Thorat, B. Kim, F. Viegas and M. Wattenberg, "SmoothGrad: removing noise by
-    adding noise", arXiv:1706.03825, 2017.
+    {references}
     """
     return reduce_channels(smooth(request, _gradients(request), n_samples=n_samples,
                                   statistic="mean_square" if magnitude else "mean",
                                   **noise_option(smoothgrad, stdev_spread, noise)), channel_reduction)
 
 
+@fill_doc(parameters=section("Parameters", REQUEST_SEEDED,
+                             N_SAMPLES.format(least="2 (a variance needs two)", default="50, Xplique's"),
+                             XPLIQUE_NOISE, CHANNEL_REDUCTION_MEAN), returns=MAPS_RETURNS)
 def vargrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2, noise: float | None = None,
             channel_reduction: str = "mean") -> np.ndarray:
     """VarGrad (Adebayo et al. 2018): the variance of the input gradients over noisy copies.
 
-    Parameters
-    ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
-    n_samples : int
-        Noisy copies per image (>= 2; Xplique's default 50).
-    stdev_spread : float
-        Noise standard deviation as a fraction of each image's value range ``max(x) - min(x)``
-        (SmoothGrad's convention; default 0.2, Xplique's absolute sigma 0.2 on a full-range [0, 1]
-        image).
-    noise : float, optional
-        Absolute noise standard deviation in pixel units (Xplique's ``noise``; default None:
-        ``stdev_spread`` applies). Give ``noise`` or a non-default ``stdev_spread``, not both.
-    channel_reduction : {"mean", "sum", "abs_sum", "l2"}
-        Over colour channels after the statistic; default "mean" (Xplique's ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    ndarray
-        ``(N, H, W)`` non-negative maps: the unbiased variance ``n / (n - 1) (E[g^2] - E[g]^2)``
-        of the target logit's gradients (Xplique's ``VarGrad`` arithmetic). Seeded by ``seed``.
+    {returns}
+        Non-negative maps: the unbiased variance ``n / (n - 1) (E[g^2] - E[g]^2)`` of the target
+        logit's gradients (Xplique's ``VarGrad`` arithmetic), then the channels reduced. Seeded by
+        ``seed``.
 
     Raises
     ------
@@ -199,30 +157,17 @@ def vargrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2,
     return reduce_channels(variance, channel_reduction)
 
 
+@fill_doc(parameters=section("Parameters", REQUEST_SEEDED, N_SAMPLES.format(least=1, default="50, Xplique's"),
+                             XPLIQUE_NOISE, CHANNEL_REDUCTION_MEAN), returns=MAPS_RETURNS)
 def squaregrad(request: Request, *, n_samples: int = 50, stdev_spread: float = 0.2, noise: float | None = None,
                channel_reduction: str = "mean") -> np.ndarray:
     """SquareGrad (SmoothGrad-squared, Hooker et al. 2019): the mean squared input gradient over noisy copies.
 
-    Parameters
-    ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
-    n_samples : int
-        Noisy copies per image (Xplique's default 50).
-    stdev_spread : float
-        Noise standard deviation as a fraction of each image's value range (SmoothGrad's
-        convention; default 0.2, i.e. Xplique's absolute sigma 0.2 on a full-range [0, 1] image).
-    noise : float, optional
-        Absolute noise standard deviation in pixel units (Xplique's ``noise``; default None:
-        ``stdev_spread`` applies). Give ``noise`` or a non-default ``stdev_spread``, not both.
-    channel_reduction : {"mean", "sum", "abs_sum", "l2"}
-        Over colour channels; default "mean" (Xplique's ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    ndarray
-        ``(N, H, W)`` non-negative maps ``E[g^2]`` (same as ``smoothgrad(magnitude=True)`` with the
-        same noise, whose PAIR defaults differ: 25 samples, spread 0.15, channel sum). Seeded by ``seed``.
+    {returns}
+        Non-negative maps ``E[g^2]`` (same as ``smoothgrad(magnitude=True)`` with the same noise,
+        whose PAIR defaults differ: 25 samples, spread 0.15, channel sum). Seeded by ``seed``.
 
     Raises
     ------

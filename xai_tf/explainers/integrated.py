@@ -17,12 +17,42 @@ import math
 import numpy as np
 
 from xai_tf._checks import check_choice, check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request, input_gradients, path_integral, reduce_channels
 from xai_tf.explainers.blur import blur_ig, smooth_blur_ig  # noqa: F401  (re-exported: the registry's names)
-from xai_tf.explainers.smoothing import check_smoothing, noise_option, smooth
+from xai_tf.explainers.docblocks import CHANNEL_REDUCTION_PATH, MAPS_RETURNS, REQUEST, REQUEST_SEEDED, section
+from xai_tf.explainers.smoothing import (
+    PAIR_NOISE,
+    SMOOTHED_MAPS,
+    SMOOTHGRAD_REFERENCE,
+    check_smoothing,
+    noise_option,
+    smooth,
+)
 
 #: How the gradients at the ``steps`` path points are averaged (``integrated_attributions``).
 RULES = ("riemann", "trapezoid")
+
+# -- the path methods' shared docstring blocks (``xai_tf._docstrings.fill_doc``) ----------------------
+_STEPS = """
+steps : int, optional
+    Points on the straight path from the baseline to the image (default 25, PAIR's; use >= 128
+    for completeness within ~1 %). One backward pass each.
+"""
+#: ``baseline`` of the straight-path methods (:func:`make_baseline`).
+BASELINE = """
+baseline : {"black", "white"}, float or numpy.ndarray, optional
+    Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
+    number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
+    for every image) or ``(N, H, W, C)`` (one per image).
+"""
+_RULE = """
+rule : {"riemann", "trapezoid"}, optional
+    How the path gradients (of each noisy copy, for SmoothGrad-IG) are averaged: "riemann"
+    (default, PAIR's) the plain mean over the ``steps`` points; "trapezoid" (Xplique's) the
+    trapezoidal rule, ends weighted 1/2 and divided by ``steps - 1`` intervals (``steps >= 2``;
+    more accurate on smooth models).
+"""
 
 
 def make_baseline(request: Request, baseline, images: np.ndarray | None = None) -> np.ndarray:
@@ -67,6 +97,8 @@ def _check_rule(rule: str, steps: int) -> None:
         raise ValueError(f"steps must be >= 2 for rule='trapezoid' (it needs both ends of the path); got {steps}")
 
 
+@fill_doc(parameters=section("Parameters", REQUEST, _STEPS, BASELINE, _RULE, CHANNEL_REDUCTION_PATH),
+          returns=MAPS_RETURNS)
 def integrated_gradients(request: Request, *, steps: int = 25, baseline="black", rule: str = "riemann",
                          channel_reduction: str = "sum") -> np.ndarray:
     """Integrated Gradients (Sundararajan et al. 2017): target-logit gradients integrated from a baseline.
@@ -75,32 +107,9 @@ def integrated_gradients(request: Request, *, steps: int = 25, baseline="black",
     and ``attr = (x - baseline) * sum_alpha grad(baseline + alpha (x - baseline)) / steps``, all
     images x steps batched through one compiled gradient function.
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
-    steps : int, optional
-        Points on the straight path from the baseline to the image (default 25, PAIR's; use
-        >= 128 for completeness within ~1 %). One backward pass each.
-    baseline : {"black", "white"}, float or numpy.ndarray, optional
-        Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
-        number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
-        for every image) or ``(N, H, W, C)`` (one per image).
-    rule : {"riemann", "trapezoid"}, optional
-        How the path gradients are averaged: "riemann" (default, PAIR's) the plain mean over the
-        ``steps`` points; "trapezoid" (Xplique's) the trapezoidal rule, ends weighted 1/2 and
-        divided by ``steps - 1`` intervals (``steps >= 2``; more accurate on smooth models).
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
-        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
-        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
-        default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+    {returns}
         With "sum" the map is signed and its sum over the pixels approximates
         ``logit(x) - logit(baseline)`` of the target class (completeness): positive pixels raise
         the target logit relative to the baseline, negative ones lower it. "abs_sum" and "l2" give
@@ -126,6 +135,8 @@ def integrated_gradients(request: Request, *, steps: int = 25, baseline="black",
     return reduce_channels(attributions, channel_reduction)
 
 
+@fill_doc(parameters=section("Parameters", REQUEST_SEEDED, _STEPS, PAIR_NOISE, BASELINE, _RULE, CHANNEL_REDUCTION_PATH),
+          returns=section("Returns", SMOOTHED_MAPS), references=section("References", SMOOTHGRAD_REFERENCE))
 def smoothgrad_ig(request: Request, *, steps: int = 25, n_samples: int = 25, stdev_spread: float = 0.15,
                   noise: float | None = None, magnitude: bool = True, baseline="black", rule: str = "riemann",
                   channel_reduction: str = "sum") -> np.ndarray:
@@ -136,49 +147,13 @@ def smoothgrad_ig(request: Request, *, steps: int = 25, n_samples: int = 25, std
     image) are averaged, squared first when ``magnitude``. Defaults are PAIR's: 25 IG steps, 25
     noise samples, noise 0.15 of the value range, squared attributions averaged
     (``magnitude=True``). Seeded by ``seed`` (:func:`xai_tf.explain`): the noise of image ``i`` is
-    drawn from ``(seed, i)``, so maps do not depend on ``batch_size``.
+    drawn from ``(seed, i)``, so maps do not depend on ``batch_size``. Each noisy copy has its own
+    path: ``n_samples * steps`` backward passes per image.
 
-    Parameters
-    ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``seed``.
-    steps : int, optional
-        Points on each straight path (default 25, PAIR's); ``n_samples * steps`` backward passes
-        per image.
-    n_samples : int, optional
-        Noisy copies per image (default 25, PAIR's). At least 1.
-    stdev_spread : float, optional
-        Noise standard deviation as a fraction of the image's value range ``max(x) - min(x)``
-        (default 0.15, PAIR's); >= 0.
-    noise : float, optional
-        Absolute noise standard deviation in pixel units, the same for every image (Xplique's
-        ``noise``; default None: ``stdev_spread`` applies). Give ``noise`` or a non-default
-        ``stdev_spread``, not both.
-    magnitude : bool, optional
-        Average the squared attributions (default True, PAIR's) instead of the signed ones.
-    baseline : {"black", "white"}, float or numpy.ndarray, optional
-        Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
-        number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
-        for every image) or ``(N, H, W, C)`` (one per image).
-    rule : {"riemann", "trapezoid"}, optional
-        How each copy's path gradients are averaged: "riemann" (default, PAIR's) the plain mean over the
-        ``steps`` points; "trapezoid" (Xplique's) the trapezoidal rule, ends weighted 1/2 and
-        divided by ``steps - 1`` intervals (``steps >= 2``; more accurate on smooth models).
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
-        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
-        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
-        default ``reducer``).
+    {parameters}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
-        With ``magnitude=True`` (default) the map is the mean squared attribution, >= 0, larger =
-        more important. With ``magnitude=False`` and "sum" or "mean" it is signed as in
-        :func:`~xai_tf.explainers.integrated.integrated_gradients` (positive = raises the target
+    {returns}
+        :func:`~xai_tf.explainers.integrated.integrated_gradients`'s (positive = raises the target
         logit relative to the baseline).
 
     Raises
@@ -191,10 +166,7 @@ def smoothgrad_ig(request: Request, *, steps: int = 25, n_samples: int = 25, std
         two names, ``baseline`` is an unknown name or an array of another shape, or
         ``channel_reduction`` is not one of the four names.
 
-    References
-    ----------
-    D. Smilkov, N. Thorat, B. Kim, F. Viegas and M. Wattenberg, "SmoothGrad: removing noise by
-    adding noise", arXiv:1706.03825, 2017.
+    {references}
     """
     check_positive(steps, "steps", integer=True)
     check_smoothing(n_samples, stdev_spread)
@@ -267,6 +239,7 @@ def _guided_ig(request: Request, images: np.ndarray, baselines: np.ndarray, step
     return attr.reshape(shape).astype(np.float32)
 
 
+@fill_doc(request=REQUEST, baseline=BASELINE, channel_reduction=CHANNEL_REDUCTION_PATH, returns=MAPS_RETURNS)
 def guided_ig(request: Request, *, steps: int = 25, fraction: float = 0.5, max_dist: float = 1.0,
               baseline="black", channel_reduction: str = "sum") -> np.ndarray:
     """Guided Integrated Gradients (Kapishnikov et al. 2021): IG along an adaptive path, PAIR's algorithm.
@@ -281,9 +254,7 @@ def guided_ig(request: Request, *, steps: int = 25, fraction: float = 0.5, max_d
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    {request}
     steps : int, optional
         Steps along the path (default 25, PAIR's notebook); one backward pass each.
     fraction : float, optional
@@ -292,20 +263,10 @@ def guided_ig(request: Request, *, steps: int = 25, fraction: float = 0.5, max_d
     max_dist : float, optional
         How far (as a fraction of the path) a feature may run ahead of the straight line, in
         [0, 1] (default 1.0, PAIR's notebook; 0 = plain IG).
-    baseline : {"black", "white"}, float or numpy.ndarray, optional
-        Start of the path: "black" (default, all zeros, as in the papers), "white" (all ones), a
-        number (every pixel and channel set to it) or an array of shape ``(H, W, C)`` (the same
-        for every image) or ``(N, H, W, C)`` (one per image).
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}, optional
-        How the per-channel attributions of a pixel become one value: "sum" (default; keeps the
-        sign and completeness), "abs_sum" (sum of absolute values, PAIR's
-        ``VisualizeImageGrayscale`` before clipping), "l2" (Euclidean norm) or "mean" (Xplique's
-        default ``reducer``).
+    {baseline}
+    {channel_reduction}
 
-    Returns
-    -------
-    numpy.ndarray, shape (N, H, W)
-        float32 (float64 with ``channel_reduction="l2"``; :func:`xai_tf.explain` returns float32).
+    {returns}
         With "sum" the map is signed like
         :func:`~xai_tf.explainers.integrated.integrated_gradients` (its sum over the pixels
         approximates ``logit(x) - logit(baseline)``; positive = raises the target logit); an image

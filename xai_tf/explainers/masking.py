@@ -20,6 +20,13 @@ from xai_tf._checks import check_choice, check_positive
 from xai_tf.explainers.base import Request, image_step_chunks, upsample
 
 SCORES = ("probability", "logit")
+#: The numpydoc entry of the ``score`` option of the methods that score masked copies.
+SCORE = """
+score : {"probability", "logit"}, optional
+    What is scored: the target class probability (default; what the papers score and what
+    Xplique's default operator ``f(x)[y]`` gives on a softmax model; a sigmoid unit scores ``p``
+    or ``1 - p``) or the target logit (for models whose probabilities saturate).
+"""
 
 
 def check_score(score: str) -> str:

@@ -9,16 +9,20 @@ the gradient that a virtual identity layer inserted there would receive for its 
 - ``"conv3x3"`` (a 3x3 convolution): ``|| a over the 3x3 neighbourhood (zero padded) || * || g ||``;
 
 with ``a`` the layer's activation and ``g`` the gradient of the target logit with respect to it.
-Each layer's map is upsampled bilinearly to the input, min-max scaled to [0, 1] per image, and
-several layers are combined by their product (paper 003's "multi" setting).
+Each layer's map is upsampled bilinearly to the input (``upsample=`` picks another
+``tf.image.resize`` method, :func:`xai_tf.explainers.base.upsample`), min-max scaled to [0, 1] per
+image, and several layers are combined by their product (paper 003's "multi" setting).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from xai_tf._checks import check_choice
-from xai_tf.explainers.base import Request, layer_gradients, upsample
+from xai_tf._docstrings import fill_doc
+from xai_tf.explainers.base import Request, check_upsample, layer_gradients
+from xai_tf.explainers.base import upsample as resize_maps
 from xai_tf.explainers.cam import cam_layer
+from xai_tf.explainers.docblocks import REQUEST_LAYER, UPSAMPLE_BILINEAR
 from xai_tf.models import graph
 
 VARIANTS = ("scaling", "conv1x1", "conv3x3")
@@ -44,21 +48,18 @@ def _min_max(maps: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (maps - low) / np.where(span > 0, span, 1.0), 0.0)
 
 
-def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.ndarray:
+@fill_doc(request=REQUEST_LAYER, upsample=UPSAMPLE_BILINEAR)
+def normgrad(request: Request, *, variant: str = "conv1x1", layers=None, upsample: str = "bilinear") -> np.ndarray:
     """NormGrad (Rebuffi et al. 2020): norm of the weight gradient of a virtual identity layer, per position.
 
     ``layers=None`` uses ``layer`` (default: the last convolution, paper 003's "single"); a list of
     layer names gives the product of their maps (paper 003's "multi"). Each layer's map is
-    computed at its resolution (module docstring), upsampled bilinearly to the input and min-max
-    scaled to [0, 1] per image before the product.
+    computed at its resolution (module docstring), upsampled to the input (bilinearly by default,
+    ``upsample``) and min-max scaled to [0, 1] per image before the product.
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1], targets ``(N,)`` int64 (the class explained per image), ``batch_size`` and
-        ``layer`` (``explain(..., layer=)``; None = the model's last convolution layer, nested
-        backbones included, :func:`xai_tf.models.find_last_conv_layer`).
+    {request}
     variant : {"scaling", "conv1x1", "conv3x3"}, optional
         The virtual layer (paper 003's three): "scaling" (a per-channel scale, ``|| a * g ||``),
         "conv1x1" (default, a 1x1 convolution, ``|| a || * || g ||``) or "conv3x3" (a 3x3
@@ -67,6 +68,7 @@ def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.n
         None (default): the single layer ``request.layer``. Otherwise a non-empty list of layer
         names with 4-D outputs, combined by the product of their maps; do not give ``layer=``
         then.
+    {upsample}
 
     Returns
     -------
@@ -79,9 +81,9 @@ def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.n
     TypeError
         If ``layers`` is a string, an empty list or holds something other than layer names.
     ValueError
-        If ``variant`` is unknown, both ``layer=`` and ``layers=`` are given, a name in
-        ``layers`` is not a 4-D layer of the model, or ``layers`` and ``request.layer`` are None and
-        the model has no convolution layer.
+        If ``variant`` is unknown, ``upsample`` is not a ``tf.image.resize`` method, both ``layer=``
+        and ``layers=`` are given, a name in ``layers`` is not a 4-D layer of the model, or
+        ``layers`` and ``request.layer`` are None and the model has no convolution layer.
 
     References
     ----------
@@ -89,6 +91,7 @@ def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.n
     Saliency Methods", CVPR, 2020.
     """
     check_choice(variant, "variant", VARIANTS)
+    check_upsample(upsample)
     if layers is None:
         names = (cam_layer(request),)
     else:
@@ -102,7 +105,7 @@ def normgrad(request: Request, *, variant: str = "conv1x1", layers=None) -> np.n
     combined = np.ones((len(request.images), *size), np.float32)
     for layer_acts, layer_grads in zip(acts, grads):
         maps = normgrad_layer_maps(layer_acts.astype(np.float64), layer_grads.astype(np.float64), variant)
-        combined *= _min_max(upsample(maps.astype(np.float32), size).numpy())
+        combined *= _min_max(resize_maps(maps.astype(np.float32), size, upsample).numpy())
     return combined
 
 

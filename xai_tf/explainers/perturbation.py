@@ -12,7 +12,9 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_choice, check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request, chunks, image_step_chunks, scores_of
+from xai_tf.explainers.docblocks import REQUEST, REQUEST_SEEDED
 
 
 def window_starts(size: int, window: int, stride: int, cover_edges: bool = False) -> np.ndarray:
@@ -72,6 +74,7 @@ def _pair(value, name):
     return (int(value), int(value))
 
 
+@fill_doc(request=REQUEST)
 def occlusion(request: Request, *, window=15, stride=5, baseline: float = 0.0, cover_edges: bool = False) -> np.ndarray:
     """Occlusion (Zeiler & Fergus 2014): the mean drop of the target logit over the windows covering a pixel.
 
@@ -82,9 +85,7 @@ def occlusion(request: Request, *, window=15, stride=5, baseline: float = 0.0, c
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
+    {request}
     window : int or tuple of int, optional
         Side of the occluding patch in pixels, or ``(rows, cols)`` (default 15, paper 001's); at
         most the image size.
@@ -180,6 +181,7 @@ def superpixels(image: np.ndarray, segmentation: str, segmentation_params: dict 
     return SegmentationAlgorithm(segmentation, random_seed=seed, **params)(rgb.astype(np.float64))
 
 
+@fill_doc(request=REQUEST_SEEDED)
 def lime(request: Request, *, num_samples: int = 1000, segmentation: str = "quickshift",
          hide_color: float | None = 0.0, segmentation_params: dict | None = None) -> np.ndarray:
     """LIME (Ribeiro et al. 2016) for images, as in paper 002, using the ``lime`` package.
@@ -192,10 +194,8 @@ def lime(request: Request, *, num_samples: int = 1000, segmentation: str = "quic
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] with 1 or 3 channels, targets ``(N,)`` int64 (the class explained per image),
-        ``batch_size`` and ``seed``.
+    {request}
+        The images need 1 or 3 channels (superpixels).
     num_samples : int, optional
         Perturbed images per explanation (default 1000, lime's); one forward pass each.
     segmentation : {"quickshift", "slic"}, optional

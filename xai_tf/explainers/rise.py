@@ -38,9 +38,11 @@ import numpy as np
 import tensorflow as tf
 
 from xai_tf._checks import check_choice, check_number, check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf._random import rng_for
 from xai_tf.explainers.base import Request, image_step_chunks
-from xai_tf.explainers.masking import check_grid_size, check_score, target_scores
+from xai_tf.explainers.docblocks import REQUEST_SEEDED
+from xai_tf.explainers.masking import SCORE, check_grid_size, check_score, target_scores
 
 NORMALIZATIONS = ("paper", "xplique")
 _XPLIQUE_EPSILON = 1e-4  # Xplique's Rise.EPSILON in the per-pixel normalisation
@@ -97,14 +99,14 @@ def _rise_function(adapter, score: str):
     return adapter.cached(("rise", score), build)
 
 
+@fill_doc(request=REQUEST_SEEDED, score=SCORE)
 def rise(request: Request, *, n_masks: int = 4000, grid_size: int = 7, keep_probability: float = 0.5,
          mask_value: float = 0.0, normalization: str = "paper", score: str = "probability") -> np.ndarray:
     """RISE (Petsiuk et al. 2018): the score-weighted average of random smooth masks.
 
     Parameters
     ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
+    {request}
     n_masks : int
         Masks per image (default 4,000, the paper's for ResNet-50 and Xplique's); one forward
         pass each.
@@ -117,9 +119,7 @@ def rise(request: Request, *, n_masks: int = 4000, grid_size: int = 7, keep_prob
     normalization : {"paper", "xplique"}
         Divide by ``n_masks * p`` (default, the paper) or by the per-pixel sum of the masks
         (Xplique; less noisy when the score varies little between masks); see the module docstring.
-    score : {"probability", "logit"}
-        The target class probability (default: the paper's class score; a sigmoid unit scores
-        ``p`` or ``1 - p``) or the logit (``xai_tf.explainers.masking``).
+    {score}
 
     Returns
     -------

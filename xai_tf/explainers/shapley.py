@@ -27,9 +27,12 @@ from math import comb
 import numpy as np
 
 from xai_tf._checks import check_choice, check_images, check_number, check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf._random import rng_for
 from xai_tf.explainers.base import Request, image_step_chunks, reduce_channels
+from xai_tf.explainers.docblocks import CHANNEL_REDUCTION_PATH, MAPS, REQUEST_SEEDED
 from xai_tf.explainers.masking import (
+    SCORE,
     check_grid_size,
     check_score,
     grid_cells,
@@ -80,6 +83,7 @@ def constrained_shapley_fit(coalitions: np.ndarray, values: np.ndarray, weights:
     return np.append(phi, total - phi.sum())
 
 
+@fill_doc(request=REQUEST_SEEDED, score=SCORE)
 def kernel_shap(request: Request, *, n_samples: int = 800, segmentation: str = "grid", grid_size: int = 8,
                 segmentation_params: dict | None = None, baseline: float = 0.0,
                 score: str = "probability") -> np.ndarray:
@@ -87,8 +91,7 @@ def kernel_shap(request: Request, *, n_samples: int = 800, segmentation: str = "
 
     Parameters
     ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
+    {request}
     n_samples : int
         Coalitions per image (default 800, Xplique's). With ``M`` segments and
         ``2^M - 2 <= n_samples`` every coalition is evaluated once and the values are exact.
@@ -101,8 +104,7 @@ def kernel_shap(request: Request, *, n_samples: int = 800, segmentation: str = "
         Overrides of LIME's superpixel parameters.
     baseline : float
         Value of the pixels of absent segments (default 0 = black, as occlusion and lime here).
-    score : {"probability", "logit"}
-        Target class probability (default; Xplique scores the model output ``f(x)[y]``) or logit.
+    {score}
 
     Returns
     -------
@@ -164,14 +166,14 @@ def _baselines(baselines, image_shape) -> np.ndarray | str:
     return check_images(array, "baselines", shape=image_shape)
 
 
+@fill_doc(request=REQUEST_SEEDED, channel_reduction=CHANNEL_REDUCTION_PATH, maps=MAPS)
 def gradient_shap(request: Request, *, n_samples: int = 50, baselines="uniform", stdev_spread: float = 0.0,
                   channel_reduction: str = "sum") -> np.ndarray:
     """GradientSHAP (Lundberg & Lee 2017; Captum's ``GradientShap``): expected gradients x (input - baseline).
 
     Parameters
     ----------
-    request : Request
-        Sanitised images ``(N, H, W, C)`` and targets from ``explain``.
+    {request}
     n_samples : int
         Random (baseline, path point, noise) draws per image (default 50; Captum's default is 5,
         SHAP's ``GradientExplainer`` 200). One gradient each.
@@ -183,14 +185,13 @@ def gradient_shap(request: Request, *, n_samples: int = 50, baselines="uniform",
     stdev_spread : float
         Gaussian input noise as a fraction of the image's value range (Captum's ``stdevs``,
         default 0 = none).
-    channel_reduction : {"sum", "abs_sum", "l2", "mean"}
-        Over colour channels; default "sum" (keeps sign and ``sum(phi) ~ E[f(x) - f(b)]``).
+    {channel_reduction}
 
     Returns
     -------
-    ndarray
-        ``(N, H, W)`` signed maps on the target logit. Seeded by ``seed`` (per image: baselines,
-        then noise, then path points from ``rng_for(seed, image)``).
+    {maps}
+        Signed maps on the target logit (with "sum", ``sum(phi) ~ E[f(x) - f(b)]``). Seeded by
+        ``seed`` (per image: baselines, then noise, then path points from ``rng_for(seed, image)``).
 
     Raises
     ------

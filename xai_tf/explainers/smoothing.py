@@ -21,8 +21,47 @@ import numpy as np
 from xai_tf._checks import check_positive
 from xai_tf._random import rng_for
 from xai_tf.explainers.base import Request, chunks, image_step_chunks
+from xai_tf.explainers.docblocks import MAPS, join
 
 STATISTICS = ("mean", "mean_square", "variance")
+
+# -- the smoothing methods' shared docstring blocks (``xai_tf._docstrings.fill_doc``) ----------------
+#: ``n_samples`` of a smoothing method: ``N_SAMPLES.format(least=..., default=...)``.
+N_SAMPLES = """
+n_samples : int, optional
+    Noisy copies per image (default {default}); at least {least}.
+"""
+_STDEV_SPREAD = """
+stdev_spread : float, optional
+    Noise standard deviation as a fraction of each image's value range ``max(x) - min(x)``
+    (SmoothGrad's convention), >= 0; default {default}.
+"""
+NOISE = """
+noise : float, optional
+    Absolute noise standard deviation in pixel units, the same for every image (Xplique's
+    ``noise``; default None: ``stdev_spread`` applies). Give ``noise`` or a non-default
+    ``stdev_spread``, not both.
+"""
+#: The noise options with PAIR's ``GetSmoothedMask`` defaults (SmoothGrad, SmoothGrad-IG, Smooth Blur IG).
+PAIR_NOISE = join(N_SAMPLES.format(least=1, default="25, PAIR's"), _STDEV_SPREAD.format(default="0.15, PAIR's"),
+                  NOISE, """
+magnitude : bool, optional
+    Average the squared gradients or attributions (default True, PAIR's) instead of the signed ones.
+""")
+#: ``stdev_spread`` and ``noise`` with Xplique's defaults (VarGrad, SquareGrad).
+XPLIQUE_NOISE = join(_STDEV_SPREAD.format(default="0.2, Xplique's absolute sigma 0.2 on a full-range [0, 1] image"),
+                     NOISE)
+#: The Returns entry of a PAIR smoothing method; the method's docstring ends the sentence.
+SMOOTHED_MAPS = MAPS + """\
+    With ``magnitude=True`` (default) the map is the mean squared gradient or attribution, >= 0,
+    larger = more important. With ``magnitude=False`` and "sum" or "mean" it is signed as the
+    attribution it averages:
+"""
+#: SmoothGrad's paper (SmoothGrad, SmoothGrad-IG).
+SMOOTHGRAD_REFERENCE = """
+D. Smilkov, N. Thorat, B. Kim, F. Viegas and M. Wattenberg, "SmoothGrad: removing noise by
+adding noise", arXiv:1706.03825, 2017.
+"""
 
 
 def noise_levels(request: Request, stdev_spread: float | None = None, noise: float | None = None) -> np.ndarray:

@@ -31,12 +31,23 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from xai_tf._checks import check_finite, check_positive
+from xai_tf._docstrings import fill_doc
 from xai_tf.explainers.base import Request
+from xai_tf.explainers.docblocks import REQUEST
 from xai_tf.explainers.integrated import integrated_attributions
 from xai_tf.explainers.segmentation import Regions, image_regions, regions_from_masks
 
 ALGORITHMS = ("full", "fast")
 MIN_PIXEL_DIFF = 50  # PAIR's XRAIParameters.experimental_params["min_pixel_diff"]
+#: The docstring blocks XRAI and Fast XRAI share (``xai_tf._docstrings.fill_doc``).
+_XRAI = {"request": REQUEST, "steps": """
+steps : int, optional
+    Integrated Gradients points per baseline (default 100, PAIR's); ``2 * steps`` backward
+    passes per image.
+""", "reference": """
+A. Kapishnikov, T. Bolukbasi, F. Viegas and M. Terry, "XRAI: Better Attributions Through
+Regions", ICCV, 2019.
+"""}
 
 
 def xrai_base_attributions(request: Request, steps: int) -> np.ndarray:
@@ -221,6 +232,7 @@ def _run_xrai(request: Request, steps: int, algorithm: str, area_threshold: floa
     return _rank(attributions, regions, algorithm, area_threshold, MIN_PIXEL_DIFF).astype(np.float32)
 
 
+@fill_doc(**_XRAI)
 def xrai(request: Request, *, steps: int = 100, area_threshold: float = 1.0, segments=None) -> np.ndarray:
     """Full XRAI (Kapishnikov et al. 2019): regions added greedily by attribution density.
 
@@ -232,12 +244,8 @@ def xrai(request: Request, *, steps: int = 100, area_threshold: float = 1.0, seg
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
-    steps : int, optional
-        Integrated Gradients points per baseline (default 100, PAIR's); ``2 * steps`` backward
-        passes per image.
+    {request}
+    {steps}
     area_threshold : float, optional
         Fraction of the image to rank, in (0, 1] (1.0 = all, PAIR's default; lower is faster and
         leaves the rest at one value, the mean attribution of the pixels left).
@@ -263,14 +271,14 @@ def xrai(request: Request, *, steps: int = 100, area_threshold: float = 1.0, seg
 
     References
     ----------
-    A. Kapishnikov, T. Bolukbasi, F. Viegas and M. Terry, "XRAI: Better Attributions Through
-    Regions", ICCV, 2019.
+    {reference}
     """
     if not 0 < area_threshold <= 1:
         raise ValueError(f"area_threshold must lie in (0, 1]; got {area_threshold!r}")
     return _run_xrai(request, steps, "full", area_threshold, segments)
 
 
+@fill_doc(**_XRAI)
 def fast_xrai(request: Request, *, steps: int = 100, top_fraction: float | None = 0.3, segments=None) -> np.ndarray:
     """Fast XRAI (PAIR's ``algorithm="fast"``: segments ranked once, overlaps ignored).
 
@@ -282,12 +290,8 @@ def fast_xrai(request: Request, *, steps: int = 100, top_fraction: float | None 
 
     Parameters
     ----------
-    request : xai_tf.explainers.base.Request
-        The sanitised call built by :func:`xai_tf.explain`: images ``(N, H, W, C)`` float32 in
-        [0, 1] and targets ``(N,)`` int64 (the class explained per image), with ``batch_size``.
-    steps : int, optional
-        Integrated Gradients points per baseline (default 100, PAIR's); ``2 * steps`` backward
-        passes per image.
+    {request}
+    {steps}
     top_fraction : float or None, optional
         Keep the most important fraction of pixels, in (0, 1], as paper 000's "Fast XRAI 30%"
         (default 0.3): pixels at or above the ``1 - top_fraction`` quantile keep their value (as
@@ -315,8 +319,7 @@ def fast_xrai(request: Request, *, steps: int = 100, top_fraction: float | None 
 
     References
     ----------
-    A. Kapishnikov, T. Bolukbasi, F. Viegas and M. Terry, "XRAI: Better Attributions Through
-    Regions", ICCV, 2019.
+    {reference}
     """
     if top_fraction is not None and not 0 < top_fraction <= 1:
         raise ValueError(f"top_fraction must lie in (0, 1] or be None; got {top_fraction!r}")

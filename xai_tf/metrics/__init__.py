@@ -1,30 +1,40 @@
-"""Quantitative scores for saliency maps: AIC/SIC, Max-Sensitivity, XAI entropy, Pointing Game,
-randomisation sanity checks and Difference of Means; Xplique's fidelity metrics (``fidelity``:
-Deletion, Insertion, MuFidelity, Average Drop/Increase/Gain) and Quantus' (``faithfulness``, ``road``,
-``irof``, ``axiomatic``, ``robustness``, ``random_logit``, ``complexity``, ``relevance_localization``,
-``focus``), batched through ``perturbation``. One module per metric family; the runner's metrics
-are listed in ``registry.METRICS``. The issue-21 functions are imported from their modules (several
-share a name with their module, e.g. ``complexity.complexity``, so they are not re-exported here)."""
+"""Quantitative scores for saliency maps, one sub-package per family, the families the docs list:
+
+- ``information_curves``: AIC/SIC (Performance Information Curves, :func:`pic`);
+- ``faithfulness``: Xplique's fidelity metrics (``fidelity``: Deletion, Insertion, MuFidelity,
+  Average Drop/Increase/Gain) and Quantus' (``pixel_flipping``, ``correlation``, ``infidelity``,
+  ``sufficiency``, ``road``, ``irof``);
+- ``robustness``: Max-Sensitivity (``sensitivity``), Quantus' Avg-Sensitivity and Local Lipschitz
+  (``quantus_robustness``), Difference of Means (``consistency``);
+- ``localisation``: Pointing Game (``pointing_game``), Quantus' ``relevance`` and ``focus``;
+- ``complexity``: XAI entropy (``entropy``) and Quantus' (``quantus_complexity``);
+- ``randomisation``: the model-randomisation check (``model_randomization``) and ``random_logit``;
+- ``axiomatic``: Quantus' Completeness and Non-Sensitivity (``axioms``).
+
+The machinery they share stays here: the protocol a metric implements (``protocol``, ``options``,
+``chunk``, ``curve_metric``), the registry of the runner's metrics (``registry.METRICS``), the
+batched perturbations (``perturbation``) and the tie rule of ranked metrics (``ties``). The issue-21
+functions are imported from their modules (several share a name with their module, e.g.
+``complexity.quantus_complexity.complexity``, so they are not re-exported here). No family package
+is named after a function exported here (``pic`` is the function, ``information_curves`` its
+package), so a submodule import never replaces an export."""
 from xai_tf._lazy import lazy_exports
 
-# Imported eagerly: the function ``pic`` shares its name with the submodule ``metrics/pic.py``, and
-# Python binds a submodule to its package attribute when it is first imported, so a lazy export
-# would hand out the module instead of the function after the first submodule import.
-from xai_tf.metrics.pic import PicResult, pic
-
 _EXPORTS = {
-    "max_sensitivity": "sensitivity",
-    "xai_entropy": "complexity",
-    "pointing_game": "localization",
-    "randomization_check": "randomization",
-    "difference_of_means": "consistency",
+    "pic": "information_curves.pic",
+    "PicResult": "information_curves.curves",
+    "max_sensitivity": "robustness.sensitivity",
+    "xai_entropy": "complexity.entropy",
+    "pointing_game": "localisation.pointing_game",
+    "randomization_check": "randomisation.model_randomization",
+    "difference_of_means": "robustness.consistency",
     # the protocol a new metric implements, and the registry it joins
-    "Chunk": "protocol",
-    "CurveMetric": "protocol",
+    "Chunk": "chunk",
+    "CurveMetric": "curve_metric",
     "MapsMetric": "protocol",
     "Metric": "protocol",
     "MethodMetric": "protocol",
-    "Option": "protocol",
+    "Option": "options",
     "METRICS": "registry",
     "register": "registry",
     "unregister": "registry",

@@ -25,6 +25,8 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from xai_tf._checks import check_choice, check_maps, check_number
+from xai_tf.metrics.options import Option
 from xai_tf.models.binding import ModelBinding, bind, classic
 
 OUTPUTS = ("probability", "logit", "correct")
@@ -84,8 +86,7 @@ def perturbed_scores(model, images: np.ndarray, fills: np.ndarray, image_ids: np
     ndarray
         ``(P,)`` float64 scores.
     """
-    if output not in OUTPUTS:
-        raise ValueError(f"output={output!r} is not valid; expected one of: {', '.join(OUTPUTS)}")
+    check_choice(output, "output", OUTPUTS)
     binding = model if isinstance(model, ModelBinding) else classic(model)
     if output == "correct" and binding.kind != "classes":
         raise ValueError(f"output='correct' (the predicted class) needs a classes target; got {binding.kind}")
@@ -124,8 +125,6 @@ def checked_inputs(model, images, maps, targets, batch_size: int = 64, *, explai
     (``xai_tf.models.binding.bind``: ``targets`` are class ids, None = predicted, or a
     ``xai_tf.targets`` target), float32 images of the explained input's shape in [0, 1] (``images``
     may be a dict for a model with several inputs), finite ``(N, H, W)`` maps of the images' size."""
-    from xai_tf._checks import check_maps
-
     maps = check_maps(maps, "maps")
     binding, images, keys = bind(model, images, targets, explain_input=explain_input, batch_size=batch_size)
     if maps.shape != images.shape[:3]:
@@ -176,8 +175,6 @@ def check_baseline(value, name: str):
             raise ValueError(f"{name}={value!r} is not valid; expected a number in [0, 1] or one of: "
                              f"{', '.join(BASELINES)}")
         return value
-    from xai_tf._checks import check_number
-
     return check_number(value, name, 0.0, 1.0)
 
 
@@ -187,3 +184,14 @@ def parse_baseline(text: str):
         return float(text)
     except ValueError:
         return text
+
+
+def baseline_option(name: str, default="black") -> Option:
+    """The option ``<name>_baseline`` of a Quantus metric: the value of removed pixels.
+
+    Checked by ``check_baseline``, read from the command line by ``parse_baseline``; ``default`` is
+    ``"black"`` (each image's minimum, Quantus).
+    """
+    return Option(f"{name}_baseline", default, lambda value: check_baseline(value, f"{name}_baseline"),
+                  f"{name.replace('_', ' ').capitalize()}: value of removed pixels, a number in [0, 1] or "
+                  f"black (image minimum)/white/mean (default {default}, Quantus)", parse=parse_baseline)

@@ -7,7 +7,7 @@ A metric is an object with
   or ``"method"`` (it re-runs the method: Max-Sensitivity on perturbed images, randomisation on a
   re-initialised model);
 - ``ground_truth``: ``None``, or ``"masks or boxes"`` when it needs the data's localisation truth;
-- ``options``: :class:`Option` s (name, default, check, CLI flag, help), prefixed by the metric
+- ``options``: :class:`~xai_tf.metrics.options.Option` s (name, default, check, CLI flag, help), prefixed by the metric
   (``pic_entropy``, ``sensitivity_radius``); options may be shared by several metrics (SIC and AIC);
 - ``columns(options)``: the per-image result columns it writes (default ``[name]``), and
   ``notes``: how to read each column (the report's table headers);
@@ -32,162 +32,39 @@ A metric is an object with
 
 Two kinds, as Xplique's ``ExplanationMetric`` / ``ExplainerMetric``: :class:`MapsMetric` scores the
 maps it is given (Deletion, Sparseness, Relevance Mass), :class:`MethodMetric` re-runs the method
-through ``chunk.method`` / ``chunk.params`` (Avg-Sensitivity, Random Logit). :class:`CurveMetric`
-is a maps metric that measures one curve per image (a model score against how much of the image
-was perturbed) and reports an area under it: SIC/AIC, Deletion, Insertion, Pixel-Flipping, ROAD,
-IROF. It stores each chunk's curves beside the maps and aggregates them in the summary.
+through ``chunk.method`` / ``chunk.params`` (Avg-Sensitivity, Random Logit).
+:class:`~xai_tf.metrics.curve_metric.CurveMetric` (module ``curve_metric``) is a maps metric that
+measures one curve per image (a model score against how much of the image was perturbed) and
+reports an area under it: SIC/AIC, Deletion, Insertion, Pixel-Flipping, ROAD, IROF. It stores each
+chunk's curves beside the maps and aggregates them in the summary.
 
 ``xai_tf.metrics.registry.METRICS`` lists them; the runner, its CLI flags, the report's notes and
 the demo read that table, so adding a metric is one new module (a :class:`Metric` subclass) plus
-one line in the registry. Everything a metric needs for one chunk is in :class:`Chunk`.
+one line in the registry. Everything a metric needs for one chunk is in :class:`~xai_tf.metrics.chunk.Chunk`.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
+from xai_tf.metrics.chunk import Chunk
+from xai_tf.metrics.options import Option
 from xai_tf.targets import KINDS
 
 SCORES = ("maps", "method")
 DIRECTIONS = ("higher", "lower")
 #: How the Findings judge a metric's per-image values (see the module docstring).
 EVIDENCE = ("mean", "hits", "sanity")
-#: Most points of an aggregated curve kept in the summary (evenly spaced; the chunks' arrays keep all).
-MAX_SUMMARY_POINTS = 1001
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option of a metric.
-
-    Parameters
-    ----------
-    name : str
-        Key in ``evaluate(options={...})`` and in the run's ``config.json``.
-    default : object
-        JSON-able default (the papers').
-    check : callable
-        ``value -> checked value`` (JSON-able); raises ``TypeError``/``ValueError`` naming the option.
-    help : str
-        One line for ``xai-tf evaluate --help``.
-    parse : callable
-        CLI string -> value handed to ``check`` (default: the string itself).
-    flag : str or None
-        CLI flag; default ``--`` + the name with ``-`` for ``_``.
-    """
-
-    name: str
-    default: object
-    check: Callable[[object], object]
-    help: str
-    parse: Callable[[str], object] = str
-    flag: str | None = None
-
-    @property
-    def cli_flag(self) -> str:
-        """The ``xai-tf evaluate`` flag: ``flag``, else ``--`` + the name with ``-`` for ``_``."""
-        return self.flag or "--" + self.name.replace("_", "-")
-
-    def from_cli(self, text: str):
-        """Read and check the option's value from its command-line string.
-
-        ``parse`` turns the string into a value, then ``check`` validates it.
-
-        Parameters
-        ----------
-        text : str
-            The flag's value as typed (``"0.05"``, ``"full,semi"``, ``"true"``).
-
-        Returns
-        -------
-        object
-            The checked value (JSON-able), what ``check(parse(text))`` returns.
-
-        Raises
-        ------
-        ValueError
-            If ``parse`` cannot read ``text`` (the message names ``cli_flag`` and repeats the
-            option's help), or if ``check`` rejects the value.
-        TypeError
-            If ``check`` rejects the value's type (naming the option).
-        """
-        try:
-            value = self.parse(text)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{self.cli_flag}={text!r} could not be read ({error}); {self.help}") from None
-        return self.check(value)
-
-
-@dataclass
-class Chunk:
-    """One unit of work handed to :meth:`Metric.score`: a chunk of images explained by one method.
-
-    The runner (``xai_tf.evaluation.UnitScorer.score_maps``) builds one per (chunk, method); a
-    metric reads what it needs and must not modify the arrays. B is the number of images in the
-    chunk (``chunk_size``, fewer in the last chunk).
-
-    Parameters
-    ----------
-    model : keras.Model
-        The classifier the maps explain (taking ``[0, 1]`` NHWC images).
-    method : str
-        Name of the saliency method that made ``maps`` (one of ``xai_tf.list_methods()``); a
-        :class:`MethodMetric` re-runs it with ``xai_tf.explain(model, ..., method, ..., **params)``.
-    images : numpy.ndarray, shape (B, H, W, C)
-        float32 in [0, 1], the chunk's images.
-    indices : numpy.ndarray, shape (B,)
-        int64, the images' positions in the data set. Per-image random draws are keyed on them
-        (``rng_for(seed, index)``), so a result does not depend on the chunk or shard an image is in.
-    targets : numpy.ndarray, shape (B,)
-        int64, the class explained on each image.
-    maps : numpy.ndarray, shape (B, H, W)
-        The method's maps of ``images`` (float32, larger = more important; a study passes denoised
-        maps here).
-    seed : int
-        The run's seed, for the metric's own per-image draws (``rng_for(seed, index)``).
-    chunk_seed : int
-        The chunk's seed (``xai_tf.evaluation.chunk_seed(seed, chunk)``), to pass as ``seed=`` when
-        re-running a stochastic method.
-    batch_size : int
-        Most images per compiled model call.
-    params : dict, optional
-        The method's parameters ``{parameter: value}`` (default empty), to pass on to
-        ``xai_tf.explain`` when re-running the method.
-    masks : numpy.ndarray, shape (B, H, W), bool, optional
-        Ground-truth object masks (True on the object), or None (default) when the data has none.
-    boxes : list of list of tuple, optional
-        Per image a list of ``(y0, x0, y1, x1)`` end-exclusive boxes, or None (default) when the
-        data has none.
-    randomized : callable, optional
-        ``randomized(mode)`` returns ``model`` with re-initialised weights (``mode`` ``"full"`` or
-        ``"semi"``, see :func:`xai_tf.metrics.randomization_check`), made once per run and cached;
-        None (default) outside the runner.
-    """
-
-    model: object
-    method: str
-    images: np.ndarray
-    indices: np.ndarray
-    targets: np.ndarray
-    maps: np.ndarray
-    seed: int
-    chunk_seed: int
-    batch_size: int
-    params: dict = field(default_factory=dict)
-    masks: np.ndarray | None = None
-    boxes: list | None = None
-    randomized: Callable | None = None
 
 
 class Metric:
     """Base class of the metric protocol: what every metric the evaluation runner scores declares.
 
     A metric is an instance of a subclass (:class:`MapsMetric`, :class:`MethodMetric` or
-    :class:`CurveMetric`) that sets the class attributes below and implements :meth:`score`;
-    :func:`xai_tf.metrics.register` adds it to ``xai_tf.metrics.METRICS``, which the runner
+    :class:`~xai_tf.metrics.curve_metric.CurveMetric`) that sets the class attributes below and
+    implements :meth:`score`; :func:`xai_tf.metrics.register` adds it to ``xai_tf.metrics.METRICS``, which the runner
     (:func:`xai_tf.evaluate`), the flags of ``xai-tf evaluate``, the summary, the report and
     ``MetricCallback`` read. See the module ``xai_tf.metrics.protocol`` for the whole protocol.
 
@@ -428,219 +305,3 @@ class MethodMetric(Metric):
     """
 
     scores = "method"
-
-
-class CurveMetric(MapsMetric):
-    """A maps metric measured as one curve per image and reported as the area under it.
-
-    Subclasses set ``name``, ``direction`` (``"higher"``: a larger area is better, as Insertion;
-    ``"lower"``, as Deletion), ``label`` (what the curve's x axis is, for figures) and
-    ``options``, and implement :meth:`curves`. The default :meth:`~Metric.score` writes the per-image
-    area (:meth:`area`) in the column ``name`` and stores the curves in the chunk's arrays as
-    ``curve_<name>`` ``(B, T)`` float64 (NaN-padded where images have fewer points) and
-    ``curve_<name>_x`` ``(T,)``; :meth:`~Metric.summarize` returns the mean, standard deviation and count
-    of the areas. The evaluation summary stores every curve metric's aggregated curve under
-    ``summary["curves"][column][method]`` (:meth:`curve_detail`: the curve of
-    :meth:`aggregate_curves`, by default the mean over images at each x, NaN ignored, at most
-    ``MAX_SUMMARY_POINTS`` evenly spaced points, with ``direction``, ``label`` and ``ylabel``), from
-    which ``table.csv``'s figures, the report and the studies draw the curves.
-    """
-
-    direction: str = "higher"
-    label: str = "fraction of the image perturbed"
-    ylabel: str = "target class probability"
-
-    def curves(self, chunk: Chunk, options: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Measure the curve of every image of one chunk: the method a curve metric implements.
-
-        Parameters
-        ----------
-        chunk : Chunk
-            The chunk's images, maps, targets and seeds (see :meth:`Metric.score`).
-        options : dict
-            ``{option name: checked value}`` of every registered option.
-
-        Returns
-        -------
-        x : numpy.ndarray, shape (T,)
-            The increasing points the curves are measured at (e.g. the fraction of the image
-            perturbed).
-        curves : numpy.ndarray, shape (B, T)
-            One curve per image (e.g. the target class probability at each ``x``), NaN-padded at
-            the end where an image has fewer points.
-
-        Raises
-        ------
-        NotImplementedError
-            Always, in the base class: a subclass implements it.
-        """
-        raise NotImplementedError
-
-    def area(self, x: np.ndarray, curves: np.ndarray, options: dict) -> np.ndarray:
-        """Compute the area under each image's curve, the value :meth:`~Metric.score` writes per image.
-
-        Default: the trapezoidal rule over ``x`` with NaN points (padding) dropped; Deletion and
-        Insertion override it with Xplique's mean of the trapezoids.
-
-        Parameters
-        ----------
-        x : numpy.ndarray, shape (T,)
-            float64, the points of :meth:`curves`.
-        curves : numpy.ndarray, shape (B, T)
-            float64, one curve per image.
-        options : dict
-            ``{option name: checked value}`` of every registered option (unused by the default).
-
-        Returns
-        -------
-        numpy.ndarray, shape (B,), float64
-            The area under each curve; NaN for a curve with fewer than two finite points.
-        """
-        return trapezoid_rows(x, curves)
-
-    def score(self, chunk: Chunk, options: dict):
-        x, curves = self.curves(chunk, options)
-        curves = np.asarray(curves, dtype=np.float64)
-        areas = self.area(np.asarray(x, dtype=np.float64), curves, options)
-        return ({self.name: [float(value) for value in areas]},
-                {f"curve_{self.name}": curves, f"curve_{self.name}_x": np.asarray(x, dtype=np.float64)})
-
-    def aggregate_curves(self, stored: Callable[[], list]) -> tuple[np.ndarray, np.ndarray, int] | None:
-        """Aggregate one method's curves over every stored chunk into one curve.
-
-        Chunks whose curves have different lengths (e.g. IROF's segment counts) are NaN-padded to the
-        longest; each point is the mean over the images that have it.
-
-        Parameters
-        ----------
-        stored : callable
-            ``stored()`` returns the method's saved chunk arrays ``[(first image index, {array name:
-            numpy.ndarray})]`` (see :meth:`Metric.summarize`); the curves are read from
-            ``curve_<name>`` and ``curve_<name>_x``.
-
-        Returns
-        -------
-        tuple of (numpy.ndarray, numpy.ndarray, int) or None
-            ``(x, curve, images)``: ``x`` ``(T,)`` float64, the points of the longest curve;
-            ``curve`` ``(T,)`` float64, the mean over images at each point (NaN where no image has
-            a finite value); ``images``, the number of images aggregated. None when no chunk
-            stored this metric's curves.
-        """
-        key = f"curve_{self.name}"
-        parts = [(first, arrays[key], arrays[f"{key}_x"]) for first, arrays in stored() if key in arrays]
-        if not parts:
-            return None
-        length = max(curves.shape[1] for _, curves, _ in parts)
-        x = max((xs for _, _, xs in parts), key=len)
-        padded = np.full((sum(len(curves) for _, curves, _ in parts), length), np.nan)
-        row = 0
-        for _, curves, _ in sorted(parts, key=lambda part: part[0]):
-            padded[row:row + len(curves), :curves.shape[1]] = curves
-            row += len(curves)
-        counts = np.sum(np.isfinite(padded), axis=0)
-        with np.errstate(invalid="ignore"):
-            mean = np.where(counts > 0, np.nansum(padded, axis=0) / np.maximum(counts, 1), np.nan)
-        return np.asarray(x, dtype=np.float64), mean, len(padded)
-
-    def curve_detail(self, stored: Callable[[], list]) -> dict | None:
-        """Give the aggregated curve of one method for the summary (``summary["curves"][column][method]``).
-
-        The summary stores it for every curve metric, so figures and reports read curves alike.
-
-        Parameters
-        ----------
-        stored : callable
-            ``stored()`` returns the method's saved chunk arrays (see :meth:`aggregate_curves`).
-
-        Returns
-        -------
-        dict or None
-            JSON-ready ``{"x", "curve", "images", "direction", "label", "ylabel"}``: the curve of
-            :meth:`aggregate_curves` as lists of floats (non-finite points as None), thinned to at
-            most ``MAX_SUMMARY_POINTS`` (1001) evenly spaced points, with the number of images,
-            ``direction`` and the axis labels. None when nothing was stored.
-        """
-        aggregated = self.aggregate_curves(stored)
-        if aggregated is None:
-            return None
-        x, curve, images = aggregated
-        if len(x) > MAX_SUMMARY_POINTS:  # one point per pixel (Pixel-Flipping at 224 px): keep the summary small
-            keep = np.unique(np.round(np.linspace(0, len(x) - 1, MAX_SUMMARY_POINTS)).astype(int))
-            x, curve = x[keep], curve[keep]
-        return {"x": [float(v) for v in x], "curve": [None if not np.isfinite(v) else float(v) for v in curve],
-                "images": images, "direction": self.direction, "label": self.label, "ylabel": self.ylabel}
-
-
-def trapezoid_rows(x: np.ndarray, curves: np.ndarray) -> np.ndarray:
-    """Trapezoidal area of each row of ``curves`` ``(B, T)`` over ``x`` ``(T,)``; NaN points (padding) dropped.
-
-    A row with fewer than two finite points has area NaN (nothing to integrate).
-    """
-    x = np.asarray(x, dtype=np.float64)
-    curves = np.atleast_2d(np.asarray(curves, dtype=np.float64))
-    finite = np.isfinite(curves)
-    if finite.all():
-        return np.sum((curves[:, 1:] + curves[:, :-1]) * np.diff(x) / 2.0, axis=1)
-    areas = np.full(len(curves), np.nan)
-    for i, (row, keep) in enumerate(zip(curves, finite)):
-        if keep.sum() >= 2:
-            areas[i] = float(np.sum((row[keep][1:] + row[keep][:-1]) * np.diff(x[keep]) / 2.0))
-    return areas
-
-
-def choice(name: str, choices) -> Callable[[object], object]:
-    """An option check: the value must be one of ``choices``."""
-    from xai_tf._checks import check_choice
-
-    return lambda value: check_choice(value, name, choices)
-
-
-def number(name: str, low=None, high=None, *, integer: bool = False) -> Callable[[object], object]:
-    """An option check: a number in ``[low, high]`` (an integer when ``integer``)."""
-    from xai_tf._checks import check_number
-
-    def check(value):
-        if integer and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-            raise TypeError(f"{name} must be an integer; got {value!r}")
-        checked = check_number(value, name, low, high)
-        return int(checked) if integer else checked
-    return check
-
-
-def fraction(name: str) -> Callable[[object], object]:
-    """An option check: a number in ``(0, 1]`` (a fraction of the image; 0 would perturb nothing)."""
-    from xai_tf._checks import check_number
-
-    def check(value):
-        checked = check_number(value, name, 0.0, 1.0)
-        if checked == 0.0:
-            raise ValueError(f"{name} must lie in (0, 1]; got {value!r}")
-        return checked
-    return check
-
-
-def count(name: str, low: int = 1) -> Callable[[object], object]:
-    """An option check: an integer ``>= low`` (steps, samples, runs)."""
-    return number(name, low, integer=True)
-
-
-def flag(name: str) -> Callable[[object], object]:
-    """An option check: True or False."""
-    from xai_tf._checks import check_bool
-
-    return lambda value: check_bool(value, name)
-
-
-def parse_bool(text: str) -> bool:
-    """CLI string -> bool (``true/false``, ``yes/no``, ``1/0``)."""
-    lowered = text.strip().lower()
-    if lowered in ("true", "yes", "1"):
-        return True
-    if lowered in ("false", "no", "0"):
-        return False
-    raise ValueError("expected true or false")
-
-
-def parse_list(text: str) -> list[str]:
-    """CLI string ``"a,b"`` -> ``["a", "b"]``."""
-    return [part.strip() for part in text.split(",") if part.strip()]

@@ -6,26 +6,31 @@ module with a ``Metric`` subclass plus one line below (``register`` does the sam
 """
 from __future__ import annotations
 
-from xai_tf.metrics import (
-    axiomatic,
-    complexity,
-    faithfulness,
+from xai_tf._docstrings import fill_doc
+from xai_tf._registry import UNREGISTER_DOC, Registry
+from xai_tf.metrics.axiomatic import axioms
+from xai_tf.metrics.complexity import quantus_complexity
+from xai_tf.metrics.complexity.entropy import XAI_ENTROPY
+from xai_tf.metrics.faithfulness import (
+    correlation,
     fidelity,
-    focus,
+    infidelity,
     irof,
-    random_logit,
-    relevance_localization,
+    pixel_flipping,
     road,
-    robustness,
+    sufficiency,
 )
-from xai_tf.metrics.complexity import XAI_ENTROPY
-from xai_tf.metrics.localization import POINTING_GAME
-from xai_tf.metrics.pic_metric import AIC, SIC
-from xai_tf.metrics.protocol import DIRECTIONS, SCORES, Metric, Option
-from xai_tf.metrics.randomization import RANDOMIZATION
-from xai_tf.metrics.sensitivity import MAX_SENSITIVITY
+from xai_tf.metrics.information_curves.metric import AIC, SIC
+from xai_tf.metrics.localisation import focus, relevance
+from xai_tf.metrics.localisation.pointing_game import POINTING_GAME
+from xai_tf.metrics.options import Option
+from xai_tf.metrics.protocol import DIRECTIONS, SCORES, Metric
+from xai_tf.metrics.randomisation import random_logit
+from xai_tf.metrics.randomisation.model_randomization import RANDOMIZATION
+from xai_tf.metrics.robustness import quantus_robustness
+from xai_tf.metrics.robustness.sensitivity import MAX_SENSITIVITY
 
-METRICS: dict[str, Metric] = {}
+METRICS: Registry[Metric] = Registry("metric", Metric, argument="metric")
 
 
 def register(metric: Metric) -> Metric:
@@ -52,10 +57,7 @@ def register(metric: Metric) -> Metric:
         ``"method"``, its ``direction`` is not None, ``"higher"`` or ``"lower"``, or one of its
         options clashes with another metric's.
     """
-    if not isinstance(metric, Metric):
-        raise TypeError(f"metric must be a xai_tf.metrics.protocol.Metric; got {type(metric).__name__}")
-    if not metric.name or metric.name in METRICS:
-        raise ValueError(f"metric name {metric.name!r} is empty or already registered")
+    METRICS.check(metric)
     if metric.scores not in SCORES:
         raise ValueError(f"metric {metric.name!r}: scores must be one of {SCORES}; got {metric.scores!r}")
     if metric.direction is not None and metric.direction not in DIRECTIONS:
@@ -65,19 +67,13 @@ def register(metric: Metric) -> Metric:
     for option in metric.options:
         if option.name in known and known[option.name] is not option:
             raise ValueError(f"metric {metric.name!r}: option {option.name!r} is already another metric's")
-    METRICS[metric.name] = metric
-    return metric
+    return METRICS.add(metric)
 
 
-def unregister(name: str) -> None:
-    """Remove a metric from ``METRICS`` (tests remove the metrics they ``register``).
-
-    Parameters
-    ----------
-    name : str
-        The metric's name; a name that is not registered is ignored.
-    """
-    METRICS.pop(name, None)
+@fill_doc(unregister=UNREGISTER_DOC.format(kind="metric", record="xai_tf.metrics.Metric"))
+def unregister(name: str) -> Metric | None:
+    """{unregister}"""
+    return METRICS.remove(name)
 
 
 def all_options() -> dict[str, Option]:
@@ -102,24 +98,24 @@ for _metric in (
     fidelity.AVERAGE_DROP,
     fidelity.AVERAGE_INCREASE,
     fidelity.AVERAGE_GAIN,
-    faithfulness.FAITHFULNESS_CORRELATION,
-    faithfulness.MONOTONICITY,
-    faithfulness.PIXEL_FLIPPING,
+    correlation.FAITHFULNESS_CORRELATION,
+    pixel_flipping.MONOTONICITY,
+    pixel_flipping.PIXEL_FLIPPING,
     road.ROAD,
     irof.IROF,
-    faithfulness.INFIDELITY,
-    faithfulness.SUFFICIENCY,
-    axiomatic.COMPLETENESS,
-    axiomatic.NON_SENSITIVITY,
-    robustness.AVG_SENSITIVITY,
-    robustness.LOCAL_LIPSCHITZ,
+    infidelity.INFIDELITY,
+    sufficiency.SUFFICIENCY,
+    axioms.COMPLETENESS,
+    axioms.NON_SENSITIVITY,
+    quantus_robustness.AVG_SENSITIVITY,
+    quantus_robustness.LOCAL_LIPSCHITZ,
     random_logit.RANDOM_LOGIT,
-    complexity.SPARSENESS,
-    complexity.COMPLEXITY,
-    complexity.EFFECTIVE_COMPLEXITY,
-    relevance_localization.RELEVANCE_MASS_ACCURACY,
-    relevance_localization.RELEVANCE_RANK_ACCURACY,
-    relevance_localization.TOP_K_INTERSECTION,
+    quantus_complexity.SPARSENESS,
+    quantus_complexity.COMPLEXITY,
+    quantus_complexity.EFFECTIVE_COMPLEXITY,
+    relevance.RELEVANCE_MASS_ACCURACY,
+    relevance.RELEVANCE_RANK_ACCURACY,
+    relevance.TOP_K_INTERSECTION,
     focus.FOCUS,
 ):
     register(_metric)

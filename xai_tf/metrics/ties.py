@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xai_tf.metrics.protocol import Option, choice
+from xai_tf.metrics.options import Option, choice
 
 #: The values of the ``ties`` option: the order-free default first.
 TIE_RULES = ("block", "reference")
@@ -199,3 +199,12 @@ def top_weights(values, sizes, *, ranks, ties: str = "block") -> np.ndarray:
     low, high, weight = cut_bounds(values, sizes, ties=ties)
     ranks = np.asarray(ranks)
     return np.where(ranks < low, 1.0, np.where((ranks < high) & (weight > 0), weight, 0.0))
+
+
+#: The numpydoc entry of the ``ties`` parameter of a ranked metric's function, placed by ``{ties}``.
+TIES_PARAMETER = """
+ties : {"block", "reference"}
+    Tied ranking values (default ``"block"``: a step inside a tied group is the linear
+    interpolation between the states before and after the group; ``"reference"``: row-major
+    order), see ``xai_tf.metrics.ties``.
+"""

@@ -1,5 +1,18 @@
-"""Checks shared by the model builders."""
+"""Checks shared by the model builders, and the numpydoc entries of the options they share (``BUILDER_DOCS``)."""
 from __future__ import annotations
+
+#: The numpydoc entries of the builders' shared options (``fill_doc(**BUILDER_DOCS)``).
+BUILDER_DOCS = {
+    "binary_head": """
+        binary_head : bool, optional
+            Two classes as one sigmoid unit (default False).
+        """,
+    "seed": """
+        seed : int or None, optional
+            Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
+            which also seeds Python's and NumPy's generators); None leaves the generators as they are.
+        """,
+}
 
 
 def check_input_shape(input_shape, *, min_size: int = 1, name: str = "input_shape") -> tuple[int, int, int]:

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 import keras
 
+from xai_tf._checks import check_choice
+from xai_tf._docstrings import fill_doc
+from xai_tf._registry import REGISTER_RETURNS, UNREGISTER_DOC, Registry
+
 #: Preprocessing modes a record may name (``xai_tf.models.layers.BackbonePreprocessing`` applies them to
 #: pixels in [0, 1]), with what each does: the modes of ``keras.applications``' ``preprocess_input``.
 PREPROCESSING_MODES = {
@@ -97,9 +101,10 @@ class BackboneRecord:
 
 
 #: name -> record of every registered backbone, in registration order (the order of every listing).
-RECORDS: dict[str, BackboneRecord] = {}
+RECORDS: Registry[BackboneRecord] = Registry("backbone", BackboneRecord)
 
 
+@fill_doc(returns=REGISTER_RETURNS.format(kind="backbone", record="~xai_tf.models.BackboneRecord"))
 def register(record: BackboneRecord) -> BackboneRecord:
     """Add a backbone's record to ``RECORDS``, so that ``build_transfer`` and every listing know it.
 
@@ -112,36 +117,15 @@ def register(record: BackboneRecord) -> BackboneRecord:
         The backbone's record; its name must not be registered yet (``unregister`` first to
         replace one).
 
-    Returns
-    -------
-    BackboneRecord
-        ``record`` itself.
-
-    Raises
-    ------
-    TypeError
-        If ``record`` is not a :class:`~xai_tf.models.BackboneRecord`.
-    ValueError
-        If a backbone of that name is already registered.
+    {returns}
     """
-    if not isinstance(record, BackboneRecord):
-        raise TypeError(f"record must be a BackboneRecord; got {type(record).__name__}")
-    if record.name in RECORDS:
-        raise ValueError(f"backbone {record.name!r} is already registered")
-    RECORDS[record.name] = record
-    return record
+    return RECORDS.add(record)
 
 
-def unregister(name: str) -> None:
-    """Remove a backbone added with ``register`` (tests, plug-ins).
-
-    Parameters
-    ----------
-    name : str
-        The registered name. A name that is not registered is ignored; built-in backbones can be
-        removed too (for the rest of the Python session).
-    """
-    RECORDS.pop(name, None)
+@fill_doc(unregister=UNREGISTER_DOC.format(kind="backbone", record="BackboneRecord"))
+def unregister(name: str) -> BackboneRecord | None:
+    """{unregister}"""
+    return RECORDS.remove(name)
 
 
 def list_backbones() -> tuple[str, ...]:
@@ -173,9 +157,7 @@ def backbone_record(name: str) -> BackboneRecord:
     ValueError
         If ``name`` is not a registered backbone; the message lists the registered ones.
     """
-    if not isinstance(name, str) or name not in RECORDS:
-        raise ValueError(f"backbone={name!r} is not valid; expected one of: {', '.join(RECORDS)}")
-    return RECORDS[name]
+    return RECORDS[check_choice(name, "backbone", RECORDS)]
 
 
 class _Names(Sequence):

@@ -16,13 +16,21 @@ from __future__ import annotations
 import keras
 
 from xai_tf._checks import check_choice
-from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
+from xai_tf._docstrings import fill_doc
+from xai_tf.models._validation import (
+    BUILDER_DOCS,
+    check_input_shape,
+    check_num_classes,
+    output_layer,
+    seed_weights,
+)
 from xai_tf.models.transfer import HEADS
 
 VARIANTS = ("v1", "v2")
 _FILTERS = (32, 64, 128)
 
 
+@fill_doc(**BUILDER_DOCS)
 def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_head: bool = False,
                      batchnorm_momentum: float = 0.9, name: str | None = None, seed: int | None = 0,
                      head: str = "flatten") -> keras.Model:
@@ -38,8 +46,7 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
     variant : {"v1", "v2"}
         "v1" (no BatchNorm, no conv dropout) or "v2" (default; BatchNorm + dropout, paper 002's
         second model).
-    binary_head : bool
-        Two classes as one sigmoid unit (default False).
+    {binary_head}
     batchnorm_momentum : float
         Momentum of v2's moving statistics, default 0.9. The paper does not set it (Keras' default
         is 0.99); with 0.99 the inference-time statistics need hundreds of steps to settle, so a
@@ -47,9 +54,7 @@ def build_custom_cnn(input_shape, num_classes: int, variant: str = "v2", binary_
         settles in a few dozen steps and changes nothing else.
     name : str, optional
         Model name (default ``custom_cnn_v1`` / ``custom_cnn_v2``).
-    seed : int or None, optional
-        Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
-        which also seeds Python's and NumPy's generators); None leaves the generators as they are.
+    {seed}
     head : {"flatten", "gap"}, optional
         "flatten" (default, paper 002) or "gap": global average pooling of the last block
         (layer ``gap`` instead of ``flatten``), then the same Dense(512) head.

@@ -26,6 +26,14 @@ from __future__ import annotations
 
 import keras
 
+from xai_tf._docstrings import fill_doc
+
+#: The numpydoc entry of ``model`` where nested models are searched (``fill_doc(model=NESTED_MODEL)``).
+NESTED_MODEL = """
+model : keras.Model
+    A built model (nested models are expanded; several inputs and outputs allowed).
+"""
+
 _PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid")
 #: Layer classes that count as a convolution for the default CAM layer (tf-keras-vis' ``Conv``).
 CONVOLUTION_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
@@ -215,6 +223,7 @@ def output_rank(layer) -> int | None:
         return None
 
 
+@fill_doc(model=NESTED_MODEL)
 def conv_layer_candidates(model) -> list[str]:
     """List the layers with 4-D outputs ``(N, h, w, k)``, nested models included, in graph order.
 
@@ -222,8 +231,7 @@ def conv_layer_candidates(model) -> list[str]:
 
     Parameters
     ----------
-    model : keras.Model
-        A built model (nested models are expanded; several inputs and outputs allowed).
+    {model}
 
     Returns
     -------
@@ -250,6 +258,7 @@ def convolution_layers(model) -> list[str]:
             if isinstance(layer, CONVOLUTION_LAYERS) and output_rank(layer) == 4]
 
 
+@fill_doc(model=NESTED_MODEL)
 def find_last_conv_layer(model) -> str:
     """Find the last convolution layer, the default CAM layer.
 
@@ -266,8 +275,7 @@ def find_last_conv_layer(model) -> str:
 
     Parameters
     ----------
-    model : keras.Model
-        A built model (nested models are expanded; several inputs and outputs allowed).
+    {model}
 
     Returns
     -------

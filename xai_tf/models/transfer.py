@@ -20,7 +20,14 @@ from pathlib import Path
 import keras
 
 from xai_tf._checks import check_choice
-from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
+from xai_tf._docstrings import fill_doc
+from xai_tf.models._validation import (
+    BUILDER_DOCS,
+    check_input_shape,
+    check_num_classes,
+    output_layer,
+    seed_weights,
+)
 from xai_tf.models.backbones import BACKBONES, RECORDS, backbone_record  # noqa: F401  (BACKBONES: compatibility)
 from xai_tf.models.layers import BackbonePreprocessing, GrayscaleToRGB
 
@@ -56,6 +63,7 @@ _HEAD_LAYERS = ("head_pool", "head_dense", "head_bn", "head_dropout", "predictio
 _PREPROCESSING_LAYERS = ("to_rgb", "backbone_preprocessing")
 
 
+@fill_doc(**BUILDER_DOCS)
 def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "feature_extraction",
                    fine_tune_at=None, weights="imagenet", head: str = "flatten", dropout: float = 0.5,
                    binary_head: bool = False, dense_units: int = 512, seed: int | None = 0) -> keras.Model:
@@ -95,13 +103,10 @@ def build_transfer(backbone: str, input_shape, num_classes: int, mode: str = "fe
         "flatten" (default, papers 002/004) or "gap" (global average pooling, fewer parameters).
     dropout : float, optional
         Rate of the head's dropout in [0, 1), default 0.5 (paper 002).
-    binary_head : bool, optional
-        Two classes as one sigmoid unit (default False).
+    {binary_head}
     dense_units : int, optional
         Width of the head's hidden Dense layer, default 512 (paper 002).
-    seed : int or None, optional
-        Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
-        which also seeds Python's and NumPy's generators); None leaves the generators as they are.
+    {seed}
 
     Returns
     -------

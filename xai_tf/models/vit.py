@@ -31,7 +31,14 @@ import keras
 from keras import ops
 
 from xai_tf._checks import check_choice, check_positive
-from xai_tf.models._validation import check_input_shape, check_num_classes, output_layer, seed_weights
+from xai_tf._docstrings import fill_doc
+from xai_tf.models._validation import (
+    BUILDER_DOCS,
+    check_input_shape,
+    check_num_classes,
+    output_layer,
+    seed_weights,
+)
 from xai_tf.models.layers import GrayscaleToRGB
 
 #: variant -> (embedding width, blocks, heads, MLP width): DeiT-Ti/S and ViT-B.
@@ -98,6 +105,7 @@ def default_patch_size(image_size) -> int:
     return 16 if side >= 224 else max(1, side // 16)
 
 
+@fill_doc(**BUILDER_DOCS)
 def build_vit(input_shape, num_classes: int, variant: str = "tiny", *, patch_size: int | None = None,
               dim: int | None = None, depth: int | None = None, heads: int | None = None,
               mlp_dim: int | None = None, dropout: float = 0.0, binary_head: bool = False,
@@ -123,13 +131,10 @@ def build_vit(input_shape, num_classes: int, variant: str = "tiny", *, patch_siz
     dropout : float, optional
         Dropout after the attention and MLP of each block, in [0, 1) (default 0.0: none; the
         paper uses 0.1 for ImageNet-21k pre-training, DeiT 0.0).
-    binary_head : bool, optional
-        Two classes as one sigmoid unit (default False).
+    {binary_head}
     name : str, optional
         Model name (default ``vit_<variant>``).
-    seed : int or None, optional
-        Seeds the initial weights (default 0: the same model in every run; ``keras.utils.set_random_seed``,
-        which also seeds Python's and NumPy's generators); None leaves the generators as they are.
+    {seed}
 
     Returns
     -------
@@ -193,6 +198,7 @@ def build_vit(input_shape, num_classes: int, variant: str = "tiny", *, patch_siz
     return keras.Model(inputs, outputs, name=name or f"vit_{variant}")
 
 
+@fill_doc(**BUILDER_DOCS)
 def vit_from_backbone(backbone, num_classes: int, *, channels: int = 3, rescale=(2.0, -1.0),
                       binary_head: bool = False, name: str = "vit_classifier"):
     """A classifier on a ``keras_hub`` ViT backbone's class token (transfer learning).
@@ -216,8 +222,7 @@ def vit_from_backbone(backbone, num_classes: int, *, channels: int = 3, rescale=
         ``(scale, offset)`` applied to the [0, 1] pixels (default ``(2.0, -1.0)``: [-1, 1]). Match
         your preset's image converter (``keras_hub.layers.ViTImageConverter.from_preset(name)``;
         its scale and offset act on 0..255 pixels, so multiply its scale by 255).
-    binary_head : bool, optional
-        Two classes as one sigmoid unit (default False).
+    {binary_head}
     name : str, optional
         Model name (default "vit_classifier").
 

@@ -10,6 +10,11 @@ data URI; there is no external CSS or JS.
 
 Config schema: ``xai_tf.report.config`` (also in ``xai-tf report --help``).
 
+This module holds ``build``, the data, training, classification and provenance sections; the other
+sections are mixins of the builder: ``xai_tf.report.explanation_sections`` (the method and denoising
+grids), ``xai_tf.report.evaluation_sections`` and ``xai_tf.report.study_sections``; the models'
+fingerprints are read by ``xai_tf.report.model_identity``.
+
 Sections (each heading is always present; a missing config section or file gives a visible note
 instead of a crash): Data set, Training, Classification, Saliency maps per class, Denoised saliency
 maps, Performance curves (AIC, SIC and every curve metric), Metrics, Config and versions.
@@ -25,13 +30,13 @@ import datetime
 import json
 from pathlib import Path
 
-import numpy as np
-
-from xai_tf._io import write_atomic, write_json
+from xai_tf._io import write_atomic
 from xai_tf._versions import package_versions
 from xai_tf.report import figures
 from xai_tf.report.config import ReportConfigError, load_config, resolve
 from xai_tf.report.evaluation_sections import EvaluationSections, format_value
+from xai_tf.report.explanation_sections import ExplanationSections
+from xai_tf.report.model_identity import model_identity
 from xai_tf.report.study_sections import StudySections
 from xai_tf.viz.figures import figure_uri, write_figures
 
@@ -39,43 +44,10 @@ SECTIONS = (("data", "Data set"), ("training", "Training"), ("classification", "
             ("explanations", "Saliency maps per class"), ("denoising", "Denoised saliency maps"),
             ("curves", "Performance curves"), ("metrics", "Metrics"), ("which", "Which method"),
             ("meta", "Can the metrics be trusted"), ("provenance", "Config and versions"))
-#: Metric columns of the runner's table, with how to read them.
-FINGERPRINT_CACHE = ".model_fingerprint.json"
-
-
-def _weights_fingerprint(model) -> str:
-    # The runner's own fingerprint, so that the two can be compared.
-    from xai_tf._io import fingerprint
-    return fingerprint(model.get_weights())
-
-
-def _model_identity(path: Path, load_model) -> tuple[str, tuple]:
-    """``(weights fingerprint, input shape)`` of a saved model, cached beside it.
-
-    Loading a model (and importing TensorFlow) takes most of a report's time, so the result is kept in
-    ``.model_fingerprint.json`` next to ``model.keras``, keyed by the file's size and modification time
-    (a re-saved model is loaded again). A read-only folder just means no cache.
-    """
-    stat = path.stat()
-    key = {"name": path.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    cache = path.with_name(FINGERPRINT_CACHE)
-    try:
-        stored = json.loads(cache.read_text())
-        if stored["file"] == key:
-            return stored["weights"], tuple(stored["input_shape"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    model = load_model(path)
-    fingerprint, shape = _weights_fingerprint(model), tuple(int(v) for v in model.input_shape[1:])
-    try:
-        write_json(cache, {"file": key, "weights": fingerprint, "input_shape": list(shape)})
-    except OSError:
-        pass
-    return fingerprint, shape
 
 
 # ------------------------------------------------------------------------------------------ sections
-class _Builder(EvaluationSections, StudySections):
+class _Builder(ExplanationSections, EvaluationSections, StudySections):
     def __init__(self, config: dict, base: Path, config_path: Path | None):
         self.config, self.base, self.config_path = config, base, config_path
         titles = list(SECTIONS)
@@ -101,6 +73,14 @@ class _Builder(EvaluationSections, StudySections):
 
     def add_figure(self, section: str, figure, caption: str, wide: bool = False) -> None:
         self.add(section, "figure", uri=figure_uri(figure), caption=caption, wide=wide)
+
+    def _check_shape(self, shape, what: str) -> None:
+        # shared by the explanation and evaluation sections (mixins)
+        shape = tuple(int(v) for v in shape)
+        expected = self.input_shape or (self.data.image_shape if self.data is not None else None)
+        if expected is not None and shape != tuple(expected):
+            raise ReportConfigError(f"{what} have shape {shape} but the model/data expect {tuple(expected)}; they "
+                                    "come from another configuration")
 
     # data -------------------------------------------------------------------------------------------
     def data_section(self) -> None:
@@ -173,7 +153,7 @@ class _Builder(EvaluationSections, StudySections):
                 self.note("provenance", f"run {run['name']!r} has no model.keras; results cannot be checked "
                                         "against its weights")
                 continue
-            run["fingerprint"], run["input_shape"] = _model_identity(path, load_model)
+            run["fingerprint"], run["input_shape"] = model_identity(path, load_model)
             self.fingerprints.setdefault(run["fingerprint"], run["name"])
             self.input_shape = self.input_shape or run["input_shape"]
 
@@ -230,163 +210,6 @@ class _Builder(EvaluationSections, StudySections):
             self.add_figure("classification", figures.confusion_matrix(report["confusion_matrix"],
                                                                        report["class_names"], name),
                             f"{name}: confusion matrix (rows true class, columns predicted).")
-
-    # explanations -----------------------------------------------------------------------------------
-    def read_explanations(self) -> None:
-        spec = self.config.get("explain")
-        if not spec:
-            return
-        from xai_tf.runs import read_explain_folder
-
-        folder = resolve(self.base, spec["dir"])
-        try:
-            stored = read_explain_folder(folder)
-        except ValueError as error:
-            raise ReportConfigError(f"config['explain']['dir']: {error}") from None
-        meta, maps, methods, images = stored["meta"], stored["maps"], stored["methods"], stored["images"]
-        class_names = list(meta.get("class_names") or self.class_names or [])
-        if self.class_names and class_names and class_names != list(self.class_names):
-            raise ReportConfigError(f"the explanations in {folder} are of classes {class_names}, the runs/data of "
-                                    f"{list(self.class_names)}: they come from another configuration")
-        self._check_shape(images.shape[1:], f"the explained images in {folder}")
-        fingerprint = meta.get("model_weights") or self._explained_model_fingerprint(meta, folder)
-        if fingerprint and self.fingerprints and fingerprint not in self.fingerprints:
-            raise ReportConfigError(f"the explanations in {folder} were made with a model (weights {fingerprint}) "
-                                    f"that is none of the runs' models ({', '.join(self.fingerprints)}); they come "
-                                    "from another configuration")
-        model_name = self.fingerprints.get(fingerprint, meta.get("arguments", {}).get("model", "unknown"))
-        masks = stored["masks"]
-        if masks is None:
-            masks = self._masks_from_data(meta, images)
-        self.explained = {"folder": folder, "meta": meta, "maps": maps, "methods": methods, "images": images,
-                          "labels": stored["labels"], "predictions": stored["predictions"],
-                          "masks": masks, "class_names": class_names, "model": model_name}
-        self.provenance["explain"] = {"folder": str(folder), "arguments": meta.get("arguments"),
-                                      "versions": meta.get("versions")}
-
-    def _explained_model_fingerprint(self, meta: dict, folder: Path) -> str | None:
-        """Weights fingerprint of the model ``xai-tf explain`` names (its explain.json has no fingerprint)."""
-        named = (meta.get("arguments") or {}).get("model")
-        if not named or not self.fingerprints:
-            return None
-        candidates = [Path(named)] if Path(named).is_absolute() else [Path.cwd() / named, self.base / named]
-        existing = [path for path in candidates if path.is_file()]
-        if not existing:
-            self.note("explanations", f"the model that made these explanations ({named}) is not there any more; "
-                                      "they could not be checked against the runs' models")
-            return None
-        for run in self.runs:
-            run_model = run["dir"] / "model.keras"
-            if run_model.is_file() and run_model.resolve() == existing[0].resolve():
-                return run.get("fingerprint")
-        from xai_tf.models import load_model
-        return _weights_fingerprint(load_model(existing[0]))
-
-    def _masks_from_data(self, meta: dict, images: np.ndarray):
-        """Ground-truth masks of ``xai-tf explain``'s images (the data set's first ones) when the data match."""
-        arguments = meta.get("arguments") or {}
-        data = self.data
-        if data is None or data.masks is None or arguments.get("data") != "synthetic" or len(images) > len(data):
-            return None
-        if not np.array_equal(data.images[:len(images)], images):
-            return None
-        return data.masks[:len(images)]
-
-    def _check_shape(self, shape, what: str) -> None:
-        shape = tuple(int(v) for v in shape)
-        expected = self.input_shape or (self.data.image_shape if self.data is not None else None)
-        if expected is not None and shape != tuple(expected):
-            raise ReportConfigError(f"{what} have shape {shape} but the model/data expect {tuple(expected)}; they "
-                                    "come from another configuration")
-
-    def explanation_section(self) -> None:
-        from xai_tf.viz import method_grid
-
-        if self.explained is None:
-            self.note("explanations", "Skipped: the config has no `explain` folder.")
-            return
-        spec = self.config["explain"]
-        per_class = int(spec.get("per_class", 2))
-        denoised = spec.get("denoised_grid", "tv")
-        if denoised is not None:
-            from xai_tf._checks import check_choice
-            from xai_tf.denoising import denoise
-            check_choice(denoised, "config['explain']['denoised_grid']", denoise.methods())
-        ex = self.explained
-        layer = ex["meta"].get("cam_layer")
-        self.add("explanations", "text",
-                 text=f"{len(ex['methods'])} methods ({', '.join(ex['methods'])}) on {len(ex['images'])} images, "
-                      f"model {ex['model']}; read from {ex['folder']}. Ground truth (where known) outlined in a "
-                      "colour absent from the colour map; maps clipped at their 99th percentile of |map| (PAIR)."
-                      + (f" CAM methods at layer={layer} (the last convolution)." if layer else ""))
-        from xai_tf.explainers.registry import (
-            RECORDS,  # the method notes come from the method records
-        )
-
-        notes = [[method, RECORDS[method].family, RECORDS[method].description] if method in RECORDS
-                 else [method, "?", "not a registered method of this xai-tf version"] for method in ex["methods"]]
-        self.add("explanations", "table", caption="The methods (xai_tf.explainers.registry records)",
-                 header=["method", "family", "what the map shows"], rows=notes)
-        costly = [name for name in RECORDS if name not in ex["methods"] and not RECORDS[name].in_demo_grid]
-        if costly:  # the methods a probe grid leaves out by their records, and why
-            self.add("explanations", "text", text="Not explained here: " + "; ".join(
-                f"{name} ({RECORDS[name].description}, " + ("not for this kind of model)" if RECORDS[name].family
-                                                            == "attention" else "too costly for the demo's probe grid)")
-                for name in costly)
-                + ". Explain them with xai_tf.explain or xai-tf explain.")
-        labels = ex["labels"] if ex["labels"] is not None else np.zeros(len(ex["images"]), int)
-        for index, name in enumerate(ex["class_names"] or ["all"]):
-            rows = np.flatnonzero(labels == index)[:per_class] if ex["class_names"] else np.arange(per_class)
-            if rows.size == 0:
-                self.note("explanations", f"no explained image of class {name}")
-                continue
-            kwargs = {"masks": None if ex["masks"] is None else ex["masks"][rows], "labels": labels[rows],
-                      "predictions": None if ex["predictions"] is None else ex["predictions"][rows],
-                      "class_names": ex["class_names"] or None}
-            maps = {method: ex["maps"][method][rows] for method in ex["methods"]}
-            self.grids[f"methods_{name}"] = method_grid(ex["images"][rows], maps, **kwargs)
-            self.add_figure("explanations", self.grids[f"methods_{name}"],
-                            f"Class {name}: every method on {rows.size} image(s) (papers' figures 3/4).")
-            if denoised:
-                self.grids[f"methods_{name}_{denoised}"] = method_grid(ex["images"][rows], maps, denoise=denoised,
-                                                                       **kwargs)
-                self.add_figure("explanations", self.grids[f"methods_{name}_{denoised}"],
-                                f"Class {name}: the same maps denoised with {denoised} (papers' figures 6/7).")
-
-    def denoise_section(self) -> None:
-        from xai_tf.denoising import denoise
-        from xai_tf.viz import denoise_grid
-
-        if self.explained is None:
-            self.note("denoising", "Skipped: denoised variants are drawn from the `explain` folder, which the "
-                                   "config does not name.")
-            return
-        spec = self.config.get("denoise") or {}
-        methods = spec.get("methods") or list(denoise.methods())
-        unknown = sorted(set(methods) - set(denoise.methods()))
-        if unknown:
-            raise ReportConfigError(f"config['denoise']['methods'] has unknown denoisers {unknown}; valid: "
-                                    f"{', '.join(denoise.methods())}")
-        ex = self.explained
-        # Default: a noisy gradient map, the kind denoising is for (paper 002); Grad-CAM is smooth already.
-        noisy = [m for m in ("vanilla_gradient", "integrated_gradients") if m in ex["methods"]]
-        explanation = spec.get("explanation") or (noisy or ex["methods"])[0]
-        if explanation not in ex["methods"]:
-            raise ReportConfigError(f"config['denoise']['explanation']={explanation!r} is not among the explained "
-                                    f"methods; valid: {', '.join(ex['methods'])}")
-        labels = ex["labels"] if ex["labels"] is not None else np.zeros(len(ex["images"]), int)
-        for index, name in enumerate(ex["class_names"] or ["all"]):
-            rows = np.flatnonzero(labels == index)
-            if rows.size == 0:
-                continue
-            row = rows[0]
-            figure = denoise_grid(ex["maps"][explanation][row], methods=methods, image=ex["images"][row],
-                                  mask=None if ex["masks"] is None else ex["masks"][row], label=explanation)
-            self.grids[f"denoised_{explanation}_{name}"] = figure
-            self.add_figure("denoising", figure,
-                            f"Class {name}: the {explanation} map and its denoised variants (top; each title gives "
-                            "the relative change), superimposed on the image (bottom), on the original's colour "
-                            "scale (paper 002).")
 
     # provenance -------------------------------------------------------------------------------------
     def provenance_section(self) -> None:

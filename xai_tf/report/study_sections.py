@@ -138,7 +138,7 @@ class StudySections:
             self._consistency_of(cells, column, format_value)
 
     def _consistency_of(self, cells, column: str, format_value) -> None:
-        from xai_tf.metrics.consistency import difference_of_means
+        from xai_tf.metrics.robustness.consistency import difference_of_means
 
         hits = {}  # (model, method) -> per-image hits; (model, method, label) -> hits of that class
         for cell in cells:

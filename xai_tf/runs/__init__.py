@@ -1,7 +1,8 @@
 """Run recipes and run-folder formats, written and read in one place: train runs and explain folders.
 
-Used by the CLI (``xai-tf train``, ``xai-tf explain``), the demo and the report, so that no caller
-builds another's arguments and every folder format has one writer and one reader.
+Used by the CLI (``xai-tf train``, ``explain``, ``evaluate``, ``meta-evaluate``), the demo and the
+report, so that no caller builds another's arguments and every folder format has one writer and
+one reader.
 
 A train run folder (:func:`train`) holds ``model.keras`` (the trained model), ``best.keras`` (the
 best epoch, when checkpointing), ``history.json`` (metric -> per-epoch values), ``report.json`` (the
@@ -15,13 +16,15 @@ method), ``images.npz`` (``images``, ``labels``, ``predictions`` and, where know
 fingerprint when known, the arguments and package versions).
 
 The package: ``xai_tf.runs.training`` (the train settings, the data and model they name, ``train``),
-``xai_tf.runs.folders`` (the run folders' writers and readers, the recorded split) and
-``xai_tf.runs.arguments`` (the command line's data flags and ``data_for_model``). Every name is
-importable from ``xai_tf.runs`` as before.
+``xai_tf.runs.folders`` (the run folders' writers and readers, the recorded split),
+``xai_tf.runs.model_data`` (the images a saved model is explained or scored on: ``data_for_model``,
+``lazy_source_for_model``, ``per_class``), ``xai_tf.runs.explaining`` (the explain recipe,
+``explain_run``) and ``xai_tf.runs.scoring`` (``evaluate_run``, ``meta_evaluate_run``). Every name
+is importable from ``xai_tf.runs``; the command line's data flags are ``xai_tf.cli.data_flags``'.
 """
 from __future__ import annotations
 
-from xai_tf.runs.arguments import VERBOSE_HELP, add_data_arguments, data_for_model
+from xai_tf.runs.explaining import explain_run
 from xai_tf.runs.folders import (
     SPLITS,
     cam_layer_of,
@@ -34,6 +37,8 @@ from xai_tf.runs.folders import (
     trained_with,
     write_explain_folder,
 )
+from xai_tf.runs.model_data import data_for_model, lazy_source_for_model, per_class
+from xai_tf.runs.scoring import evaluate_run, meta_evaluate_run
 from xai_tf.runs.training import (
     CUSTOM_MODELS,
     TRAIN_DEFAULTS,
@@ -49,8 +54,9 @@ from xai_tf.runs.training import (
 )
 
 __all__ = [
-    "CUSTOM_MODELS", "SPLITS", "TRAIN_DEFAULTS", "VERBOSE_HELP", "VIT_MODELS", "add_data_arguments", "backbone_names",
-    "build_model", "cam_layer_of", "data_for_model", "load_data", "model_choices_help", "model_names",
-    "read_explain_folder", "read_json", "read_train_run", "run_folder_of", "split_of", "train", "train_settings",
-    "trained_settings", "trained_with", "training_data", "write_explain_folder",
+    "CUSTOM_MODELS", "SPLITS", "TRAIN_DEFAULTS", "VIT_MODELS", "backbone_names", "build_model", "cam_layer_of",
+    "data_for_model", "evaluate_run", "explain_run", "lazy_source_for_model", "load_data", "meta_evaluate_run",
+    "model_choices_help", "model_names", "per_class", "read_explain_folder", "read_json", "read_train_run",
+    "run_folder_of", "split_of", "train", "train_settings", "trained_settings", "trained_with", "training_data",
+    "write_explain_folder",
 ]

@@ -20,8 +20,10 @@ metrics with ``scores == "maps"``). Metrics that re-run the method (``scores == 
 Max-Sensitivity, model randomisation) would re-run the raw method and compare its maps with
 denoised ones, so a study refuses them next to a denoiser other than ``none``.
 
-Modules: ``config`` (the format and its checks), ``tasks`` (the units of work, run anywhere),
-``engine`` (in-process or Dask distributed), ``runner`` (``run``: plans, writes the stores),
+Modules: ``config`` (the format and its checks), ``tasks`` (the typed units of work, ``ModelTask`` and
+``ScoreTask``, and the functions that run them anywhere), ``model_tasks`` (one model's work on the
+client: its task, training, its cells and their score tasks), ``engine`` (in-process or Dask
+distributed), ``runner`` (``run``: builds the tasks, submits them, writes the stores),
 ``output`` (the tables), ``compare`` (each method's rank per model, Friedman over the models,
 one critical-difference diagram per metric). Shipped studies: ``xai_tf/study/studies/*.yaml``.
 """

@@ -12,7 +12,8 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from xai_tf.viz.figures import SAVE_FORMATS, check_path, new_figure, points, save_figure
+from xai_tf._docstrings import fill_doc
+from xai_tf.viz.figures import FIGURE_DOCS, SAVE_FORMATS, check_path, new_figure, points, save_figure
 
 
 def cliques(ranks: dict, cd: float) -> list[list[str]]:
@@ -29,6 +30,7 @@ def cliques(ranks: dict, cd: float) -> list[list[str]]:
     return groups
 
 
+@fill_doc(**FIGURE_DOCS)
 def cd_diagram(average_ranks: dict, cd: float, path=None, *, title: str = "", dpi: float = 100) -> Figure:
     """Draw a critical-difference diagram of methods' average ranks (Demšar 2006, Fig. 1).
 
@@ -40,17 +42,13 @@ def cd_diagram(average_ranks: dict, cd: float, path=None, *, title: str = "", dp
         Nemenyi's critical difference (``xai_tf.evaluation.critical_difference``), >= 0, drawn as a
         bar above the axis; methods closer than ``cd`` are joined by a thick line. NaN: no bar and
         no groups.
-    path : str or pathlib.Path, optional
-        File to write (``.png``, ``.pdf`` or ``.svg``); default None: not written.
+    {path}
     title : str, optional
         Title above the diagram (default none).
     dpi : float, optional
         Pixels per inch (default 100).
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure (Agg canvas), also written to ``path`` when given.
+    {figure_returns}
 
     Raises
     ------

@@ -1,6 +1,6 @@
 """Aggregated metric curves: one curve per saliency method, its area in the legend.
 
-``plot_curves`` draws any curve metric's aggregated curves (``xai_tf.metrics.protocol.CurveMetric``:
+``plot_curves`` draws any curve metric's aggregated curves (``xai_tf.metrics.curve_metric.CurveMetric``:
 Deletion, Insertion, Pixel-Flipping, ROAD, IROF, AIC and SIC); ``plot_pic`` is its use for PIC
 results, the figure of paper 004 (Figs. 8-11) and of PAIR's ``pic_metrics.ipynb``. Drawn on a
 ``matplotlib.figure.Figure`` with the Agg canvas: no pyplot, no global state, works headless.
@@ -12,14 +12,16 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from xai_tf.viz.figures import SAVE_FORMATS, check_path, new_figure, save_figure
+from xai_tf._docstrings import fill_doc
+from xai_tf.viz.figures import FIGURE_DOCS, SAVE_FORMATS, check_path, new_figure, save_figure
 
 
+@fill_doc(**FIGURE_DOCS)
 def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, title: str,
                 area_label: str = "AUC", xlim=None, ylim=None, figsize=(6.0, 4.5), dpi: float = 100) -> Figure:
     """Plot one aggregated curve per method with ``name (AUC=0.123)`` legend entries.
 
-    Works for any curve metric's aggregated curves (``xai_tf.metrics.protocol.CurveMetric``:
+    Works for any curve metric's aggregated curves (``xai_tf.metrics.curve_metric.CurveMetric``:
     Deletion, Insertion, Pixel-Flipping, ROAD, IROF, AIC and SIC). Drawn on a
     ``matplotlib.figure.Figure`` with the Agg canvas: no pyplot, no global state, works headless.
     The legend sits outside the axes, to their right, so that it never covers a curve (with seven
@@ -30,9 +32,7 @@ def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, 
     curves_by_method : dict
         ``{method name: (x, y, area)}``: ``x`` and ``y`` 1-D arrays of one length (NaN points are
         not drawn), ``area`` the number shown in the legend (None or NaN: not shown).
-    path : str or pathlib.Path, optional
-        File to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``); parent
-        folders are created. Default None: not written.
+    {path}
     xlabel : str
         Label of the x axis.
     ylabel : str
@@ -51,12 +51,9 @@ def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, 
     dpi : float, optional
         Pixels per inch (default 100; text is then at least 11 px high).
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure (Agg canvas), also written to ``path`` when given. When no curve has a finite
-        point (every image excluded, e.g. an all-excluded SIC), the axes say "no image included"
-        and so does the title, instead of an empty plot.
+    {figure_returns}
+        When no curve has a finite point (every image excluded, e.g. an all-excluded SIC), the axes
+        say "no image included" and so does the title, instead of an empty plot.
 
     Raises
     ------
@@ -114,6 +111,7 @@ def plot_curves(curves_by_method: dict, path=None, *, xlabel: str, ylabel: str, 
     return figure
 
 
+@fill_doc(**FIGURE_DOCS)
 def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, figsize=(6.0, 4.5),
              dpi: float = 100) -> Figure:
     """Plot aggregated PIC curves, one per method, with ``name (AUC=0.123)`` legend entries.
@@ -127,9 +125,7 @@ def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, fi
     results_by_method : dict
         ``{method name: PicResult}`` (all the same ``kind``; any object with ``curve_x``,
         ``curve``, ``auc`` and ``kind`` works).
-    path : str or pathlib.Path, optional
-        File to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``). Default
-        None: not written.
+    {path}
     title : str, optional
         Default None: "Aggregated SIC" / "Aggregated AIC" (with the number of included images when
         all results agree on it).
@@ -139,10 +135,7 @@ def plot_pic(results_by_method: dict, path=None, *, title: str | None = None, fi
     dpi : float, optional
         Pixels per inch (default 100; text is then at least 11 px high).
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure (Agg canvas), also written to ``path`` when given.
+    {figure_returns}
 
     Raises
     ------

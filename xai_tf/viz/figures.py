@@ -29,6 +29,22 @@ FORMATS = ("png", "pdf")
 SAVE_FORMATS = ("png", "pdf", "svg")
 
 
+#: The numpydoc entries of the figures written as PNG, PDF or SVG (``fill_doc(**FIGURE_DOCS)``).
+FIGURE_DOCS = {
+    "path": """
+        path : str or pathlib.Path, optional
+            File to write; the format follows the suffix (``.png``, ``.pdf`` or ``.svg``); parent
+            folders are created. Default None: not written.
+        """,
+    "figure_returns": """
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure (Agg canvas), also written to ``path`` when given.
+        """,
+}
+
+
 def new_figure(width: float, height: float, dpi: float = 100) -> Figure:
     """A white ``Figure`` of ``width`` x ``height`` inches at ``dpi``, drawn on an Agg canvas."""
     figure = Figure(figsize=(width, height), dpi=dpi, facecolor="white")

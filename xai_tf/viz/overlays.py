@@ -75,6 +75,17 @@ def outline_colour(cmap) -> tuple[float, float, float]:
     return OUTLINE_CANDIDATES[int(np.argmax(distances))]
 
 
+def check_percentile(value, name: str = "percentile", note: str = "") -> float:
+    """A clipping percentile in (0, 100] -> float; ValueError naming ``name`` (``note`` added) otherwise.
+
+    ValueError for a non-number too (not TypeError): the figures have always said it so.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(value) <= 100.0:
+        raise ValueError(f"{name} must be a number in (0, 100]{note}; got {value!r}")
+    return float(value)
+
+
 def clip_range(saliency_map, percentile: float = 99.0):
     """Colour scale ``(vmin, vmax)`` of a map clipped at the ``percentile``-th percentile of ``|map|``.
 
@@ -86,9 +97,7 @@ def clip_range(saliency_map, percentile: float = 99.0):
     an all-zero map gives ``None`` (``normalise_map`` then shows it as zeros).
     percentile: in (0, 100], default 99; 100 = the map's maximum (no clipping).
     """
-    if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.integer, np.floating)) \
-            or not 0.0 < float(percentile) <= 100.0:
-        raise ValueError(f"percentile must be a number in (0, 100]; got {percentile!r}")
+    check_percentile(percentile)
     array = check_finite(as_float_array(saliency_map, "saliency_map"), "saliency_map")
     magnitude = np.abs(array)
     if magnitude.size == 0:
@@ -174,6 +183,14 @@ def normalise_map(saliency_map: np.ndarray, value_range=None) -> np.ndarray:
     return np.clip((saliency_map - low) / (high - low), 0.0, 1.0).astype(np.float32)
 
 
+def check_alpha(alpha) -> float:
+    """A heatmap opacity in [0, 1] -> float; ValueError naming ``alpha`` otherwise (a non-number too)."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be a number in [0, 1] (heatmap opacity); got {alpha!r}")
+    return float(alpha)
+
+
 def overlay(image, saliency_map, cmap="jet", alpha: float = 0.6, value_range=None) -> np.ndarray:
     """Blend a colour heatmap of ``saliency_map`` over ``image``; RGB uint8 ``(H, W, 3)``.
 
@@ -215,9 +232,7 @@ def overlay(image, saliency_map, cmap="jet", alpha: float = 0.6, value_range=Non
     TypeError
         If ``image`` or ``saliency_map`` is not numeric.
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must be a number in [0, 1] (heatmap opacity); got {alpha!r}")
+    alpha = check_alpha(alpha)
     colormap = get_colormap(cmap)
     rgb = as_rgb(image)
     resized = resize_map(check_map_2d(saliency_map), rgb.shape[:2])
@@ -256,9 +271,7 @@ def to_grayscale(saliency_map, percentile: float = 99) -> np.ndarray:
     TypeError
         If ``saliency_map`` is not numeric.
     """
-    if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.integer, np.floating)) \
-            or not 0.0 < float(percentile) <= 100.0:
-        raise ValueError(f"percentile must be a number in (0, 100]; got {percentile!r}")
+    check_percentile(percentile)
     array = check_finite(as_float_array(saliency_map, "saliency_map"), "saliency_map")
     if array.ndim == 2:
         array = array[..., None]

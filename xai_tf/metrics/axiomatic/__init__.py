@@ -1,0 +1,1 @@
+"""Axioms a map should satisfy: Quantus' Completeness and Non-Sensitivity (``axioms``)."""

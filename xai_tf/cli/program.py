@@ -26,7 +26,7 @@ from xai_tf.cli.train import add_train_command
 def run_evaluate(argv: list[str], loud: bool = False) -> int:
     """Run ``xai-tf evaluate ...`` or ``xai-tf evaluate merge DIR...`` with the evaluation runner's parser.
 
-    Routed before argparse (see :func:`main`): a subparser's REMAINDER drops arguments starting with ``--``.
+    Routed before argparse (see :func:`~xai_tf.cli.main`): a subparser's REMAINDER drops arguments starting with ``--``.
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def build_parser(command: str | None = None, loud: bool = False) -> argparse.Arg
     """Build the ``xai-tf`` argument parser with its subcommands.
 
     Subcommands: ``train``, ``data list``, ``data verify``, ``explain``, ``evaluate`` (listed for
-    ``--help`` only: :func:`main` hands its arguments to the evaluation runner), ``demo``, ``study``,
+    ``--help`` only: :func:`~xai_tf.cli.main` hands its arguments to the evaluation runner), ``demo``, ``study``,
     ``compare``, ``meta-evaluate`` and ``report``, each added by its module's ``add_<command>_command``
     (``xai_tf.cli.train``, ...), which sets ``handler`` (``run_train``, ...) in the arguments.
 
@@ -95,7 +95,7 @@ def build_parser(command: str | None = None, loud: bool = False) -> argparse.Arg
 def main(argv=None) -> int:
     """Run the ``xai-tf`` command line (the ``xai-tf`` console script).
 
-    ``xai-tf evaluate ...`` goes to :func:`run_evaluate` before argparse; the other subcommands are
+    ``xai-tf evaluate ...`` goes to :func:`~xai_tf.cli.program.run_evaluate` before argparse; the other subcommands are
     parsed by :func:`build_parser` and run by their handler. TensorFlow is imported only once a
     command runs (``--help`` and usage errors answer without it, but for ``evaluate`` and
     ``meta-evaluate``, whose flags come from the metric registry), with its and absl's start-up

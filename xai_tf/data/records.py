@@ -46,7 +46,7 @@ class SourceRecord:
     Parameters
     ----------
     name : str
-        The format's name: what :func:`~xai_tf.data.opening.source_kind` returns and a lazy
+        The format's name: what ``xai_tf.data.opening.source_kind`` returns and a lazy
         source's ``describe()["kind"]`` (lowercase letters, digits and underscores).
     title : str
         A few words naming it in messages (``"HDF5"``, ``"MiraBest batches"``): ``load``'s

@@ -49,6 +49,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from xai_tf._deprecation import moved_names
 from xai_tf.metrics.chunk import Chunk
 from xai_tf.metrics.options import Option
 from xai_tf.targets import KINDS
@@ -305,3 +306,12 @@ class MethodMetric(Metric):
     """
 
     scores = "method"
+
+
+# Names of the xai-tf 0.1 protocol module that moved to their own modules: one FutureWarning each until
+# the next release (``Chunk`` and ``Option`` are imported here and stay).
+__getattr__ = moved_names("0.2", __name__, {
+    **dict.fromkeys(("MAX_SUMMARY_POINTS", "CurveMetric", "trapezoid_rows"), "xai_tf.metrics.curve_metric"),
+    **dict.fromkeys(("choice", "number", "fraction", "count", "flag", "parse_bool", "parse_list"),
+                    "xai_tf.metrics.options"),
+})

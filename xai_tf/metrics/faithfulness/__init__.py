@@ -22,3 +22,19 @@ Monotonicity) and the target logit where it is ``softmax=False`` (Faithfulness C
 Infidelity); for a single sigmoid unit the probability is ``p`` / ``1 - p`` and the logit
 ``+z`` / ``-z``.
 """
+from xai_tf._deprecation import moved_names
+
+# The names of the xai-tf 0.1 module ``xai_tf.metrics.faithfulness``, which this package replaced, with one
+# FutureWarning until the next release (the functions ``infidelity`` and ``sufficiency`` are now the names of
+# their modules: ``from xai_tf.metrics.faithfulness.infidelity import infidelity``).
+__getattr__ = moved_names("0.2", __name__, {
+    **dict.fromkeys(("ordered_curves", "PixelFlippingMetric", "MonotonicityMetric", "PIXEL_FLIPPING", "MONOTONICITY"),
+                    "xai_tf.metrics.faithfulness.pixel_flipping"),
+    **dict.fromkeys(("random_subsets", "faithfulness_correlation", "FaithfulnessCorrelationMetric",
+                     "FAITHFULNESS_CORRELATION"),
+                    "xai_tf.metrics.faithfulness.correlation"),
+    **dict.fromkeys(("patch_keys", "InfidelityMetric", "INFIDELITY"),
+                    "xai_tf.metrics.faithfulness.infidelity"),
+    **dict.fromkeys(("SufficiencyMetric", "SUFFICIENCY"),
+                    "xai_tf.metrics.faithfulness.sufficiency"),
+})

@@ -6,3 +6,12 @@
 - ``consistency``: Difference of Means across two architectures (paper 003),
   :func:`xai_tf.metrics.difference_of_means`.
 """
+from xai_tf._deprecation import moved_names
+
+# The names of the xai-tf 0.1 module ``xai_tf.metrics.robustness``, which this package replaced, with one
+# FutureWarning until the next release.
+__getattr__ = moved_names("0.2", __name__, {
+    **dict.fromkeys(("noisy_copies", "avg_sensitivity", "local_lipschitz_estimate", "AvgSensitivityMetric",
+                     "LocalLipschitzMetric", "AVG_SENSITIVITY", "LOCAL_LIPSCHITZ"),
+                    "xai_tf.metrics.robustness.quantus_robustness"),
+})

@@ -2,7 +2,8 @@
 
 A study trains each model in a fresh Python process (``xai_tf.study.tasks.train_task``); the model's
 task carries the backbone's record there (``ship_backbone`` / ``receive_backbone``), so a toy backbone
-registered only in this process trains without any plug-in module
+registered only in this process trains, and a model loaded from a file that is built on one is scored,
+without any plug-in module
 (``tests/test_backbone_records.py`` runs a study YAML on it).
 """
 from __future__ import annotations
@@ -53,12 +54,19 @@ def test_a_backbone_that_cannot_travel_is_named_before_any_training(tmp_path):
 
 
 @pytest.mark.usefixtures("toy")
-def test_dask_worker_processes_load_a_model_on_a_backbone_registered_here(tmp_path):
-    # a worker process has only the built-in backbones: each score task carries the record it needs
+@pytest.mark.parametrize("how", ["built", "loaded"])
+def test_dask_worker_processes_load_a_model_on_a_backbone_registered_here(tmp_path, how):
+    # a worker process has only the built-in backbones: each score task carries the record it needs, for a
+    # model the study builds and for one it loads (``path:``, read on the client to find its backbone)
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
+    config = CONFIG
+    if how == "loaded":
+        path = tmp_path / "toy.keras"
+        models.build_transfer("toy", (32, 32, 1), 2, weights=None, dense_units=8).save(path)
+        config = {**CONFIG, "models": [{"name": "t", "path": str(path)}], "split": "all"}
     with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         assert "toy" not in client.run(lambda: tuple(models.list_backbones())).popitem()[1]
-        result = study.run(CONFIG, out=tmp_path / "dask", dask=client, verbose=0)
-    assert result["computed"]["train"] == 1 and result["computed"]["units"] >= 1
+        result = study.run(config, out=tmp_path / "dask", dask=client, verbose=0)
+    assert result["computed"]["train"] == (how == "built") and result["computed"]["units"] >= 1
     assert json.loads((tmp_path / "dask" / "table.json").read_text())[0]["complete"]

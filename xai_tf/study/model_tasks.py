@@ -227,8 +227,24 @@ def train_models(pool, tasks: list[ModelTask], resources, on_trained) -> None:
     pool.run(train_task, list(todo.items()), trained, resources)
 
 
-def _model_indices(model: dict, study: dict, data: StudyData) -> np.ndarray:
-    """Load the model, fill in its ``weights`` and ``data_shape``, check it fits the data; the indices it scores."""
+def _backbone_of(keras_model) -> str | None:
+    """The backbone a loaded model is built on (its ``BackbonePreprocessing`` layer, nested or not), or None."""
+    from xai_tf.models.layers import BackbonePreprocessing
+
+    layers = list(keras_model.layers)
+    while layers:
+        layer = layers.pop()
+        if isinstance(layer, BackbonePreprocessing):
+            return layer.backbone
+        layers.extend(getattr(layer, "layers", []))
+    return None
+
+
+def _model_indices(model: dict, study: dict, data: StudyData) -> tuple[np.ndarray, str | None]:
+    """Load the model, fill in its ``weights`` and ``data_shape``, check it fits the data.
+
+    Returns the indices it scores and the backbone it is built on (None: no backbone).
+    """
     from xai_tf._io import fingerprint
     from xai_tf.models import load_model
     from xai_tf.models.head import head_of
@@ -245,15 +261,16 @@ def _model_indices(model: dict, study: dict, data: StudyData) -> np.ndarray:
     if explains_classes and head_of(keras_model).num_classes != len(dataset.class_names):
         raise ValueError(f"models: {model['name']} predicts {head_of(keras_model).num_classes} classes; "
                          f"the data has {len(dataset.class_names)}")
+    backbone = _backbone_of(keras_model)
     folder = run_folder_of(model["path"])
     if study["split"] != "all" and folder is None:
         raise ValueError(f"models: {model['name']}: split {study['split']!r} needs the split its train run "
                          f"recorded (no split.json beside {model['path']}); use split: all")
     if folder is None:
-        return np.arange(len(dataset), dtype=np.int64)
+        return np.arange(len(dataset), dtype=np.int64), backbone
     if data.lazy is not None:
-        return study_sources.split_indices(folder, data.lazy, study["split"], data.full_fingerprints)
-    return split_of(folder, dataset, study["split"])[1]
+        return study_sources.split_indices(folder, data.lazy, study["split"], data.full_fingerprints), backbone
+    return split_of(folder, dataset, study["split"])[1], backbone
 
 
 def score_key(task: ScoreTask, cells: dict, model_name: str, method_name: str) -> str:
@@ -308,7 +325,9 @@ def plan_model(task: ModelTask, model: dict, study: dict, data: StudyData, out: 
     units : dict
         ``{key: (ScoreTask, {denoiser name: cell hash}, label)}`` (:func:`score_key`), in order.
     """
-    indices = _model_indices(model, study, data)
+    indices, backbone = _model_indices(model, study, data)
+    # a loaded model (``path:``) on a backbone registered here carries its record to the workers too
+    shipped = task.backbone if task.backbone is not None or backbone is None else ship_backbone({"model": backbone})
     # once per model: every task refers to this one list (a file-based source's tasks carry only their
     # own rows and the list's digest, so no task is the size of the data set)
     index_list = [int(i) for i in indices]
@@ -343,7 +362,7 @@ def plan_model(task: ModelTask, model: dict, study: dict, data: StudyData, out: 
                 data_fingerprint=data.fingerprint, chunk=chunk, positions=positions, method=method["method"],
                 params=method["params"], denoisers=denoisers, metrics=study["metrics"], options=study["options"],
                 seed=study["seed"], batch_size=study["batch_size"], targets=study["targets"],
-                backbone=task.backbone, **where)
+                backbone=shipped, **where)
             units[score_key(score, cell_hashes, model["name"], method["name"])] = (
                 score, cell_hashes, f"{model['name']} x {method['name']}")
     return cells, units

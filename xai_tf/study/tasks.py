@@ -12,8 +12,9 @@
   name: (rows, arrays)}``; it writes nothing.
 
 A backbone registered at run time (``xai_tf.models.register_backbone``) travels with the tasks of the
-models built on it: its record, pickled by reference (:func:`ship_backbone`), is registered again in
-the training process and on the workers (:func:`receive_backbone`). Its constructor and
+models built on it (those the study trains, and those it loads, whose backbone layer the client
+reads): its record, pickled by reference (:func:`ship_backbone`), is registered again in the
+training process and on the workers (:func:`receive_backbone`). Its constructor and
 preprocessing must therefore be module-level functions of a module the workers can import (the
 client's ``sys.path`` is added to theirs, so a module beside the client's script is found on this
 machine; a cluster needs it installed).

@@ -32,8 +32,8 @@ def test_bad_adds_and_unknown_names_are_named():
         things.add(Thing("a"))
     with pytest.raises(ValueError, match="name must not be empty"):
         things.add(Thing(""))
-    with pytest.raises(ValueError, match="before='z' is not a registered thing; expected one of: a"):
+    with pytest.raises(ValueError, match="before='z' is not valid; expected one of: a"):
         things.add(Thing("b"), before="z")
-    with pytest.raises(ValueError, match="thing 'z' is not registered; expected one of: a"):
-        things.record("z")
+    with pytest.raises(ValueError, match="thing='z' is not valid; expected one of: a"):
+        things.record("z", "thing")
     assert list(things) == ["a"]

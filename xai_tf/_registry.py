@@ -10,11 +10,14 @@ the rest; ``unregister`` and the "which names exist" error are the same for ever
 - adding something that is not the kind's record type is a ``TypeError``;
 - ``remove(name)`` returns the record it removed (``add(remove(name))`` puts it back, at the
   end) and ``None`` for a name that is not registered, so a test's teardown never fails;
-- ``record(name)`` is a ``ValueError`` listing the registered names for an unknown name.
+- ``record(name)`` is a ``ValueError`` listing the registered names for an unknown name
+  (``xai_tf._checks.check_choice``'s message, as every argument check).
 """
 from __future__ import annotations
 
 from typing import Generic, TypeVar
+
+from xai_tf._checks import check_choice
 
 Record = TypeVar("Record")
 
@@ -93,10 +96,8 @@ class Registry(dict, Generic[Record]):
         if before is None:
             self[name] = record
             return record
-        if before not in self:
-            raise ValueError(f"before={before!r} is not a registered {self.kind}; expected one of: {', '.join(self)}")
+        at = list(self).index(check_choice(before, "before", self))
         items = list(self.items())
-        at = [key for key, _ in items].index(before)
         self.clear()
         self.update(items[:at] + [(name, record)] + items[at:])
         return record
@@ -148,13 +149,16 @@ class Registry(dict, Generic[Record]):
         """
         return self.pop(name, None)
 
-    def record(self, name: str) -> Record:
+    def record(self, name: str, argument: str = "name") -> Record:
         """The record registered as ``name``.
 
         Parameters
         ----------
         name : str
             A registered name.
+        argument : str, optional
+            The caller's argument that gave ``name``, in the error (default "name"; e.g. "method"
+            for ``denoise(maps, method)``).
 
         Returns
         -------
@@ -166,6 +170,4 @@ class Registry(dict, Generic[Record]):
         ValueError
             If ``name`` is not registered; the message lists the registered names.
         """
-        if not isinstance(name, str) or name not in self:
-            raise ValueError(f"{self.kind} {name!r} is not registered; expected one of: {', '.join(self)}")
-        return self[name]
+        return self[check_choice(name, argument, self)]

@@ -239,8 +239,7 @@ def record_of(name: str) -> DenoiserRecord:
     ValueError
         If ``name`` is not registered (the message lists the names).
     """
-    check_choice(name, "method", tuple(RECORDS))
-    return RECORDS[name]
+    return RECORDS.record(name, "method")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import keras
 
-from xai_tf._checks import check_choice
 from xai_tf._docstrings import fill_doc
 from xai_tf._registry import REGISTER_RETURNS, UNREGISTER_DOC, Registry
 
@@ -157,7 +156,7 @@ def backbone_record(name: str) -> BackboneRecord:
     ValueError
         If ``name`` is not a registered backbone; the message lists the registered ones.
     """
-    return RECORDS[check_choice(name, "backbone", RECORDS)]
+    return RECORDS.record(name, "backbone")
 
 
 class _Names(Sequence):
